@@ -1,0 +1,165 @@
+#include "cli/collect_command.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "capture/dump_flags.h"
+#include "cli/progress_bar.h"
+#include "common/units.h"
+
+namespace dumpscope {
+
+namespace {
+
+Result<uint64_t> parse_number(const std::string& text) {
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long value = std::strtoull(text.c_str(), &end, 0);
+    if (text.empty() || *end != '\0' || errno != 0) return Error{"not a number: " + text};
+    return static_cast<uint64_t>(value);
+}
+
+// "0x7f0000:4096" or "0x7f0000-0x7f1000".
+Result<MemoryRange> parse_range(const std::string& text) {
+    const size_t colon = text.find(':');
+    const size_t dash = text.find('-');
+    const size_t sep = colon != std::string::npos ? colon : dash;
+    if (sep == std::string::npos) return Error{"memory range must be ADDR:LEN or START-END: " + text};
+    auto start = parse_number(text.substr(0, sep));
+    auto second = parse_number(text.substr(sep + 1));
+    if (!start.ok()) return start.error();
+    if (!second.ok()) return second.error();
+    if (sep == colon) return MemoryRange{*start, *second};
+    if (*second <= *start) return Error{"memory range ends before it starts: " + text};
+    return MemoryRange{*start, *second - *start};
+}
+
+Result<UserStream> parse_user_stream(const std::string& text) {
+    const size_t colon = text.find(':');
+    if (colon == std::string::npos) return Error{"user stream must be TYPE:FILE: " + text};
+    auto type = parse_number(text.substr(0, colon));
+    if (!type.ok()) return type.error();
+    if (*type <= 0xffff || *type > 0xffffffff)
+        return Error{fmt::format("user stream type {:#x} must be above 0xffff (LastReservedStream)",
+                                 *type)};
+    const std::string path = text.substr(colon + 1);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return errno_error("cannot read user stream file " + path);
+    UserStream stream;
+    stream.type = static_cast<uint32_t>(*type);
+    stream.data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return stream;
+}
+
+void print_flag_table() {
+    for (const auto& f : all_dump_flags()) {
+        fmt::print("{:<32} {:#010x}  {}\n", f.name, f.value, f.description);
+    }
+}
+
+}  // namespace
+
+void CollectCommand::add_to(CLI::App& app) {
+    CLI::App* cmd = app.add_subcommand("collect", "Dump a live process (hang mode: freeze, copy, resume)");
+    cmd->add_option("TARGET", target_, "PID or process name");
+    cmd->add_option("OUTPUT", output_, "Output file or directory (default: current directory)");
+    cmd->add_option("--format", format_, "minidump (default) or core")
+        ->check(CLI::IsMember({"minidump", "core"}));
+    cmd->add_option("--type", type_, "tiny, mini (default), midi, maxi or full (-mm, -mp, -ma)");
+    cmd->add_option("--flags", flags_,
+                    "MINIDUMP_TYPE flags without the MiniDump prefix, comma-separated "
+                    "(added to --type's; alone, they replace it)");
+    cmd->add_option("--only-threads", only_threads_, "Include only these thread ids")->delimiter(',');
+    cmd->add_option("--exclude-module", exclude_modules_, "Leave out modules matching this glob");
+    cmd->add_option("--data-segs-for", data_seg_modules_,
+                    "Keep data segments only for modules matching this glob (<main> = executable)");
+    cmd->add_option("--code-segs-for", code_seg_modules_,
+                    "Keep code segments only for modules matching this glob");
+    cmd->add_option("--add-memory", extra_memory_, "Add a memory range: ADDR:LEN or START-END");
+    cmd->add_option("--user-stream", user_streams_, "Add a user stream: TYPE:FILE, TYPE > 0xffff");
+    cmd->add_option("--max-stack", max_stack_kib_, "Stack bytes per thread, in KiB (default 8192)");
+    cmd->add_flag("--overwrite", overwrite_, "Replace an existing output file (-o)");
+    cmd->add_flag("--quiet,-q", quiet_, "Print nothing but errors");
+    cmd->add_flag("--verbose,-v", verbose_, "Print each step with its timing");
+    cmd->add_flag("--list-flags", list_flags_, "List the dump flags and their Linux meaning");
+    cmd->callback([this] { run_requested_ = true; });
+    command_ = cmd;
+}
+
+Result<CollectRequest> CollectCommand::build_request() const {
+    CollectRequest request;
+    request.target = target_;
+    request.output = output_;
+    request.overwrite = overwrite_;
+    request.format = format_ == "core" ? DumpFormat::ElfCore : DumpFormat::Minidump;
+
+    const bool type_given = !type_.empty();
+    auto options = preset_options(type_given ? type_ : "mini");
+    if (!options.ok()) return options.error();
+    request.plan = *options;
+    if (!flags_.empty()) {
+        auto bits = parse_dump_flags(flags_);
+        if (!bits.ok()) return bits.error();
+        if (type_given) {
+            request.plan.flags |= *bits;
+        } else {
+            request.plan = PlanOptions{};
+            request.plan.type_name = "custom";
+            request.plan.flags = *bits;
+        }
+    }
+    request.plan.only_threads = only_threads_;
+    request.plan.exclude_module_globs = exclude_modules_;
+    if (!data_seg_modules_.empty()) request.plan.data_seg_modules = data_seg_modules_;
+    if (!code_seg_modules_.empty()) request.plan.code_seg_modules = code_seg_modules_;
+    if (max_stack_kib_ > 0) request.plan.max_stack_bytes = max_stack_kib_ * 1024;
+    for (const std::string& text : extra_memory_) {
+        auto range = parse_range(text);
+        if (!range.ok()) return range.error();
+        request.plan.extra_memory.push_back(*range);
+    }
+    for (const std::string& text : user_streams_) {
+        auto stream = parse_user_stream(text);
+        if (!stream.ok()) return stream.error();
+        request.plan.user_streams.push_back(std::move(*stream));
+    }
+    return request;
+}
+
+int CollectCommand::run() const {
+    if (list_flags_) {
+        print_flag_table();
+        return 0;
+    }
+    if (target_.empty()) {
+        fmt::print(stderr, "dumpscope collect: a TARGET (PID or process name) is required\n");
+        return 2;
+    }
+    auto request = build_request();
+    if (!request.ok()) {
+        fmt::print(stderr, "dumpscope collect: {}\n", request.error().message);
+        return 2;
+    }
+    ProgressBar bar(!quiet_);
+    request->progress = [&bar](uint64_t done, uint64_t total) { bar.update(done, total); };
+    if (verbose_ && !quiet_)
+        request->log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+
+    auto result = collect_dump(*request);
+    if (!result.ok()) {
+        fmt::print(stderr, "dumpscope collect: {}\n", result.error().message);
+        return 1;
+    }
+    if (!quiet_) {
+        fmt::print("{}: {} threads, {} modules, {} of memory; {} on disk\n", result->path,
+                   result->threads, result->modules, human_bytes(result->memory_bytes),
+                   human_bytes(result->disk_usage));
+        fmt::print("target paused {} (ptrace), dump written in {}\n",
+                   human_duration_ms(result->pause_ms), human_duration_ms(result->total_ms));
+    }
+    return 0;
+}
+
+}  // namespace dumpscope

@@ -1,0 +1,31 @@
+// `dumpscope collect [OPTIONS] TARGET [OUTPUT]`: options -> CollectRequest -> collect_dump.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "collect/collect_job.h"
+
+namespace dumpscope {
+
+class CollectCommand {
+public:
+    void add_to(CLI::App& app);
+    bool requested() const { return run_requested_; }
+    int run() const;
+
+private:
+    Result<CollectRequest> build_request() const;
+
+    CLI::App* command_ = nullptr;
+    bool run_requested_ = false;
+    std::string target_, output_, format_ = "minidump", type_, flags_;
+    std::vector<int32_t> only_threads_;
+    std::vector<std::string> exclude_modules_, data_seg_modules_, code_seg_modules_;
+    std::vector<std::string> extra_memory_, user_streams_;
+    uint64_t max_stack_kib_ = 0;
+    bool overwrite_ = false, quiet_ = false, verbose_ = false, list_flags_ = false;
+};
+
+}  // namespace dumpscope

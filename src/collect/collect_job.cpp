@@ -1,0 +1,156 @@
+#include "collect/collect_job.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+
+#include "capture/dump_flags.h"
+#include "capture/write_context.h"
+#include "common/version.h"
+#include "elfcore/core_writer.h"
+#include "live/live_snapshot.h"
+#include "live/process_freezer.h"
+#include "live/target_lookup.h"
+#include "minidump/minidump_writer.h"
+#include "output/dump_file.h"
+
+namespace dumpscope {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::string process_comm(int32_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/comm", pid));
+    std::string name;
+    std::getline(in, name);
+    for (char& c : name)
+        if (c == '/' || c == ' ' || c == '\0') c = '_';
+    return name.empty() ? "process" : name;
+}
+
+bool is_directory(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Result<std::string> output_path(const CollectRequest& request, int32_t pid) {
+    const std::string name =
+        default_dump_name(process_comm(pid), pid, request.trigger, request.format, ::time(nullptr));
+    if (request.output.empty()) return name;
+    if (is_directory(request.output)) {
+        std::string dir = request.output;
+        if (dir.back() != '/') dir += '/';
+        return dir + name;
+    }
+    if (request.output.back() == '/') return Error{"no such directory: " + request.output};
+    return request.output;
+}
+
+bool process_exists(int32_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+
+}  // namespace
+
+std::string default_dump_name(const std::string& process_name, int32_t pid,
+                              const std::string& trigger, DumpFormat format, time_t when) {
+    std::tm tm {};
+    ::localtime_r(&when, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
+    const char* ext = format == DumpFormat::ElfCore ? "core" : "dmp";
+    if (trigger.empty() || trigger == "manual")
+        return fmt::format("{}_{}.{}.{}", process_name, stamp, pid, ext);
+    return fmt::format("{}_{}_{}.{}.{}", process_name, trigger, stamp, pid, ext);
+}
+
+Result<CollectResult> collect_dump(const CollectRequest& request) {
+    const auto started = Clock::now();
+    auto log = [&](const std::string& message) {
+        if (request.log) request.log(fmt::format("[{:7.1f} ms] {}", ms_since(started), message));
+    };
+
+    auto pid = resolve_target(request.target);
+    if (!pid.ok()) return pid.error();
+    auto path = output_path(request, *pid);
+    if (!path.ok()) return path.error();
+
+    // The file first: an unwritable directory or an existing file must fail before the target
+    // is touched.
+    auto file = DumpFile::create(*path, request.overwrite);
+    if (!file.ok()) return file.error();
+    log("writing " + file->temp_path());
+
+    auto frozen = ProcessFreezer::freeze(*pid);
+    if (!frozen.ok()) return frozen.error();
+    log(fmt::format("froze {} thread(s) of process {}", frozen->tids().size(), *pid));
+
+    if (cancel_requested().load()) return Error{"interrupted by a signal; no dump written"};
+    auto snapshot = snapshot_live_process(*frozen);
+    if (!snapshot.ok()) return snapshot.error();
+    log(fmt::format("snapshot: {} threads, {} mappings, {} modules", snapshot->threads.size(),
+                    snapshot->mappings.size(), snapshot->modules.size()));
+
+    auto content = plan_dump(*snapshot, request.plan);
+    if (!content.ok()) return content.error();
+    log(fmt::format("plan '{}' ({}): {} threads, {} modules, {} memory ranges, {} bytes",
+                    request.plan.type_name, dump_flags_to_string(request.plan.flags),
+                    content->threads.size(), content->modules.size(), content->memory.size(),
+                    content->memory_bytes()));
+
+    CaptureRecord& record = snapshot->capture;
+    record.tool_version = kToolVersion;
+    record.dump_type = request.plan.type_name;
+    record.dump_flags = request.plan.flags;
+    record.trigger = request.trigger;
+    record.trigger_detail = request.trigger_detail;
+    record.method = "ptrace";
+    record.capture_time_unix = static_cast<uint64_t>(::time(nullptr));
+
+    bool target_vanished = false;
+    const auto write_started = Clock::now();
+    WriteContext ctx;
+    ctx.progress = request.progress;
+    ctx.target_memory_done = [&] {
+        target_vanished = !process_exists(*pid);
+        frozen->thaw();
+        record.pause_ms = frozen->paused_ms();
+        record.write_ms = ms_since(write_started);
+        log(fmt::format("target resumed after {:.1f} ms", record.pause_ms));
+    };
+
+    auto size = request.format == DumpFormat::ElfCore
+                    ? write_elf_core(*snapshot, *content, *file, ctx)
+                    : write_minidump(*snapshot, *content, *file, ctx);
+    frozen->thaw();  // on every path, also when the writer failed before the callback
+    if (!size.ok()) return size.error();
+    if (target_vanished || !process_exists(*pid))
+        return Error{fmt::format("process {} exited during the dump; no dump written", *pid)};
+    if (cancel_requested().load()) return Error{"interrupted by a signal; no dump written"};
+
+    DS_TRY(file->commit(*size));
+    log("renamed to " + *path);
+
+    CollectResult result;
+    result.path = *path;
+    result.pid = *pid;
+    result.file_size = *size;
+    struct stat st {};
+    if (::stat(path->c_str(), &st) == 0) result.disk_usage = static_cast<uint64_t>(st.st_blocks) * 512;
+    result.memory_bytes = content->memory_bytes();
+    result.threads = content->threads.size();
+    result.modules = content->modules.size();
+    result.pause_ms = record.pause_ms;
+    result.total_ms = ms_since(started);
+    return result;
+}
+
+}  // namespace dumpscope

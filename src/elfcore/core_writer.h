@@ -1,0 +1,16 @@
+// Sink: writes a snapshot as an ELF core file like gcore's, which gdb and eu-stack read.
+#pragma once
+
+#include "capture/dump_content.h"
+#include "capture/write_context.h"
+#include "common/result.h"
+#include "output/dump_file.h"
+#include "snapshot/snapshot.h"
+
+namespace dumpscope {
+
+// Same contract as write_minidump.
+Result<uint64_t> write_elf_core(Snapshot& snapshot, const DumpContent& content, DumpFile& file,
+                                const WriteContext& ctx);
+
+}  // namespace dumpscope

@@ -1,0 +1,72 @@
+// Hang-mode freeze: PTRACE_SEIZE + PTRACE_INTERRUPT every thread (re-listing /proc/PID/task
+// until no new thread appears), and the RAII guarantee that every thread is resumed and
+// detached when this object goes away, whatever happened in between.
+//
+// ptrace ties a tracee to the tracer THREAD: create, use (snapshot_live_process) and destroy a
+// freezer on one thread. If dumpscope dies, the kernel detaches and resumes every thread (no
+// SIGSTOP is ever sent, so nothing is left stopped).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <unordered_set>
+#include <vector>
+
+#include "common/result.h"
+
+namespace dumpscope {
+
+class ProcessFreezer {
+public:
+    static constexpr std::chrono::milliseconds kDefaultStopTimeout{10000};
+
+    // Errors: no such process; "already traced by PID (comm)"; permission denied (with a hint
+    // about CAP_SYS_PTRACE / yama); the process exited while we attached; a thread that did not
+    // stop within stop_timeout (uninterruptible sleep). On error every thread already stopped
+    // is resumed before this returns.
+    static Result<ProcessFreezer> freeze(int32_t pid,
+                                         std::chrono::milliseconds stop_timeout =
+                                             kDefaultStopTimeout);
+
+    ProcessFreezer(ProcessFreezer&& other) noexcept;
+    ProcessFreezer& operator=(ProcessFreezer&&) = delete;
+    ProcessFreezer(const ProcessFreezer&) = delete;
+    ~ProcessFreezer();  // thaw()
+
+    // Resumes and detaches every thread (re-injecting a signal a thread's stop intercepted).
+    // Idempotent. Threads that died meanwhile are reaped and skipped.
+    void thaw();
+
+    int32_t pid() const { return pid_; }
+    const std::vector<int32_t>& tids() const { return tids_; }  // stopped threads, main first
+    // Each thread's state letter from /proc/PID/task/TID/stat read just before it was
+    // interrupted (R, S, D, ...), parallel to tids(): after the stop they all read 't'.
+    const std::vector<char>& states_before() const { return states_before_; }
+    bool frozen() const { return frozen_; }
+    // Time since the first thread was stopped (or total stopped time after thaw()).
+    double paused_ms() const;
+
+private:
+    explicit ProcessFreezer(int32_t pid);
+
+    // Seizes, interrupts and waits for every thread in /proc/PID/task not seen before.
+    // Sets `found_new` when the listing had threads not seen in earlier passes.
+    Status attach_pass(std::unordered_set<int32_t>& seen, std::chrono::milliseconds stop_timeout,
+                       bool& found_new);
+    Status seize_one(int32_t tid, std::vector<int32_t>& seized, std::vector<char>& states);
+    void add_stopped(int32_t tid, char state, int pending_signal);
+
+    int32_t pid_ = 0;
+    std::vector<int32_t> tids_;
+    std::vector<char> states_before_;
+    std::vector<int> pending_signals_;  // parallel to tids_: signal to re-inject at detach
+    std::vector<int32_t> unstopped_;    // seized but never seen stopped (timeout): detach too
+    bool frozen_ = false;     // fully attached and not thawed
+    bool attached_ = false;   // something seized that thaw() must still release
+    bool stopped_any_ = false;
+    bool thawed_ = false;
+    std::chrono::steady_clock::time_point frozen_at_;
+    std::chrono::steady_clock::time_point thawed_at_;
+};
+
+}  // namespace dumpscope

@@ -1,0 +1,19 @@
+// Sink: writes a snapshot as a Windows-format minidump (MDMP) that lldb, Breakpad and
+// rust-minidump read. Stream layout and the dumpscope streams: docs/streams.md.
+#pragma once
+
+#include "capture/dump_content.h"
+#include "capture/write_context.h"
+#include "common/result.h"
+#include "output/dump_file.h"
+#include "snapshot/snapshot.h"
+
+namespace dumpscope {
+
+// Writes everything into `file` (not committed). Calls ctx.target_memory_done once after the
+// last read of target memory, then writes snapshot.capture (which the callback may update).
+// Returns the final file size to pass to DumpFile::commit.
+Result<uint64_t> write_minidump(Snapshot& snapshot, const DumpContent& content, DumpFile& file,
+                                const WriteContext& ctx);
+
+}  // namespace dumpscope

@@ -1,0 +1,191 @@
+#include "output/dump_file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+namespace dumpscope {
+
+namespace {
+
+constexpr const char* kTempPrefix = ".dumpscope-tmp.";
+constexpr size_t kPage = 4096;
+
+std::string directory_of(const std::string& path) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+std::string basename_of(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool all_zero(const uint8_t* p, size_t n) {
+    // Word-at-a-time scan; pages are 4 KiB aligned in size so this is cheap.
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, p + i, 8);
+        if (w != 0) return false;
+    }
+    for (; i < n; ++i)
+        if (p[i] != 0) return false;
+    return true;
+}
+
+Status pwrite_all(int fd, uint64_t offset, const uint8_t* data, size_t size) {
+    while (size > 0) {
+        ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno_error("cannot write the dump");
+        }
+        data += n;
+        size -= static_cast<size_t>(n);
+        offset += static_cast<uint64_t>(n);
+    }
+    return {};
+}
+
+// A temporary belongs to a live writer if its pid exists and is a dumpscope (pids are reused).
+bool writer_is_alive(pid_t pid) {
+    if (::kill(pid, 0) != 0 && errno != EPERM) return false;
+    FILE* f = std::fopen(fmt::format("/proc/{}/comm", pid).c_str(), "r");
+    if (f == nullptr) return true;  // cannot tell: keep the file
+    char comm[32] = {};
+    const bool got = std::fgets(comm, sizeof comm, f) != nullptr;
+    std::fclose(f);
+    return !got || std::string(comm).rfind("dumpscope", 0) == 0;
+}
+
+}  // namespace
+
+Result<DumpFile> DumpFile::create(const std::string& final_path, bool overwrite) {
+    struct stat st {};
+    if (::lstat(final_path.c_str(), &st) == 0) {
+        if (!overwrite) return Error{final_path + " already exists (use --overwrite to replace it)"};
+        if (S_ISDIR(st.st_mode)) return Error{final_path + " is a directory"};
+    }
+    const std::string dir = directory_of(final_path);
+    clean_stale_temporaries(dir);
+    std::random_device rd;
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        std::string temp = fmt::format("{}/{}{}.{:08x}.{}", dir, kTempPrefix, ::getpid(), rd(),
+                                       basename_of(final_path));
+        int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            ::fchmod(fd, 0600);  // whatever the umask: dumps hold secrets
+            return DumpFile(fd, final_path, std::move(temp), overwrite);
+        }
+        if (errno != EEXIST) return errno_error("cannot create a file in " + dir);
+    }
+    return Error{"cannot create a temporary file in " + dir};
+}
+
+DumpFile::DumpFile(int fd, std::string final_path, std::string temp_path, bool overwrite)
+    : fd_(fd), final_path_(std::move(final_path)), temp_path_(std::move(temp_path)),
+      overwrite_(overwrite) {}
+
+DumpFile::DumpFile(DumpFile&& other) noexcept
+    : fd_(other.fd_), final_path_(std::move(other.final_path_)),
+      temp_path_(std::move(other.temp_path_)), overwrite_(other.overwrite_),
+      committed_(other.committed_) {
+    other.fd_ = -1;
+    other.committed_ = true;
+}
+
+DumpFile::~DumpFile() { discard(); }
+
+void DumpFile::discard() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+    if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+    committed_ = true;
+}
+
+Status DumpFile::write_at(uint64_t offset, std::span<const uint8_t> bytes) {
+    if (fd_ < 0) return Error{"dump file is closed"};
+    return pwrite_all(fd_, offset, bytes.data(), bytes.size());
+}
+
+Status DumpFile::write_sparse_at(uint64_t offset, std::span<const uint8_t> bytes) {
+    if (fd_ < 0) return Error{"dump file is closed"};
+    size_t pos = 0;
+    // Only pages aligned in the file can become holes; write the unaligned head as is.
+    const size_t head = std::min(bytes.size(), (kPage - offset % kPage) % kPage);
+    if (head > 0) DS_TRY(pwrite_all(fd_, offset, bytes.data(), head));
+    pos = head;
+    while (pos < bytes.size()) {
+        // Gather a run of non-zero pages and write it in one call.
+        size_t run_start = pos;
+        while (pos < bytes.size()) {
+            const size_t n = std::min(kPage, bytes.size() - pos);
+            if (n == kPage && all_zero(bytes.data() + pos, n)) break;
+            pos += n;
+        }
+        if (pos > run_start) {
+            DS_TRY(pwrite_all(fd_, offset + run_start, bytes.data() + run_start, pos - run_start));
+        }
+        while (pos < bytes.size() && bytes.size() - pos >= kPage &&
+               all_zero(bytes.data() + pos, kPage)) {
+            pos += kPage;  // a hole: never written
+        }
+    }
+    return {};
+}
+
+Status DumpFile::commit(uint64_t final_size) {
+    if (fd_ < 0 || committed_) return Error{"dump file is already closed"};
+    if (::ftruncate(fd_, static_cast<off_t>(final_size)) != 0)
+        return errno_error("cannot set the size of " + temp_path_);
+    if (::fdatasync(fd_) != 0) return errno_error("cannot flush " + temp_path_);
+    if (::close(fd_) != 0) {
+        fd_ = -1;
+        return errno_error("cannot close " + temp_path_);
+    }
+    fd_ = -1;
+    if (overwrite_) {
+        if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0)
+            return errno_error("cannot rename the dump to " + final_path_);
+    } else {
+        // link() fails if the name appeared meanwhile: never replace a file we were not told to.
+        if (::link(temp_path_.c_str(), final_path_.c_str()) != 0) {
+            if (errno == EEXIST)
+                return Error{final_path_ + " already exists (use --overwrite to replace it)"};
+            return errno_error("cannot move the dump to " + final_path_);
+        }
+        ::unlink(temp_path_.c_str());
+    }
+    committed_ = true;
+    return {};
+}
+
+void clean_stale_temporaries(const std::string& dir) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return;
+    const std::string prefix = kTempPrefix;
+    while (dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (name.rfind(prefix, 0) != 0) continue;
+        const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+        if (pid <= 0) continue;
+        if (pid == ::getpid()) continue;
+        if (writer_is_alive(static_cast<pid_t>(pid))) continue;
+        ::unlink((dir + "/" + name).c_str());
+    }
+    ::closedir(d);
+}
+
+}  // namespace dumpscope

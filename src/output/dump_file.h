@@ -1,0 +1,49 @@
+// A dump file that is never half there: written to a 0600 temporary file in the target
+// directory and renamed into place by commit(). If commit() is never reached (error, signal,
+// exception) the destructor removes the temporary. A temporary left by a SIGKILLed run is
+// removed by the next run in the same directory (clean_stale_temporaries).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "common/result.h"
+
+namespace dumpscope {
+
+class DumpFile {
+public:
+    // Creates the temporary next to final_path. Fails if final_path exists and !overwrite.
+    static Result<DumpFile> create(const std::string& final_path, bool overwrite);
+
+    DumpFile(DumpFile&& other) noexcept;
+    DumpFile& operator=(DumpFile&&) = delete;
+    DumpFile(const DumpFile&) = delete;
+    ~DumpFile();
+
+    // Writes bytes at an absolute offset.
+    Status write_at(uint64_t offset, std::span<const uint8_t> bytes);
+    // Like write_at, but whole 4 KiB pages of zeros are skipped, leaving holes (sparse file).
+    Status write_sparse_at(uint64_t offset, std::span<const uint8_t> bytes);
+    // Flushes, sets the final size (holes at the end count), renames into place.
+    Status commit(uint64_t final_size);
+
+    const std::string& final_path() const { return final_path_; }
+    const std::string& temp_path() const { return temp_path_; }
+
+private:
+    DumpFile(int fd, std::string final_path, std::string temp_path, bool overwrite);
+    void discard();
+
+    int fd_ = -1;
+    std::string final_path_;
+    std::string temp_path_;
+    bool overwrite_ = false;
+    bool committed_ = false;
+};
+
+// Removes ".dumpscope-tmp.<pid>.*" files in dir whose writer process no longer exists.
+void clean_stale_temporaries(const std::string& dir);
+
+}  // namespace dumpscope

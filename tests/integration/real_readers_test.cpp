@@ -1,0 +1,121 @@
+// Independent readers: lldb loads every minidump preset and names the fixture's functions on
+// the right threads; gdb and eu-stack load every ELF core and show the same stacks.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "support.h"
+
+using namespace test_support;
+
+namespace {
+
+constexpr uint64_t kDataMarker = 0xD47A5E6D47A5E6D4ull;
+
+std::string lldb_binary() { return have_program("lldb-16") ? "lldb-16" : "lldb"; }
+
+// Splits "bt all" output into one block per thread, keyed by the thread id lldb/gdb print.
+std::map<int, std::string> blocks_by_tid(const std::string& text, const std::regex& header) {
+    std::map<int, std::string> blocks;
+    std::istringstream in(text);
+    std::string line;
+    int current = -1;
+    while (std::getline(in, line)) {
+        std::smatch m;
+        if (std::regex_search(line, m, header)) current = std::stoi(m[1].str(), nullptr, 0);
+        if (current >= 0) blocks[current] += line + "\n";
+    }
+    return blocks;
+}
+
+class RealReaders : public ::testing::TestWithParam<std::string> {
+protected:
+    static void SetUpTestSuite() { fixture_ = new Fixture("fixture_waiters"); }
+    static void TearDownTestSuite() {
+        delete fixture_;
+        fixture_ = nullptr;
+    }
+    std::string collect(const std::string& type, const std::string& format) {
+        const std::string path = dir_.path() + "/" + type + (format == "core" ? ".core" : ".dmp");
+        CommandResult r = run({dumpscope_binary(), "collect", "--quiet", "--type", type, "--format",
+                               format, std::to_string(fixture_->pid()), path});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return path;
+    }
+    int tid(int index) const { return fixture_->info().at("tids").at(index).get<int>(); }
+
+    static Fixture* fixture_;
+    TempDir dir_;
+};
+
+Fixture* RealReaders::fixture_ = nullptr;
+
+TEST_P(RealReaders, LldbShowsEveryThreadsFunctionsAndTheDataMarkerOnlyWhenIncluded) {
+    if (!have_program(lldb_binary())) GTEST_SKIP() << "lldb is not installed (make deps)";
+    const std::string type = GetParam();
+    const std::string dump = collect(type, "minidump");
+    std::ostringstream read_marker;
+    read_marker << "memory read --format x --size 8 --count 1 " << fixture_->address("data_marker_address");
+    CommandResult r = run({lldb_binary(), "--no-lldbinit", "-b", "-c", dump, "-o", "bt all", "-o",
+                           read_marker.str()}, 180);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    if (type == "tiny") {
+        EXPECT_EQ(r.out.find("waiter_thread_main"), std::string::npos);
+        return;
+    }
+    // lldb prints "thread #N: tid = 1234, ..." before each stack.
+    auto blocks = blocks_by_tid(r.out, std::regex(R"(thread #\d+: tid = (\d+))"));
+    ASSERT_EQ(blocks.size(), 4u) << r.out;
+    EXPECT_NE(blocks[tid(0)].find("main_thread_wait"), std::string::npos) << blocks[tid(0)];
+    EXPECT_NE(blocks[tid(0)].find("main"), std::string::npos);
+    for (int i = 1; i <= 3; ++i) {
+        EXPECT_NE(blocks[tid(i)].find("wait_forever_in_waiter"), std::string::npos) << blocks[tid(i)];
+        EXPECT_NE(blocks[tid(i)].find("waiter_thread_main"), std::string::npos) << blocks[tid(i)];
+    }
+    std::ostringstream marker;
+    marker << "0x" << std::hex << kDataMarker;
+    const bool expect_marker = type == "midi" || type == "maxi";
+    EXPECT_EQ(r.out.find(marker.str()) != std::string::npos, expect_marker) << r.out;
+}
+
+TEST_P(RealReaders, GdbShowsEveryThreadsFunctionsFromTheCore) {
+    if (!have_program("gdb")) GTEST_SKIP() << "gdb is not installed (make deps)";
+    const std::string type = GetParam();
+    if (type == "tiny") GTEST_SKIP() << "a tiny dump has no threads to show";
+    const std::string core = collect(type, "core");
+    std::ostringstream read_marker;
+    read_marker << "x/gx " << fixture_->address("data_marker_address");
+    CommandResult r = run({"gdb", "-nx", "-batch", "-ex", "set debuginfod enabled off", "-ex",
+                           "thread apply all bt", "-ex", read_marker.str(), fixture_->path(), core}, 180);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    // gdb: "Thread 2 (LWP 1234 ...)" or "Thread 2 (Thread 0x... (LWP 1234))".
+    auto blocks = blocks_by_tid(r.out, std::regex(R"(^Thread \d+ \(.*LWP (\d+))"));
+    ASSERT_EQ(blocks.size(), 4u) << r.out << r.err;
+    EXPECT_NE(blocks[tid(0)].find("main_thread_wait"), std::string::npos) << blocks[tid(0)];
+    for (int i = 1; i <= 3; ++i)
+        EXPECT_NE(blocks[tid(i)].find("waiter_thread_main"), std::string::npos) << blocks[tid(i)];
+    std::ostringstream marker;
+    marker << "0x" << std::hex << kDataMarker;
+    const bool expect_marker = type == "midi" || type == "maxi";
+    EXPECT_EQ(r.out.find(marker.str()) != std::string::npos, expect_marker) << r.out;
+}
+
+TEST_P(RealReaders, EuStackWalksEveryThreadOfTheCore) {
+    if (!have_program("eu-stack")) GTEST_SKIP() << "eu-stack is not installed (make deps)";
+    const std::string type = GetParam();
+    if (type == "tiny") GTEST_SKIP() << "a tiny dump has no threads to show";
+    const std::string core = collect(type, "core");
+    CommandResult r = run({"eu-stack", "--core", core, "--executable", fixture_->path()}, 120);
+    // eu-stack exits 1 when some frame cannot be unwound further; the output is what counts.
+    auto blocks = blocks_by_tid(r.out, std::regex(R"(^TID (\d+):)"));
+    ASSERT_EQ(blocks.size(), 4u) << r.out << r.err;
+    for (int i = 1; i <= 3; ++i)
+        EXPECT_NE(blocks[tid(i)].find("waiter_thread_main"), std::string::npos) << blocks[tid(i)];
+    EXPECT_NE(blocks[tid(0)].find("main_thread_wait"), std::string::npos) << blocks[tid(0)];
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, RealReaders, ::testing::Values("tiny", "mini", "midi", "maxi"));
+
+}  // namespace
