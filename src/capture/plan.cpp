@@ -9,6 +9,7 @@
 #include <set>
 
 #include "capture/dump_flags.h"
+#include "capture/loader_data.h"
 #include "capture/memory_ranges.h"
 
 namespace dumpscope {
@@ -222,6 +223,11 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
     content.modules = choose_modules(snapshot, options, scan);
 
     std::vector<MemoryRange> wanted = scan.stacks;
+    // Every dump but a tiny one keeps the loader's list of objects (debuggers need it).
+    if (!options.exclude_all_modules) {
+        const auto loader = loader_data_ranges(snapshot);
+        wanted.insert(wanted.end(), loader.begin(), loader.end());
+    }
     // Instruction windows of every included thread and of the faulting context.
     for (size_t index : content.threads) {
         wanted.push_back(window_around(snapshot.threads[index].regs.gp.rip,
@@ -250,9 +256,13 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
             add_module_mappings(snapshot, module, [](const Mapping& m) { return m.exec; }, wanted);
         }
     }
-    if (has(flags, dump_flag::WithModuleHeaders)) {
-        for (size_t index : content.modules)
-            wanted.push_back({snapshot.modules[index].base, kPageSize});
+    // Module headers (ELF header, program headers, build-id note) and the whole vdso: debuggers
+    // read them from memory to match files and to load the vdso's symbols.
+    for (size_t index : content.modules) {
+        const Module& module = snapshot.modules[index];
+        const Mapping* first = snapshot.mapping_at(module.base);
+        const bool in_memory_only = first != nullptr && !first->file_backed();
+        wanted.push_back({module.base, in_memory_only ? module.size() : kPageSize});
     }
     for (const Mapping& m : snapshot.mappings) {
         if (!mapping_is_dumpable(m)) continue;

@@ -71,14 +71,22 @@ void CollectCommand::add_to(CLI::App& app) {
     cmd->add_option("--flags", flags_,
                     "MINIDUMP_TYPE flags without the MiniDump prefix, comma-separated "
                     "(added to --type's; alone, they replace it)");
-    cmd->add_option("--only-threads", only_threads_, "Include only these thread ids")->delimiter(',');
-    cmd->add_option("--exclude-module", exclude_modules_, "Leave out modules matching this glob");
+    // Repeatable options take one value per occurrence, so they never swallow TARGET.
+    cmd->add_option("--only-threads", only_threads_, "Include only these thread ids")
+        ->delimiter(',')
+        ->allow_extra_args(false);
+    cmd->add_option("--exclude-module", exclude_modules_, "Leave out modules matching this glob")
+        ->allow_extra_args(false);
     cmd->add_option("--data-segs-for", data_seg_modules_,
-                    "Keep data segments only for modules matching this glob (<main> = executable)");
+                    "Keep data segments only for modules matching this glob (<main> = executable)")
+        ->allow_extra_args(false);
     cmd->add_option("--code-segs-for", code_seg_modules_,
-                    "Keep code segments only for modules matching this glob");
-    cmd->add_option("--add-memory", extra_memory_, "Add a memory range: ADDR:LEN or START-END");
-    cmd->add_option("--user-stream", user_streams_, "Add a user stream: TYPE:FILE, TYPE > 0xffff");
+                    "Keep code segments only for modules matching this glob")
+        ->allow_extra_args(false);
+    cmd->add_option("--add-memory", extra_memory_, "Add a memory range: ADDR:LEN or START-END")
+        ->allow_extra_args(false);
+    cmd->add_option("--user-stream", user_streams_, "Add a user stream: TYPE:FILE, TYPE > 0xffff")
+        ->allow_extra_args(false);
     cmd->add_option("--max-stack", max_stack_kib_, "Stack bytes per thread, in KiB (default 8192)");
     cmd->add_flag("--overwrite", overwrite_, "Replace an existing output file (-o)");
     cmd->add_flag("--quiet,-q", quiet_, "Print nothing but errors");

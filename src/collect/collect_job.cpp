@@ -56,7 +56,16 @@ Result<std::string> output_path(const CollectRequest& request, int32_t pid) {
     return request.output;
 }
 
-bool process_exists(int32_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+// Alive and not a zombie: a target killed while frozen stays a zombie until we detach.
+bool process_exists(int32_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/stat", pid));
+    std::string stat;
+    std::getline(in, stat);
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
+    const char state = stat[paren + 2];
+    return state != 'Z' && state != 'X';
+}
 
 }  // namespace
 

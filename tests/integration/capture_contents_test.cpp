@@ -70,7 +70,9 @@ TEST_F(CaptureContents, TinyHasNoThreadsModulesOrMemoryMarkers) {
     for (const char* format : {"minidump", "core"}) {
         Dump d = dump({"--type", "tiny"}, format);
         EXPECT_EQ(d.info.at("thread_count"), 0) << format;
-        if (std::string(format) == "minidump") EXPECT_EQ(d.info.at("module_count"), 0);
+        if (std::string(format) == "minidump") {
+            EXPECT_EQ(d.info.at("module_count"), 0);
+        }
         EXPECT_FALSE(dump_read_u64(d.bytes, addr("heap_marker_address")).has_value()) << format;
         EXPECT_NE(dump_read_u64(d.bytes, addr("data_marker_address")), kDataMarker) << format;
     }

@@ -25,8 +25,10 @@ bool one_line(const std::string& text) {
 }
 
 bool has_dump_files(const TempDir& dir) {
-    for (const auto& f : dir.files())
+    for (const auto& f : dir.files()) {
+        if (f.rfind(".dumpscope-tmp.", 0) == 0) continue;  // a temporary, not a dump
         if (f.find(".dmp") != std::string::npos || f.find(".core") != std::string::npos) return true;
+    }
     return false;
 }
 
@@ -170,7 +172,7 @@ pid_t start_slow_dump(pid_t target, const TempDir& dir) {
 
 TEST(FailureModes, SigtermMidDumpResumesTargetAndRemovesTemporary) {
     Fixture target("fixture_memory_hog", {"1536"});
-    TempDir dir;
+    TempDir dir("/dev/shm");
     pid_t dumper = start_slow_dump(target.pid(), dir);
     ::kill(dumper, SIGTERM);
     int status = 0;
@@ -182,7 +184,7 @@ TEST(FailureModes, SigtermMidDumpResumesTargetAndRemovesTemporary) {
 
 TEST(FailureModes, SigkillMidDumpResumesTargetAndNextRunCleansUp) {
     Fixture target("fixture_memory_hog", {"1536"});
-    TempDir dir;
+    TempDir dir("/dev/shm");
     pid_t dumper = start_slow_dump(target.pid(), dir);
     ::kill(dumper, SIGKILL);
     ::waitpid(dumper, nullptr, 0);
@@ -197,7 +199,7 @@ TEST(FailureModes, SigkillMidDumpResumesTargetAndNextRunCleansUp) {
 
 TEST(FailureModes, TargetExitingMidDumpGivesErrorAndNoFile) {
     auto target = std::make_unique<Fixture>("fixture_memory_hog", std::vector<std::string>{"1536"});
-    TempDir dir;
+    TempDir dir("/dev/shm");
     pid_t dumper = start_slow_dump(target->pid(), dir);
     target.reset();  // SIGKILL the target and reap it
     int status = 0;

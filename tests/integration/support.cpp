@@ -166,9 +166,9 @@ bool eventually_running(pid_t pid, int seconds) {
     return running_and_not_stopped(pid);
 }
 
-TempDir::TempDir() {
-    char pattern[] = "/tmp/dumpscope-test-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+TempDir::TempDir(const std::string& base) {
+    std::string pattern = base + "/dumpscope-test-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed in " + base);
     path_ = pattern;
 }
 

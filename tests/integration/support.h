@@ -54,7 +54,8 @@ bool eventually_running(pid_t pid, int seconds = 10);
 
 class TempDir {
 public:
-    TempDir();
+    // base: /tmp by default; /dev/shm for tests that write gigabytes (RAM, not the shared disk).
+    explicit TempDir(const std::string& base = "/tmp");
     ~TempDir();
     const std::string& path() const { return path_; }
     std::vector<std::string> files() const;  // names, including dot files
