@@ -24,9 +24,8 @@ public:
     // about CAP_SYS_PTRACE / yama); the process exited while we attached; a thread that did not
     // stop within stop_timeout (uninterruptible sleep). On error every thread already stopped
     // is resumed before this returns.
-    static Result<ProcessFreezer> freeze(int32_t pid,
-                                         std::chrono::milliseconds stop_timeout =
-                                             kDefaultStopTimeout);
+    static Result<ProcessFreezer> freeze(
+        int32_t pid, std::chrono::milliseconds stop_timeout = kDefaultStopTimeout);
 
     ProcessFreezer(ProcessFreezer&& other) noexcept;
     ProcessFreezer& operator=(ProcessFreezer&&) = delete;
@@ -61,8 +60,8 @@ private:
     std::vector<char> states_before_;
     std::vector<int> pending_signals_;  // parallel to tids_: signal to re-inject at detach
     std::vector<int32_t> unstopped_;    // seized but never seen stopped (timeout): detach too
-    bool frozen_ = false;     // fully attached and not thawed
-    bool attached_ = false;   // something seized that thaw() must still release
+    bool frozen_ = false;               // fully attached and not thawed
+    bool attached_ = false;             // something seized that thaw() must still release
     bool stopped_any_ = false;
     bool thawed_ = false;
     std::chrono::steady_clock::time_point frozen_at_;

@@ -8,8 +8,10 @@
 
 namespace dumpscope {
 
-// "1234" -> 1234 if that process exists; "name" -> the one process whose comm (or argv[0]
-// basename) is name. No match, or several (listed in the error with their PIDs), is an Error.
+// "1234" -> 1234 if that process exists ("no such process: 1234" otherwise; a thread id gives
+// its process); "name" -> the one process whose comm (or argv[0] basename) is name, skipping
+// dumpscope itself, kernel threads and zombies. No match ("no process named X"), or several
+// ("2 processes are named X: 12 (cmdline), 34 (cmdline); give a PID"), is an Error.
 Result<int32_t> resolve_target(const std::string& pid_or_name);
 
 }  // namespace dumpscope

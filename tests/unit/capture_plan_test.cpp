@@ -64,7 +64,7 @@ protected:
     void SetUp() override {
         s.process.pid = 42;
         s.mappings = {
-            mapping(kExeBase, 0x1000, "r-xp", "/bin/app", 1),
+            mapping(kExeBase, 0x3000, "r-xp", "/bin/app", 1),
             mapping(kExeData, 0x1000, "rw-p", "/bin/app", 1),
             mapping(kExeBss, 0x1000, "rw-p"),
             mapping(kHeap, 0x10000, "rw-p", "[heap]"),
@@ -93,7 +93,7 @@ protected:
         t2.stack_end = kAnon + 0x10000;
         s.threads.push_back(t2);
         memory = std::make_shared<FakeMemory>(&s);
-        memory->words[kSp + 0x10] = kExeBase + 0x123;  // return address into the executable
+        memory->words[kSp + 0x10] = kExeBase + 0x2123;  // return address into the executable
         memory->words[kSp + 0x18] = kHeap + 0x5000;    // pointer to the heap
         memory->words[kSp + 0x20] = 0x1234;            // a plain number
         s.memory = memory;
@@ -125,6 +125,8 @@ TEST_F(PlanTest, NormalHasUsedStacksAndInstructionWindowsOnly) {
     EXPECT_TRUE(covers(c, kLibBase + 0x800 - 128, 256));        // instruction window
     EXPECT_FALSE(covers(c, kHeap + 0x5000));
     EXPECT_FALSE(covers(c, kExeData));
+    EXPECT_TRUE(covers(c, kExeBase, 0x1000));  // each module's headers (gdb matches build-ids)
+    EXPECT_FALSE(covers(c, kExeBase + 0x1000));
     for (size_t i = 1; i < c.memory.size(); ++i) EXPECT_LT(c.memory[i - 1].end(), c.memory[i].start);
 }
 
@@ -133,7 +135,7 @@ TEST_F(PlanTest, IndirectMemoryIsAWindowAroundPointersOutsideModules) {
     EXPECT_TRUE(covers(c, kHeap + 0x5000 - 256, 1024));
     EXPECT_FALSE(covers(c, kHeap + 0x5000 - 257));
     EXPECT_FALSE(covers(c, kHeap + 0x5000 + 768));
-    EXPECT_FALSE(covers(c, kExeBase + 0x123 - 256, 1024));  // module pointers are not followed
+    EXPECT_FALSE(covers(c, kExeBase + 0x2123 - 256, 1024));  // module pointers are not followed
 }
 
 TEST_F(PlanTest, DataSegsAreWritableModuleMappingsWithBss) {
@@ -191,7 +193,7 @@ TEST_F(PlanTest, FilterMemoryZeroesWordsThatAreNotCodeOrStackPointers) {
     ASSERT_TRUE(read_dump_memory(s, c, kSp + 0x10, out, unreadable).ok());
     uint64_t word = 0;
     std::memcpy(&word, out.data(), 8);
-    EXPECT_EQ(word, kExeBase + 0x123);
+    EXPECT_EQ(word, kExeBase + 0x2123);
     EXPECT_TRUE(plan(dump_flag::FilterMemory | dump_flag::WithFullMemory).zeroed.empty());
 }
 

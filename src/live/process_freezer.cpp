@@ -1,0 +1,243 @@
+#include "live/process_freezer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <unordered_set>
+
+#include "live/proc_files.h"
+#include "live/stat_parser.h"
+#include "live/status_parser.h"
+#include "live/thread_ptrace.h"
+
+namespace dumpscope {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Error attach_error(int32_t pid, const std::string& why) {
+    return Error{"cannot attach to " + std::to_string(pid) + ": " + why};
+}
+
+Error exited_error(int32_t pid) {
+    return Error{"process " + std::to_string(pid) + " exited during the dump"};
+}
+
+std::string describe_tracer(int64_t tracer) {
+    auto comm = read_file_whole(proc_dir(static_cast<int32_t>(tracer)) + "/comm");
+    return std::to_string(tracer) + " (" + (comm ? chomp(*comm) : std::string("?")) + ")";
+}
+
+// Reads and parses /proc/PID/task/TID/stat; err_out gets the errno of a failed read.
+Result<ProcStat> read_task_stat(int32_t pid, int32_t tid, int* err_out = nullptr) {
+    auto text = read_file_whole(task_dir(pid, tid) + "/stat", err_out);
+    if (!text) return text.error();
+    return parse_stat(*text);
+}
+
+// Why PTRACE_SEIZE of tid said EPERM, in words a user can act on.
+Error permission_error(int32_t pid, int32_t tid) {
+    if (auto status = read_file_whole(task_dir(pid, tid) + "/status")) {
+        auto tracer = status_number(*status, "TracerPid");
+        if (tracer && *tracer != 0) {
+            return attach_error(pid, "already traced by " + describe_tracer(*tracer));
+        }
+    }
+    if (auto stat = read_task_stat(pid, tid); stat && (stat->flags & kPfKthread) != 0) {
+        return attach_error(pid, "it is a kernel thread");
+    }
+    return attach_error(pid, std::string(std::strerror(EPERM)) +
+                                 "; need CAP_SYS_PTRACE or the same uid; check "
+                                 "/proc/sys/kernel/yama/ptrace_scope");
+}
+
+bool is_dead_state(char state) { return state == 'Z' || state == 'X' || state == 'x'; }
+
+}  // namespace
+
+ProcessFreezer::ProcessFreezer(int32_t pid) : pid_(pid) {}
+
+ProcessFreezer::ProcessFreezer(ProcessFreezer&& other) noexcept
+    : pid_(other.pid_),
+      tids_(std::move(other.tids_)),
+      states_before_(std::move(other.states_before_)),
+      pending_signals_(std::move(other.pending_signals_)),
+      unstopped_(std::move(other.unstopped_)),
+      frozen_(std::exchange(other.frozen_, false)),
+      attached_(std::exchange(other.attached_, false)),
+      stopped_any_(other.stopped_any_),
+      thawed_(other.thawed_),
+      frozen_at_(other.frozen_at_),
+      thawed_at_(other.thawed_at_) {
+    other.tids_.clear();
+    other.states_before_.clear();
+    other.pending_signals_.clear();
+    other.unstopped_.clear();
+}
+
+ProcessFreezer::~ProcessFreezer() { thaw(); }
+
+Result<ProcessFreezer> ProcessFreezer::freeze(int32_t pid, std::chrono::milliseconds stop_timeout) {
+    if (pid <= 0) return Error{"invalid process id " + std::to_string(pid)};
+    if (pid == ::getpid()) return attach_error(pid, "it is dumpscope itself");
+    int err = 0;
+    auto status = read_file_whole(proc_dir(pid) + "/status", &err);
+    if (!status) {
+        if (is_gone_errno(err)) return Error{"no such process: " + std::to_string(pid)};
+        return attach_error(pid, status.error().message);
+    }
+    auto tgid = status_number(*status, "Tgid");
+    if (tgid && *tgid != pid) {
+        return Error{std::to_string(pid) + " is a thread of process " + std::to_string(*tgid) +
+                     "; give the process id"};
+    }
+    auto tracer = status_number(*status, "TracerPid");
+    if (tracer && *tracer != 0) {
+        return attach_error(pid, "already traced by " + describe_tracer(*tracer));
+    }
+
+    ProcessFreezer freezer(pid);
+    std::unordered_set<int32_t> seen;
+    // Threads can be created until every existing one is stopped: list again until a pass
+    // finds nothing new (then all threads are stopped and none can create another).
+    for (bool found_new = true; found_new;) {
+        found_new = false;
+        DS_TRY(freezer.attach_pass(seen, stop_timeout, found_new));
+    }
+    if (freezer.tids_.empty()) {
+        auto stat = read_task_stat(pid, pid);
+        if (stat && is_dead_state(stat->state) && !freezer.stopped_any_) {
+            return Error{"process " + std::to_string(pid) +
+                         " has exited (a zombie not yet reaped by its parent)"};
+        }
+        return exited_error(pid);
+    }
+    // Main thread first (it is listed first unless thread ids wrapped around).
+    auto main = std::find(freezer.tids_.begin(), freezer.tids_.end(), pid);
+    if (main != freezer.tids_.end() && main != freezer.tids_.begin()) {
+        size_t index = static_cast<size_t>(main - freezer.tids_.begin());
+        std::rotate(freezer.tids_.begin(), main, main + 1);
+        std::rotate(freezer.states_before_.begin(), freezer.states_before_.begin() + index,
+                    freezer.states_before_.begin() + index + 1);
+        std::rotate(freezer.pending_signals_.begin(), freezer.pending_signals_.begin() + index,
+                    freezer.pending_signals_.begin() + index + 1);
+    }
+    freezer.frozen_ = true;
+    return Result<ProcessFreezer>(std::move(freezer));
+}
+
+Status ProcessFreezer::attach_pass(std::unordered_set<int32_t>& seen,
+                                   std::chrono::milliseconds stop_timeout, bool& found_new) {
+    int err = 0;
+    auto listing = list_numeric_dir(proc_dir(pid_) + "/task", &err);
+    if (!listing) {
+        if (is_gone_errno(err)) return exited_error(pid_);
+        return attach_error(pid_, listing.error().message);
+    }
+    // Interrupt every new thread first so they stop in parallel, then collect the stops.
+    std::vector<int32_t> seized;
+    std::vector<char> states;
+    Status result;
+    for (int32_t tid : *listing) {
+        if (!seen.insert(tid).second) continue;
+        found_new = true;
+        result = seize_one(tid, seized, states);
+        if (!result.ok()) break;  // still collect the stops of those already seized
+    }
+    auto deadline = Clock::now() + stop_timeout;
+    int32_t stuck = 0;
+    for (size_t i = 0; i < seized.size(); ++i) {
+        ThreadStop stop = wait_for_stop(seized[i], deadline);
+        switch (stop.kind) {
+            case ThreadStop::Kind::kStopped:
+                add_stopped(seized[i], states[i], stop.pending_signal);
+                break;
+            case ThreadStop::Kind::kGone:
+                break;
+            case ThreadStop::Kind::kTimeout:
+                unstopped_.push_back(seized[i]);
+                if (stuck == 0) stuck = seized[i];
+                break;
+        }
+    }
+    if (!result.ok()) return result;
+    if (stuck != 0) {
+        auto stat = read_task_stat(pid_, stuck);
+        char state = stat ? stat->state : '?';
+        return Error{"thread " + std::to_string(stuck) + " of process " + std::to_string(pid_) +
+                     " did not stop within " + std::to_string(stop_timeout.count()) +
+                     " ms (state " + std::string(1, state) +
+                     (state == 'D' ? ": uninterruptible sleep in the kernel)" : ")")};
+    }
+    return Status::success();
+}
+
+Status ProcessFreezer::seize_one(int32_t tid, std::vector<int32_t>& seized,
+                                 std::vector<char>& states) {
+    int err = 0;
+    auto stat = read_task_stat(pid_, tid, &err);
+    if (!stat) {
+        if (is_gone_errno(err)) return Status::success();  // exited since the listing
+        return attach_error(pid_, stat.error().message);
+    }
+    if (is_dead_state(stat->state)) return Status::success();  // nothing left to stop
+    int seize_err = seize_thread(tid);
+    if (seize_err == ESRCH) return Status::success();
+    if (seize_err == EPERM) {
+        // The kernel also says EPERM for a thread that finished exiting since we read its state.
+        auto again = read_task_stat(pid_, tid, &err);
+        if ((!again && is_gone_errno(err)) || (again && is_dead_state(again->state))) {
+            return Status::success();
+        }
+        return permission_error(pid_, tid);
+    }
+    if (seize_err != 0) {
+        return attach_error(pid_,
+                            "thread " + std::to_string(tid) + ": " + std::strerror(seize_err));
+    }
+    attached_ = true;
+    seized.push_back(tid);
+    states.push_back(stat->state);
+    // ESRCH here means it is exiting; wait_for_stop() then collects its exit.
+    (void)interrupt_thread(tid);
+    return Status::success();
+}
+
+void ProcessFreezer::add_stopped(int32_t tid, char state, int pending_signal) {
+    if (!stopped_any_) {
+        stopped_any_ = true;
+        frozen_at_ = Clock::now();
+    }
+    tids_.push_back(tid);
+    states_before_.push_back(state);
+    pending_signals_.push_back(pending_signal);
+}
+
+void ProcessFreezer::thaw() {
+    if (!attached_) return;
+    attached_ = false;
+    frozen_ = false;
+    if (stopped_any_ && !thawed_) {
+        thawed_ = true;
+        thawed_at_ = Clock::now();
+    }
+    // Main thread last: if the process died, its zombie can only be reaped after the others.
+    for (size_t i = tids_.size(); i-- > 0;) detach_thread(tids_[i], pending_signals_[i]);
+    // Interrupted but never seen stopped: release them if they stop now; otherwise the kernel
+    // releases them when dumpscope exits.
+    for (int32_t tid : unstopped_) detach_thread(tid, 0);
+    unstopped_.clear();
+    std::fill(pending_signals_.begin(), pending_signals_.end(), 0);
+}
+
+double ProcessFreezer::paused_ms() const {
+    if (!stopped_any_) return 0;
+    auto end = thawed_ ? thawed_at_ : Clock::now();
+    return std::chrono::duration<double, std::milli>(end - frozen_at_).count();
+}
+
+}  // namespace dumpscope

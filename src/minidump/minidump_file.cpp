@@ -1,0 +1,145 @@
+#include "minidump/minidump_file.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "minidump/utf16.h"
+
+namespace dumpscope::minidump {
+
+namespace {
+
+// A MINIDUMP_STRING longer than this is corrupt (Windows paths are at most 32767 units).
+constexpr uint32_t kMaxStringBytes = 1u << 20;
+
+}  // namespace
+
+Result<MinidumpFile> MinidumpFile::open(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_error("cannot open " + path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
+        ::close(fd);
+        return errno_error("cannot stat " + path, err);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return Error{path + " is not a regular file"};
+    }
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size < sizeof(Header)) {
+        ::close(fd);
+        return Error{fmt::format("{} is too small to be a minidump ({} bytes)", path, size)};
+    }
+    void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const int err = errno;
+    ::close(fd);
+    if (data == MAP_FAILED) return errno_error("cannot map " + path, err);
+
+    MinidumpFile file(static_cast<const uint8_t*>(data), size,
+                      static_cast<uint64_t>(st.st_blocks) * 512);
+    std::memcpy(&file.header_, file.data_, sizeof(Header));
+    if (file.header_.signature != kMinidumpSignature) {
+        return Error{path + " is not a minidump (no MDMP signature)"};
+    }
+    if ((file.header_.version & 0xffff) != kMinidumpVersion) {
+        return Error{fmt::format("{}: unsupported minidump version {:#x}", path,
+                                 file.header_.version & 0xffff)};
+    }
+    if (Status parsed = file.parse_directory(); !parsed.ok()) {
+        return Error{path + ": " + parsed.error().message};
+    }
+    return file;
+}
+
+MinidumpFile::MinidumpFile(MinidumpFile&& other) noexcept
+    : data_(other.data_),
+      size_(other.size_),
+      disk_usage_(other.disk_usage_),
+      header_(other.header_),
+      directory_(std::move(other.directory_)) {
+    other.data_ = nullptr;
+    other.size_ = 0;
+}
+
+MinidumpFile::~MinidumpFile() {
+    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+Status MinidumpFile::parse_directory() {
+    const uint64_t count = header_.number_of_streams;
+    const uint64_t offset = header_.stream_directory_rva;
+    if (offset > size_ || count > (size_ - offset) / sizeof(Directory)) {
+        return Error{
+            fmt::format("the stream directory ({} entries at offset {:#x}) runs past the "
+                        "end of the file ({} bytes)",
+                        count, offset, size_)};
+    }
+    directory_.resize(count);
+    if (count > 0) std::memcpy(directory_.data(), data_ + offset, count * sizeof(Directory));
+    for (const Directory& entry : directory_) {
+        const uint64_t end = uint64_t{entry.location.rva} + entry.location.data_size;
+        if (end > size_) {
+            return Error{
+                fmt::format("{} (offset {:#x}, {} bytes) runs past the end of the file "
+                            "({} bytes)",
+                            stream_type_name(entry.stream_type), entry.location.rva,
+                            entry.location.data_size, size_)};
+        }
+    }
+    return {};
+}
+
+std::optional<std::span<const uint8_t>> MinidumpFile::stream(StreamType type) const {
+    for (const Directory& entry : directory_) {
+        if (entry.stream_type == static_cast<uint32_t>(type)) {
+            return std::span<const uint8_t>(data_ + entry.location.rva, entry.location.data_size);
+        }
+    }
+    return std::nullopt;
+}
+
+Result<std::span<const uint8_t>> MinidumpFile::slice(uint64_t offset, uint64_t size,
+                                                     std::string_view what) const {
+    if (offset > size_ || size > size_ - offset) {
+        return Error{
+            fmt::format("{} (offset {:#x}, {} bytes) runs past the end of the file ({} "
+                        "bytes)",
+                        what, offset, size, size_)};
+    }
+    return std::span<const uint8_t>(data_ + offset, size);
+}
+
+Result<std::string> MinidumpFile::string_at(uint64_t rva, std::string_view what) const {
+    auto length_bytes = slice(rva, sizeof(uint32_t), what);
+    if (!length_bytes.ok()) return length_bytes.error();
+    uint32_t length = 0;
+    std::memcpy(&length, length_bytes->data(), sizeof(length));
+    if (length > kMaxStringBytes) {
+        return Error{fmt::format("{} claims a length of {} bytes", what, length)};
+    }
+    auto text = slice(rva + sizeof(uint32_t), length, what);
+    if (!text.ok()) return text.error();
+    return utf16le_to_utf8(*text);
+}
+
+Result<std::span<const uint8_t>> list_entries(std::span<const uint8_t> stream, size_t entry_size,
+                                              std::string_view what, uint32_t& count) {
+    auto counted = read_struct<uint32_t>(stream, 0, what);
+    if (!counted.ok()) return counted.error();
+    count = *counted;
+    const uint64_t needed = uint64_t{count} * entry_size;
+    const uint64_t available = stream.size() - sizeof(uint32_t);
+    if (needed > available) {
+        return Error{fmt::format("{} claims {} entries of {} bytes but has room for {}", what,
+                                 count, entry_size, available / entry_size)};
+    }
+    const size_t header = (available == needed + 4) ? 8 : 4;
+    return stream.subspan(header, needed);
+}
+
+}  // namespace dumpscope::minidump

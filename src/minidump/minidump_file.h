@@ -1,0 +1,78 @@
+// A minidump file mapped read-only, with its header and directory checked: every read goes
+// through bounds-checked helpers that turn a bad offset, size or count into an Error. Used by
+// summarize_minidump; the base for a future minidump snapshot source.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "common/result.h"
+#include "minidump/minidump_format.h"
+
+namespace dumpscope::minidump {
+
+class MinidumpFile {
+public:
+    // Maps the file and checks the header and that every directory entry lies inside the file.
+    static Result<MinidumpFile> open(const std::string& path);
+
+    MinidumpFile(MinidumpFile&& other) noexcept;
+    MinidumpFile& operator=(MinidumpFile&&) = delete;
+    MinidumpFile(const MinidumpFile&) = delete;
+    ~MinidumpFile();
+
+    uint64_t size() const { return size_; }
+    uint64_t disk_usage() const { return disk_usage_; }
+    const Header& header() const { return header_; }
+    const std::vector<Directory>& directory() const { return directory_; }
+
+    // The bytes of the first stream of this type, if the file has one.
+    std::optional<std::span<const uint8_t>> stream(StreamType type) const;
+
+    // [offset, offset + size) of the file, or an Error naming `what` if it is not all inside.
+    Result<std::span<const uint8_t>> slice(uint64_t offset, uint64_t size,
+                                           std::string_view what) const;
+    Result<std::span<const uint8_t>> slice(const LocationDescriptor& location,
+                                           std::string_view what) const {
+        return slice(location.rva, location.data_size, what);
+    }
+
+    // A MINIDUMP_STRING at rva, as UTF-8.
+    Result<std::string> string_at(uint64_t rva, std::string_view what) const;
+
+private:
+    MinidumpFile(const uint8_t* data, uint64_t size, uint64_t disk_usage)
+        : data_(data), size_(size), disk_usage_(disk_usage) {}
+    Status parse_directory();
+
+    const uint8_t* data_ = nullptr;
+    uint64_t size_ = 0;
+    uint64_t disk_usage_ = 0;
+    Header header_{};
+    std::vector<Directory> directory_;
+};
+
+// A plain struct of type T at `offset` of `bytes`, or an Error if it does not fit.
+template <typename T>
+Result<T> read_struct(std::span<const uint8_t> bytes, uint64_t offset, std::string_view what) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (offset > bytes.size() || sizeof(T) > bytes.size() - offset) {
+        return Error{std::string(what) + " is truncated"};
+    }
+    T value;
+    std::memcpy(&value, bytes.data() + offset, sizeof(T));
+    return value;
+}
+
+// The entries of a list stream with a u32 count: `count` entries of `entry_size` bytes after the
+// count (or after 4 more bytes of padding, which some writers insert to align 8-byte fields).
+Result<std::span<const uint8_t>> list_entries(std::span<const uint8_t> stream, size_t entry_size,
+                                              std::string_view what, uint32_t& count);
+
+}  // namespace dumpscope::minidump

@@ -1,0 +1,105 @@
+// Registers and system-call state of the threads of a frozen child.
+#include <gtest/gtest.h>
+#include <sys/syscall.h>
+
+#include "live/maps_parser.h"
+#include "live/proc_files.h"
+#include "live/process_freezer.h"
+#include "live/syscall_state.h"
+#include "live/thread_registers.h"
+#include "live_test_child.h"
+
+namespace dumpscope {
+namespace {
+
+using testing::ChildProcess;
+using testing::StandardReport;
+
+const Mapping* find_mapping(const std::vector<Mapping>& maps, uint64_t addr) {
+    for (const auto& m : maps) {
+        if (addr >= m.start && addr < m.end) return &m;
+    }
+    return nullptr;
+}
+
+TEST(LiveRegisters, EveryThreadHasPlausibleRegisters) {
+    ChildProcess child = ChildProcess::fork_with(testing::standard_child_body);
+    StandardReport report{};
+    ASSERT_TRUE(child.read_report(&report, sizeof(report)));
+    auto frozen = ProcessFreezer::freeze(child.pid());
+    ASSERT_TRUE(frozen.ok()) << frozen.error().message;
+    auto maps_text = read_file_whole(proc_dir(child.pid()) + "/maps");
+    ASSERT_TRUE(maps_text.ok());
+    auto maps = parse_maps(*maps_text);
+    ASSERT_TRUE(maps.ok());
+
+    ASSERT_EQ(frozen->tids().size(), 4u);
+    std::set<uint64_t> fs_bases;
+    for (int32_t tid : frozen->tids()) {
+        auto regs = read_thread_registers(tid);
+        ASSERT_TRUE(regs.ok()) << regs.error().message;
+        const Mapping* code = find_mapping(*maps, regs->gp.rip);
+        ASSERT_NE(code, nullptr) << "rip of " << tid << " outside every mapping";
+        EXPECT_TRUE(code->exec);
+        const Mapping* stack = find_mapping(*maps, regs->gp.rsp);
+        ASSERT_NE(stack, nullptr) << "rsp of " << tid << " outside every mapping";
+        EXPECT_TRUE(stack->write);
+        EXPECT_NE(regs->gp.fs_base, 0u);
+        fs_bases.insert(regs->gp.fs_base);
+        EXPECT_EQ(regs->gp.cs, 0x33u) << "64-bit user code segment";
+        EXPECT_TRUE(regs->has_fpregs);
+        uint32_t mxcsr = 0;
+        std::memcpy(&mxcsr, regs->fxsave.data() + 24, sizeof(mxcsr));
+        EXPECT_EQ(mxcsr & 0xffc0u, 0x1f80u) << "default exception masks";
+        EXPECT_GE(regs->xsave.size(), 576u);
+        EXPECT_LE(regs->xsave.size(), xstate_buffer_size());
+        EXPECT_EQ(std::memcmp(regs->xsave.data(), regs->fxsave.data(), 160), 0)
+            << "the XSAVE area starts with the FXSAVE image";
+    }
+    EXPECT_EQ(fs_bases.size(), 4u) << "each thread has its own TLS";
+}
+
+// The sleeping workers are in nanosleep/clock_nanosleep; the main thread is in pause().
+TEST(LiveRegisters, SyscallStateOfBlockedThreads) {
+    ChildProcess child = ChildProcess::fork_with(testing::standard_child_body);
+    StandardReport report{};
+    ASSERT_TRUE(child.read_report(&report, sizeof(report)));
+    // Let the main thread reach pause().
+    for (int i = 0; i < 2000 && testing::thread_state(child.pid(), child.pid()) != 'S'; ++i) {
+        testing::sleep_ms(5);
+    }
+    auto frozen = ProcessFreezer::freeze(child.pid());
+    ASSERT_TRUE(frozen.ok()) << frozen.error().message;
+    auto regs = read_thread_registers(child.pid());
+    ASSERT_TRUE(regs.ok());
+    SyscallState state = read_syscall_state(child.pid(), child.pid(), regs->gp);
+    EXPECT_TRUE(state.in_syscall);
+    EXPECT_EQ(state.number, SYS_pause);
+    EXPECT_EQ(state.number, static_cast<int64_t>(regs->gp.orig_rax));
+    // The same answer from the registers alone.
+    EXPECT_EQ(syscall_from_registers(regs->gp).number, SYS_pause);
+
+    for (int index : {1, 2}) {
+        pid_t tid = report.worker_tids[index];
+        auto worker = read_thread_registers(tid);
+        ASSERT_TRUE(worker.ok());
+        SyscallState sleeping = read_syscall_state(child.pid(), tid, worker->gp);
+        if (sleeping.in_syscall) {  // it may have been caught between two sleeps
+            EXPECT_TRUE(sleeping.number == SYS_clock_nanosleep || sleeping.number == SYS_nanosleep)
+                << sleeping.number;
+        }
+    }
+}
+
+TEST(LiveRegisters, FailsForAThreadWeDoNotTrace) {
+    ChildProcess child = ChildProcess::fork_with(testing::standard_child_body);
+    StandardReport report{};
+    ASSERT_TRUE(child.read_report(&report, sizeof(report)));
+    int err = 0;
+    auto regs = read_thread_registers(child.pid(), &err);
+    EXPECT_FALSE(regs.ok());
+    EXPECT_EQ(err, ESRCH);
+}
+
+}  // namespace
+}  // namespace dumpscope
