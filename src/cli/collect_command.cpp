@@ -164,8 +164,8 @@ int CollectCommand::run() const {
         fmt::print("{}: {} threads, {} modules, {} of memory; {} on disk\n", result->path,
                    result->threads, result->modules, human_bytes(result->memory_bytes),
                    human_bytes(result->disk_usage));
-        fmt::print("target paused {} (ptrace), dump written in {}\n",
-                   human_duration_ms(result->pause_ms), human_duration_ms(result->total_ms));
+        fmt::print("target paused {} ({}), dump written in {}\n", human_duration_ms(result->pause_ms),
+                   result->method, human_duration_ms(result->total_ms));
     }
     return 0;
 }

@@ -81,11 +81,79 @@ std::string default_dump_name(const std::string& process_name, int32_t pid,
     return fmt::format("{}_{}_{}.{}.{}", process_name, trigger, stamp, pid, ext);
 }
 
+Result<std::string> choose_output_path(const CollectRequest& request, int32_t pid) {
+    return output_path(request, pid);
+}
+
+Result<CollectResult> write_snapshot_dump(Snapshot& snapshot, const CollectRequest& request,
+                                          DumpFile& file, const ReleaseTarget& release_target) {
+    const auto started = Clock::now();
+    auto log = [&](const std::string& message) {
+        if (request.log) request.log(message);
+    };
+    const int32_t pid = snapshot.process.pid;
+
+    auto content = plan_dump(snapshot, request.plan);
+    if (!content.ok()) return content.error();
+    log(fmt::format("plan '{}' ({}): {} threads, {} modules, {} memory ranges, {} bytes",
+                    request.plan.type_name, dump_flags_to_string(request.plan.flags),
+                    content->threads.size(), content->modules.size(), content->memory.size(),
+                    content->memory_bytes()));
+
+    CaptureRecord& record = snapshot.capture;
+    record.tool_version = kToolVersion;
+    record.dump_type = request.plan.type_name;
+    record.dump_flags = request.plan.flags;
+    record.trigger = request.trigger;
+    record.trigger_detail = request.trigger_detail;
+    record.capture_time_unix = static_cast<uint64_t>(::time(nullptr));
+
+    bool released = false;
+    bool source_vanished = false;
+    WriteContext ctx;
+    ctx.progress = request.progress;
+    ctx.target_memory_done = [&] {
+        released = true;
+        source_vanished = !release_target.memory_source_alive();
+        release_target.release(record);
+        record.write_ms = ms_since(started);
+        log(fmt::format("target resumed; paused {:.1f} ms", record.pause_ms));
+    };
+
+    auto size = request.format == DumpFormat::ElfCore
+                    ? write_elf_core(snapshot, *content, file, ctx)
+                    : write_minidump(snapshot, *content, file, ctx);
+    if (!released) release_target.release(record);  // the writer failed before the callback
+    if (!size.ok()) return size.error();
+    if (source_vanished || !release_target.memory_source_alive())
+        return Error{fmt::format("process {} exited during the dump; no dump written", pid)};
+    if (cancel_requested().load()) return Error{"interrupted by a signal; no dump written"};
+
+    DS_TRY(file.commit(*size));
+    log("renamed to " + file.final_path());
+
+    CollectResult result;
+    result.path = file.final_path();
+    result.pid = pid;
+    result.file_size = *size;
+    struct stat st {};
+    if (::stat(result.path.c_str(), &st) == 0)
+        result.disk_usage = static_cast<uint64_t>(st.st_blocks) * 512;
+    result.memory_bytes = content->memory_bytes();
+    result.threads = content->threads.size();
+    result.modules = content->modules.size();
+    result.pause_ms = record.pause_ms;
+    result.method = record.method;
+    return result;
+}
+
 Result<CollectResult> collect_dump(const CollectRequest& request) {
     const auto started = Clock::now();
     auto log = [&](const std::string& message) {
         if (request.log) request.log(fmt::format("[{:7.1f} ms] {}", ms_since(started), message));
     };
+    CollectRequest logged = request;
+    logged.log = log;
 
     auto pid = resolve_target(request.target);
     if (!pid.ok()) return pid.error();
@@ -107,58 +175,19 @@ Result<CollectResult> collect_dump(const CollectRequest& request) {
     if (!snapshot.ok()) return snapshot.error();
     log(fmt::format("snapshot: {} threads, {} mappings, {} modules", snapshot->threads.size(),
                     snapshot->mappings.size(), snapshot->modules.size()));
+    snapshot->capture.method = "ptrace";
 
-    auto content = plan_dump(*snapshot, request.plan);
-    if (!content.ok()) return content.error();
-    log(fmt::format("plan '{}' ({}): {} threads, {} modules, {} memory ranges, {} bytes",
-                    request.plan.type_name, dump_flags_to_string(request.plan.flags),
-                    content->threads.size(), content->modules.size(), content->memory.size(),
-                    content->memory_bytes()));
-
-    CaptureRecord& record = snapshot->capture;
-    record.tool_version = kToolVersion;
-    record.dump_type = request.plan.type_name;
-    record.dump_flags = request.plan.flags;
-    record.trigger = request.trigger;
-    record.trigger_detail = request.trigger_detail;
-    record.method = "ptrace";
-    record.capture_time_unix = static_cast<uint64_t>(::time(nullptr));
-
-    bool target_vanished = false;
-    const auto write_started = Clock::now();
-    WriteContext ctx;
-    ctx.progress = request.progress;
-    ctx.target_memory_done = [&] {
-        target_vanished = !process_exists(*pid);
+    ReleaseTarget release;
+    const int32_t target_pid = *pid;
+    release.memory_source_alive = [target_pid] { return process_exists(target_pid); };
+    release.release = [&frozen](CaptureRecord& record) {
         frozen->thaw();
         record.pause_ms = frozen->paused_ms();
-        record.write_ms = ms_since(write_started);
-        log(fmt::format("target resumed after {:.1f} ms", record.pause_ms));
     };
-
-    auto size = request.format == DumpFormat::ElfCore
-                    ? write_elf_core(*snapshot, *content, *file, ctx)
-                    : write_minidump(*snapshot, *content, *file, ctx);
-    frozen->thaw();  // on every path, also when the writer failed before the callback
-    if (!size.ok()) return size.error();
-    if (target_vanished || !process_exists(*pid))
-        return Error{fmt::format("process {} exited during the dump; no dump written", *pid)};
-    if (cancel_requested().load()) return Error{"interrupted by a signal; no dump written"};
-
-    DS_TRY(file->commit(*size));
-    log("renamed to " + *path);
-
-    CollectResult result;
-    result.path = *path;
-    result.pid = *pid;
-    result.file_size = *size;
-    struct stat st {};
-    if (::stat(path->c_str(), &st) == 0) result.disk_usage = static_cast<uint64_t>(st.st_blocks) * 512;
-    result.memory_bytes = content->memory_bytes();
-    result.threads = content->threads.size();
-    result.modules = content->modules.size();
-    result.pause_ms = record.pause_ms;
-    result.total_ms = ms_since(started);
+    auto result = write_snapshot_dump(*snapshot, logged, *file, release);
+    frozen->thaw();  // on every path
+    if (!result.ok()) return result.error();
+    result->total_ms = ms_since(started);
     return result;
 }
 

@@ -8,6 +8,8 @@
 
 #include "capture/plan.h"
 #include "common/result.h"
+#include "output/dump_file.h"
+#include "snapshot/snapshot.h"
 
 namespace dumpscope {
 
@@ -35,9 +37,29 @@ struct CollectResult {
     size_t modules = 0;
     double pause_ms = 0;
     double total_ms = 0;
+    std::string method;  // "ptrace", "clone", ...
 };
 
+// A plain dump, at once: resolve, create the file, freeze, snapshot, write_snapshot_dump.
 Result<CollectResult> collect_dump(const CollectRequest& request);
+
+// How a capture source lets go of its target once every byte has been copied.
+struct ReleaseTarget {
+    // Resumes the target (thaw, kill a clone, ...) and records the pause in record.pause_ms.
+    // Called exactly once, from inside the writer or after it failed.
+    std::function<void(CaptureRecord&)> release;
+    // False when the process the memory is read from died during the dump (the dump is void).
+    std::function<bool()> memory_source_alive;
+};
+
+// The part every source shares: plan, write in the requested format, release the target as
+// soon as memory is copied, check nothing vanished or was cancelled, commit. Fills the
+// snapshot's capture record (type, flags, trigger, time); the source sets capture.method.
+Result<CollectResult> write_snapshot_dump(Snapshot& snapshot, const CollectRequest& request,
+                                          DumpFile& file, const ReleaseTarget& release_target);
+
+// OUTPUT resolved for this pid: a directory gets the default name.
+Result<std::string> choose_output_path(const CollectRequest& request, int32_t pid);
 
 // "<name>_<YYYYMMDD_HHMMSS>.<pid>.dmp" (trigger other than manual: "<name>_<trigger>_<time>...").
 std::string default_dump_name(const std::string& process_name, int32_t pid,
