@@ -55,30 +55,4 @@ Status read_dump_memory(const Snapshot& snapshot, const DumpContent& content, ui
     return {};
 }
 
-Status stream_dump_memory(Snapshot& snapshot, const DumpContent& content, const WriteContext& ctx,
-                          const std::function<Status(size_t, uint64_t, std::span<const uint8_t>)>& sink) {
-    constexpr uint64_t kChunk = 8u << 20;  // process_vm_readv is fastest in MiB batches
-    std::vector<uint8_t> buffer;
-    const uint64_t total = content.memory_bytes();
-    uint64_t written = 0;
-    for (size_t i = 0; i < content.memory.size(); ++i) {
-        const MemoryRange& range = content.memory[i];
-        uint64_t unreadable = 0;
-        for (uint64_t off = 0; off < range.size; off += kChunk) {
-            const uint64_t n = std::min(kChunk, range.size - off);
-            buffer.resize(n);
-            DS_TRY(read_dump_memory(snapshot, content, range.start + off, buffer, unreadable));
-            DS_TRY(sink(i, off, buffer));
-            written += n;
-            if (ctx.progress) ctx.progress(written, total);
-        }
-        if (unreadable > 0) {
-            snapshot.capture.notes.push_back(fmt::format(
-                "{:#x}-{:#x}: {} bytes could not be read and are zero in the dump", range.start,
-                range.end(), unreadable));
-        }
-    }
-    return {};
-}
-
 }  // namespace dumpscope
