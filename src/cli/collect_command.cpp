@@ -156,6 +156,7 @@ int CollectCommand::run() const {
         request->log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
 
     auto result = collect_dump(*request);
+    bar.finish();
     if (!result.ok()) {
         fmt::print(stderr, "dumpscope collect: {}\n", result.error().message);
         return 1;

@@ -12,8 +12,12 @@ namespace dumpscope {
 ProgressBar::ProgressBar(bool enabled)
     : enabled_(enabled && ::isatty(STDERR_FILENO)), started_(std::chrono::steady_clock::now()) {}
 
-ProgressBar::~ProgressBar() {
+ProgressBar::~ProgressBar() { finish(); }
+
+void ProgressBar::finish() {
     if (drawn_) std::fputs("\n", stderr);
+    drawn_ = false;
+    enabled_ = false;
 }
 
 void ProgressBar::update(uint64_t done, uint64_t total) {

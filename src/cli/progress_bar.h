@@ -10,7 +10,9 @@ namespace dumpscope {
 class ProgressBar {
 public:
     explicit ProgressBar(bool enabled);
-    ~ProgressBar();  // finishes the line if anything was drawn
+    ~ProgressBar();  // finish()
+    // Ends the bar's line if anything was drawn, so the next output starts on its own line.
+    void finish();
     void update(uint64_t done, uint64_t total);
 
 private:
