@@ -58,6 +58,23 @@ public:
         std::lock_guard lock(mutex_);
         return stopped_;
     }
+    // Buffers go back to the reader, so no chunk pays for fresh pages (page faults + zeroing).
+    void recycle(std::vector<uint8_t> buffer) {
+        std::lock_guard lock(mutex_);
+        free_.push_back(std::move(buffer));
+    }
+    std::vector<uint8_t> take_buffer(size_t size) {
+        std::vector<uint8_t> buffer;
+        {
+            std::lock_guard lock(mutex_);
+            if (!free_.empty()) {
+                buffer = std::move(free_.back());
+                free_.pop_back();
+            }
+        }
+        buffer.resize(size);
+        return buffer;
+    }
     Status status() {
         std::lock_guard lock(mutex_);
         return status_;
@@ -67,6 +84,7 @@ private:
     std::mutex mutex_;
     std::condition_variable ready_, space_;
     std::deque<Chunk> full_;
+    std::vector<std::vector<uint8_t>> free_;
     bool finished_ = false;
     bool stopped_ = false;
     Status status_;
@@ -83,7 +101,7 @@ Status stream_dump_memory(Snapshot& snapshot, const DumpContent& content, const 
             const MemoryRange& range = content.memory[i];
             for (uint64_t off = 0; off < range.size; off += kChunk) {
                 if (queue.stopped()) return;
-                Chunk chunk{i, off, std::vector<uint8_t>(std::min(kChunk, range.size - off))};
+                Chunk chunk{i, off, queue.take_buffer(std::min(kChunk, range.size - off))};
                 Status read = read_dump_memory(snapshot, content, range.start + off, chunk.bytes,
                                                unreadable[i]);
                 if (!read.ok()) {
@@ -105,6 +123,7 @@ Status stream_dump_memory(Snapshot& snapshot, const DumpContent& content, const 
         if (!result.ok()) break;
         written += chunk.bytes.size();
         if (ctx.progress) ctx.progress(written, total);
+        queue.recycle(std::move(chunk.bytes));
     }
     queue.stop();
     reader.join();
