@@ -108,6 +108,9 @@ TEST(FailureModes, AlreadyTracedTargetNamesTheTracer) {
 TEST(FailureModes, UnprivilegedUserCannotTraceRootProcess) {
     if (::getuid() != 0) GTEST_SKIP() << "needs root to start a process another user may not trace";
     if (!have_program("setpriv")) GTEST_SKIP() << "setpriv missing";
+    if (run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-x",
+             dumpscope_binary()}).exit_code != 0)
+        GTEST_SKIP() << "user nobody cannot execute " << dumpscope_binary() << " (a parent directory is private)";
     Fixture target("fixture_waiters");
     TempDir dir;
     ::chmod(dir.path().c_str(), 0777);
