@@ -3,9 +3,9 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev libcli11-dev \
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils gdb lldb-16 procdump \
-	clang-format bc
+	clang-format bc libreadline-dev libc6-dbg
 
-.PHONY: all deps build test demo bench format clean
+.PHONY: all deps build test demo bench bench-clone format clean
 
 all: build
 
@@ -35,6 +35,10 @@ demo: deps build
 
 bench: deps build
 	@bash bench/run.sh $(BUILD_DIR)
+
+# Low-pause clone dumps against gcore, procdump and a plain dump (issue 5; takes ~15 minutes).
+bench-clone: deps build
+	@bash bench/clone.sh $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h' '*.c')

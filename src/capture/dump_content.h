@@ -33,6 +33,9 @@ struct DumpContent {
     bool module_basenames_only = false;     // FilterModulePaths
     bool optional_linux_streams = true;     // the Breakpad Linux streams (off for tiny)
     bool omit_environment = false;          // FilterTriage: no environ stream (secrets)
+    // ELF core: each range widened to whole pages (zeros outside `memory`). Off when converting
+    // a dump, whose ranges are exactly the bytes it holds: no zeros that look like memory.
+    bool whole_pages = true;
     std::vector<UserStream> user_streams;
 
     uint64_t memory_bytes() const {

@@ -40,4 +40,19 @@ std::vector<MemoryRange> clip_to_readable(const Snapshot& snapshot, MemoryRange 
     return out;
 }
 
+std::vector<MemoryRange> intersect_ranges(const std::vector<MemoryRange>& a,
+                                          const std::vector<MemoryRange>& b) {
+    std::vector<MemoryRange> out;
+    size_t j = 0;
+    for (const MemoryRange& r : a) {
+        while (j < b.size() && b[j].end() <= r.start) ++j;
+        for (size_t k = j; k < b.size() && b[k].start < r.end(); ++k) {
+            const uint64_t lo = std::max(r.start, b[k].start);
+            const uint64_t hi = std::min(r.end(), b[k].end());
+            if (lo < hi) out.push_back({lo, hi - lo});
+        }
+    }
+    return out;
+}
+
 }  // namespace dumpscope

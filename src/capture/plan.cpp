@@ -310,6 +310,10 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
         readable.insert(readable.end(), parts.begin(), parts.end());
     }
     content.memory = normalize_ranges(std::move(readable));
+    if (options.available_memory) {
+        content.memory = intersect_ranges(content.memory, normalize_ranges(*options.available_memory));
+        content.whole_pages = false;
+    }
     content.zeroed = normalize_ranges(std::move(scan.zeroed));
 
     content.full_memory = full_memory;

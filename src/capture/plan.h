@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct PlanOptions {
     std::vector<MemoryRange> extra_memory;          // MemoryCallback
     std::vector<UserStream> user_streams;           // UserStreamParam
     uint64_t max_stack_bytes = 8u << 20;            // per thread, from the stack pointer up
+    // Dump sources (convert): only these ranges have bytes; nothing outside them is planned, so
+    // a writer never fills memory the source does not hold. Unset for live sources.
+    std::optional<std::vector<MemoryRange>> available_memory;
 };
 
 // "tiny", "mini", "midi", "maxi" (or "full") -> options as the minidump article's strategies.

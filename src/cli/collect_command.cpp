@@ -88,10 +88,15 @@ void CollectCommand::add_to(CLI::App& app) {
     cmd->add_option("--user-stream", user_streams_, "Add a user stream: TYPE:FILE, TYPE > 0xffff")
         ->allow_extra_args(false);
     cmd->add_option("--max-stack", max_stack_kib_, "Stack bytes per thread, in KiB (default 8192)");
+    cmd->add_flag("--clone{preferred}", clone_,
+                  "Write the dump from a copy-on-write clone: the target stops only while it is "
+                  "made (--clone=required: fail instead of falling back to a ptrace dump)")
+        ->check(CLI::IsMember({"preferred", "required"}));
     cmd->add_flag("--overwrite", overwrite_, "Replace an existing output file (-o)");
     cmd->add_flag("--quiet,-q", quiet_, "Print nothing but errors");
     cmd->add_flag("--verbose,-v", verbose_, "Print each step with its timing");
     cmd->add_flag("--list-flags", list_flags_, "List the dump flags and their Linux meaning");
+    triggers_.add_to(cmd);
     cmd->callback([this] { run_requested_ = true; });
     command_ = cmd;
 }
@@ -102,6 +107,8 @@ Result<CollectRequest> CollectCommand::build_request() const {
     request.output = output_;
     request.overwrite = overwrite_;
     request.format = format_ == "core" ? DumpFormat::ElfCore : DumpFormat::Minidump;
+    if (clone_ == "preferred") request.clone = CloneMode::kPreferred;
+    if (clone_ == "required") request.clone = CloneMode::kRequired;
 
     const bool type_given = !type_.empty();
     auto options = preset_options(type_given ? type_ : "mini");
@@ -150,6 +157,11 @@ int CollectCommand::run() const {
         fmt::print(stderr, "dumpscope collect: {}\n", request.error().message);
         return 2;
     }
+    if (triggers_.monitoring()) {
+        if (verbose_ && !quiet_)
+            request->log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+        return triggers_.run(*request, quiet_);
+    }
     ProgressBar bar(!quiet_);
     request->progress = [&bar](uint64_t done, uint64_t total) { bar.update(done, total); };
     if (verbose_ && !quiet_)
@@ -160,6 +172,10 @@ int CollectCommand::run() const {
     if (!result.ok()) {
         fmt::print(stderr, "dumpscope collect: {}\n", result.error().message);
         return 1;
+    }
+    if (!result->clone_fallback.empty() && !quiet_) {
+        fmt::print(stderr, "dumpscope collect: no clone ({}); wrote a ptrace dump\n",
+                   result->clone_fallback);
     }
     if (!quiet_) {
         fmt::print("{}: {} threads, {} modules, {} of memory; {} on disk\n", result->path,

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/trigger_cli.h"
 #include "collect/collect_job.h"
 
 namespace dumpscope {
@@ -25,7 +26,9 @@ private:
     std::vector<std::string> exclude_modules_, data_seg_modules_, code_seg_modules_;
     std::vector<std::string> extra_memory_, user_streams_;
     uint64_t max_stack_kib_ = 0;
+    std::string clone_;  // "", "preferred" (--clone) or "required" (--clone=required)
     bool overwrite_ = false, quiet_ = false, verbose_ = false, list_flags_ = false;
+    TriggerCli triggers_;  // --cpu, --crash, --signal, ... (the monitor)
 };
 
 }  // namespace dumpscope

@@ -3,24 +3,50 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "cli/analysis_cli.h"
 #include "cli/collect_command.h"
+#include "cli/convert_command.h"
+#include "cli/crash_handler_command.h"
 #include "cli/info_command.h"
 #include "cli/signals.h"
 #include "common/version.h"
+#include "live/clone_reaper.h"
 
 namespace {
 
-// ProcDump's spellings: -mm (mini), -mp (midi), -ma (full), -o (overwrite).
+// ProcDump's trigger options, for `collect` only (its -cl would be "-c" "l" to CLI11, so they
+// are translated before parsing; no collect option uses these short names).
+const char* procdump_trigger_option(const std::string& arg) {
+    static const std::pair<const char*, const char*> kTable[] = {
+        {"-c", "--cpu"},       {"-cl", "--cpu-below"}, {"-m", "--mem"},  {"-ml", "--mem-below"},
+        {"-tc", "--threads"},  {"-fc", "--fds"},       {"-sig", "--signal"}, {"-n", "--count"},
+        {"-s", "--seconds"},   {"-pf", "--poll"},      {"-w", "--wait"}, {"-pgid", "--pgid"},
+    };
+    for (const auto& [procdump, ours] : kTable)
+        if (arg == procdump) return ours;
+    return nullptr;
+}
+
+// ProcDump's spellings: -mm (mini), -mp (midi), -ma (full), -o (overwrite), and the triggers.
 std::vector<std::string> translate_procdump_aliases(int argc, char** argv) {
     std::vector<std::string> args;
+    // `dumpscope debug DUMP -c "k; lm"` is WinDbg's -c (commands), not ProcDump's.
+    const bool debugger = argc > 1 && std::string(argv[1]) == "debug";
+    const bool collect = argc > 1 && std::string(argv[1]) == "collect";
     for (int i = 0; i < argc; ++i) {
         std::string a = argv[i];
+        if (debugger) {
+            args.push_back(a);
+            continue;
+        }
         if (a == "-mm") a = "--type=mini";
         else if (a == "-mp") a = "--type=midi";
         else if (a == "-ma") a = "--type=full";
         else if (a == "-o") a = "--overwrite";
+        else if (collect && procdump_trigger_option(a) != nullptr) a = procdump_trigger_option(a);
         args.push_back(a);
     }
     return args;
@@ -29,13 +55,23 @@ std::vector<std::string> translate_procdump_aliases(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The clone reaper is dumpscope executed again by itself (live/clone_reaper.h).
+    if (argc > 1 && std::string(argv[1]) == dumpscope::kCloneReaperArg) {
+        return dumpscope::clone_reaper_main(argc, argv);
+    }
     CLI::App app{"dumpscope: capture and analyze Linux process memory dumps"};
     app.set_version_flag("--version", std::string("dumpscope ") + dumpscope::kToolVersion);
     app.require_subcommand(1);
     dumpscope::CollectCommand collect;
     dumpscope::InfoCommand info;
+    dumpscope::ConvertCommand convert;
     collect.add_to(app);
     info.add_to(app);
+    convert.add_to(app);
+    dumpscope::AnalysisCommands analysis;
+    analysis.add_to(app);
+    dumpscope::CrashHandlerCommand crash_handler;
+    crash_handler.add_to(app);
 
     std::vector<std::string> args = translate_procdump_aliases(argc, argv);
     std::vector<char*> cargs;
@@ -48,5 +84,8 @@ int main(int argc, char** argv) {
     dumpscope::install_cancel_handlers();
     if (collect.requested()) return collect.run();
     if (info.requested()) return info.run();
+    if (convert.requested()) return convert.run();
+    if (analysis.requested()) return analysis.run();
+    if (crash_handler.requested()) return crash_handler.run();
     return 2;
 }

@@ -11,6 +11,7 @@
 
 #include "capture/dump_flags.h"
 #include "capture/write_context.h"
+#include "collect/clone_attempt.h"
 #include "common/version.h"
 #include "elfcore/core_writer.h"
 #include "live/live_snapshot.h"
@@ -125,8 +126,10 @@ Result<CollectResult> write_snapshot_dump(Snapshot& snapshot, const CollectReque
                     : write_minidump(snapshot, *content, file, ctx);
     if (!released) release_target.release(record);  // the writer failed before the callback
     if (!size.ok()) return size.error();
-    if (source_vanished || !release_target.memory_source_alive())
+    if (source_vanished || !release_target.memory_source_alive()) {
+        if (!release_target.vanished_error.empty()) return Error{release_target.vanished_error};
         return Error{fmt::format("process {} exited during the dump; no dump written", pid)};
+    }
     if (cancel_requested().load()) return Error{"interrupted by a signal; no dump written"};
 
     DS_TRY(file.commit(*size));
@@ -166,12 +169,15 @@ Result<CollectResult> collect_dump(const CollectRequest& request) {
     if (!file.ok()) return file.error();
     log("writing " + file->temp_path());
 
+    auto clone = CloneAttempt::start(request, *pid, log);
+    if (!clone.ok()) return clone.error();
+
     auto frozen = ProcessFreezer::freeze(*pid);
     if (!frozen.ok()) return frozen.error();
     log(fmt::format("froze {} thread(s) of process {}", frozen->tids().size(), *pid));
 
     if (cancel_requested().load()) return Error{"interrupted by a signal; no dump written"};
-    auto snapshot = snapshot_live_process(*frozen);
+    auto snapshot = snapshot_live_process(*frozen, clone->smaps_before());
     if (!snapshot.ok()) return snapshot.error();
     log(fmt::format("snapshot: {} threads, {} mappings, {} modules", snapshot->threads.size(),
                     snapshot->mappings.size(), snapshot->modules.size()));
@@ -184,9 +190,12 @@ Result<CollectResult> collect_dump(const CollectRequest& request) {
         frozen->thaw();
         record.pause_ms = frozen->paused_ms();
     };
+    DS_TRY(clone->make(*frozen, *snapshot, release));
     auto result = write_snapshot_dump(*snapshot, logged, *file, release);
     frozen->thaw();  // on every path
+    clone->finish();
     if (!result.ok()) return result.error();
+    result->clone_fallback = clone->refusal();
     result->total_ms = ms_since(started);
     return result;
 }

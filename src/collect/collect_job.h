@@ -15,6 +15,10 @@ namespace dumpscope {
 
 enum class DumpFormat { Minidump, ElfCore };
 
+// --clone: write the dump from a copy-on-write clone, so the target is stopped only while the
+// clone is made (docs/clone-dumps.md). Preferred falls back to a ptrace dump with the reason.
+enum class CloneMode { kOff, kPreferred, kRequired };
+
 struct CollectRequest {
     std::string target;      // PID or process name
     std::string output;      // file or directory; "" = current directory
@@ -23,6 +27,7 @@ struct CollectRequest {
     bool overwrite = false;
     std::string trigger = "manual";
     std::string trigger_detail;
+    CloneMode clone = CloneMode::kOff;
     std::function<void(uint64_t, uint64_t)> progress;  // bytes written, total
     std::function<void(const std::string&)> log;       // --verbose step messages
 };
@@ -38,6 +43,7 @@ struct CollectResult {
     double pause_ms = 0;
     double total_ms = 0;
     std::string method;  // "ptrace", "clone", ...
+    std::string clone_fallback;  // why --clone wrote a ptrace dump instead; "" otherwise
 };
 
 // A plain dump, at once: resolve, create the file, freeze, snapshot, write_snapshot_dump.
@@ -50,6 +56,8 @@ struct ReleaseTarget {
     std::function<void(CaptureRecord&)> release;
     // False when the process the memory is read from died during the dump (the dump is void).
     std::function<bool()> memory_source_alive;
+    // The error when the memory source vanished, if it is not the target itself (a clone).
+    std::string vanished_error;
 };
 
 // The part every source shares: plan, write in the requested format, release the target as

@@ -16,6 +16,9 @@ namespace dumpscope::elfcore {
 inline constexpr char kDumpscopeNoteName[] = "DUMPSCOPE";
 // Payload: capture_record_to_json(snapshot.capture).
 inline constexpr uint32_t kNoteDumpscopeCapture = 0x44530002;
+// Payload: process_note_to_json (core_process_note.h): what a core has no note for (uname,
+// /proc texts, thread names and states, modules with build-ids, file descriptors).
+inline constexpr uint32_t kNoteDumpscopeProcess = 0x44530003;
 // DumpContent::user_streams, each under its own type, owner "DUMPSCOPE_USER".
 inline constexpr char kUserStreamNoteName[] = "DUMPSCOPE_USER";
 

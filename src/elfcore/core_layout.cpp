@@ -15,7 +15,7 @@ struct Interval {
     uint32_t flags = 0;
 };
 
-// content.memory widened to whole pages, sorted and merged.
+// content.memory widened to whole pages (of `page` bytes: 1 keeps it exact), sorted, merged.
 Result<std::vector<Interval>> dumped_pages(const DumpContent& content, uint64_t page) {
     std::vector<Interval> pages;
     for (const MemoryRange& r : content.memory) {
@@ -83,7 +83,7 @@ std::vector<Interval> unmapped_parts(const std::vector<Interval>& dumped,
 
 Result<std::vector<LoadSegment>> plan_load_segments(const Snapshot& snapshot,
                                                     const DumpContent& content, uint64_t page) {
-    auto dumped = dumped_pages(content, page);
+    auto dumped = dumped_pages(content, content.whole_pages ? page : 1);
     if (!dumped.ok()) return dumped.error();
     std::vector<Interval> regions = mapped_intervals(snapshot);
     const std::vector<Interval> extra = unmapped_parts(*dumped, regions);

@@ -22,7 +22,8 @@ struct LoadSegment {
 };
 
 // One segment per mapping of the snapshot, split at the edges of the dumped memory: every
-// content.memory range, widened to whole pages, has its bytes in the file (bytes of those pages
+// content.memory range, widened to whole pages (unless content.whole_pages is off), has its bytes
+// in the file (bytes of those pages
 // outside content.memory are written as zeros). Dumped pages outside every mapping get segments
 // of their own (flags PF_R). Sorted by address, never overlapping.
 Result<std::vector<LoadSegment>> plan_load_segments(const Snapshot& snapshot,

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "elfcore/core_format.h"
+#include "elfcore/core_process_note.h"
 #include "elfcore/note_builder.h"
 #include "elfcore/proc_fields.h"
 #include "snapshot/capture_record_json.h"
@@ -257,6 +258,9 @@ Result<std::vector<uint8_t>> build_trailing_notes(const Snapshot& snapshot,
     const std::string record = capture_record_to_json(snapshot.capture);
     DS_TRY(notes.add(kDumpscopeNoteName, kNoteDumpscopeCapture,
                      std::span(reinterpret_cast<const uint8_t*>(record.data()), record.size())));
+    const std::string process = process_note_to_json(snapshot, content);
+    DS_TRY(notes.add(kDumpscopeNoteName, kNoteDumpscopeProcess,
+                     std::span(reinterpret_cast<const uint8_t*>(process.data()), process.size())));
     for (const UserStream& stream : content.user_streams) {
         DS_TRY(notes.add(kUserStreamNoteName, stream.type, stream.data));
     }

@@ -44,6 +44,7 @@ constexpr std::array kNoteNames = {
     NoteName{kLinuxNoteName, NT_ARM_PAC_MASK, "NT_ARM_PAC_MASK"},
     NoteName{"GDB", kNtGdbTdesc, "NT_GDB_TDESC"},
     NoteName{kDumpscopeNoteName, kNoteDumpscopeCapture, "DUMPSCOPE_CAPTURE"},
+    NoteName{kDumpscopeNoteName, kNoteDumpscopeProcess, "DUMPSCOPE_PROCESS"},
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "live/live_snapshot.h"
 
+#include <cctype>
 #include <ctime>
+#include <string_view>
 
 #include "common/version.h"
 #include "live/fd_listing.h"
@@ -20,10 +22,36 @@ Error exited_error(int32_t pid) {
     return Error{"process " + std::to_string(pid) + " exited during the dump"};
 }
 
-Status read_mappings(int32_t pid, Snapshot& snapshot) {
+// True when `smaps` lists exactly these mappings (same starts and ends, in order).
+bool smaps_lists(std::string_view smaps, const std::vector<Mapping>& mappings) {
+    size_t index = 0;
+    while (!smaps.empty()) {
+        const size_t nl = smaps.find('\n');
+        const std::string_view line = smaps.substr(0, nl);
+        smaps.remove_prefix(nl == std::string_view::npos ? smaps.size() : nl + 1);
+        // Mapping lines start with a lowercase hex address, field lines with a capital.
+        if (line.empty() || !std::isxdigit(static_cast<unsigned char>(line[0])) ||
+            std::isupper(static_cast<unsigned char>(line[0]))) {
+            continue;
+        }
+        auto m = parse_maps_line(line);
+        if (!m || index >= mappings.size() || mappings[index].start != m->start ||
+            mappings[index].end != m->end) {
+            return false;
+        }
+        ++index;
+    }
+    return index == mappings.size();
+}
+
+Status read_mappings(int32_t pid, Snapshot& snapshot, const std::string* smaps_before) {
     auto mappings = parse_maps(snapshot.process.maps);
     if (!mappings) return mappings.error();
     snapshot.mappings = std::move(mappings).value();
+    if (smaps_before != nullptr && smaps_lists(*smaps_before, snapshot.mappings)) {
+        apply_smaps_vmflags(*smaps_before, snapshot.mappings);
+        return Status::success();
+    }
     // smaps walks page tables (slower than maps) but is the only source of VmFlags.
     auto smaps = read_required_proc_file(pid, "smaps");
     if (smaps) {
@@ -34,11 +62,11 @@ Status read_mappings(int32_t pid, Snapshot& snapshot) {
     return Status::success();
 }
 
-Status read_threads(const ProcessFreezer& frozen, Snapshot& snapshot) {
-    const auto& tids = frozen.tids();
-    const auto& states = frozen.states_before();
+Status read_threads(const StoppedThreads& frozen, Snapshot& snapshot) {
+    const auto& tids = frozen.tids;
+    const auto& states = frozen.states_before;
     for (size_t i = 0; i < tids.size(); ++i) {
-        auto thread = read_stopped_thread(frozen.pid(), tids[i], states[i], snapshot);
+        auto thread = read_stopped_thread(frozen.pid, tids[i], states[i], snapshot);
         if (!thread) return thread.error();
         if (!thread->has_value()) {
             snapshot.capture.notes.push_back("thread " + std::to_string(tids[i]) +
@@ -47,17 +75,26 @@ Status read_threads(const ProcessFreezer& frozen, Snapshot& snapshot) {
         }
         snapshot.threads.push_back(std::move(**thread));
     }
-    if (snapshot.threads.empty()) return exited_error(frozen.pid());
+    if (snapshot.threads.empty()) return exited_error(frozen.pid);
     return Status::success();
 }
 
 }  // namespace
 
-Result<Snapshot> snapshot_live_process(const ProcessFreezer& frozen) {
-    const int32_t pid = frozen.pid();
+Result<Snapshot> snapshot_live_process(const ProcessFreezer& frozen,
+                                       const std::string* smaps_before) {
     if (!frozen.frozen()) {
-        return Error{"cannot snapshot process " + std::to_string(pid) + ": it is not frozen"};
+        return Error{"cannot snapshot process " + std::to_string(frozen.pid()) +
+                     ": it is not frozen"};
     }
+    StoppedThreads stopped{frozen.pid(), frozen.tids(), frozen.states_before(), 0, smaps_before};
+    auto snapshot = snapshot_stopped_threads(stopped);
+    if (snapshot.ok()) snapshot->capture.pause_ms = frozen.paused_ms();
+    return snapshot;
+}
+
+Result<Snapshot> snapshot_stopped_threads(const StoppedThreads& stopped) {
+    const int32_t pid = stopped.pid;
     Snapshot snapshot;
     snapshot.capture.tool_version = kToolVersion;
     snapshot.capture.method = "ptrace";
@@ -70,7 +107,7 @@ Result<Snapshot> snapshot_live_process(const ProcessFreezer& frozen) {
     auto process = read_process_info(pid, snapshot.system.boot_time_unix, snapshot.capture.notes);
     if (!process) return process.error();
     snapshot.process = std::move(process).value();
-    DS_TRY(read_mappings(pid, snapshot));
+    DS_TRY(read_mappings(pid, snapshot, stopped.smaps_before));
 
     auto memory = LiveMemorySource::open(pid);
     if (!memory) {
@@ -79,7 +116,7 @@ Result<Snapshot> snapshot_live_process(const ProcessFreezer& frozen) {
     }
     snapshot.memory = *memory;
 
-    DS_TRY(read_threads(frozen, snapshot));
+    DS_TRY(read_threads(stopped, snapshot));
     snapshot.modules = discover_modules(snapshot.mappings, **memory, snapshot.process.exe, pid);
 
     auto fds = list_fds(pid);
@@ -88,7 +125,7 @@ Result<Snapshot> snapshot_live_process(const ProcessFreezer& frozen) {
     } else {
         snapshot.capture.notes.push_back("no file descriptors: " + fds.error().message);
     }
-    snapshot.capture.pause_ms = frozen.paused_ms();
+    snapshot.capture.pause_ms = stopped.paused_ms;
     return snapshot;
 }
 

@@ -67,6 +67,18 @@ Result<int32_t> process_of(int32_t pid) {
 
 }  // namespace
 
+Result<std::vector<int32_t>> processes_named(const std::string& name) {
+    auto pids = list_numeric_dir("/proc");
+    if (!pids) return pids.error();
+    const int32_t self = ::getpid();
+    std::vector<int32_t> found;
+    for (int32_t pid : *pids) {
+        std::string cmdline;
+        if (pid != self && matches(pid, name, cmdline)) found.push_back(pid);
+    }
+    return found;
+}
+
 Result<int32_t> resolve_target(const std::string& pid_or_name) {
     if (pid_or_name.empty()) return Error{"no target given: expected a PID or a process name"};
     if (all_digits(pid_or_name)) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 
@@ -13,5 +14,9 @@ namespace dumpscope {
 // dumpscope itself, kernel threads and zombies. No match ("no process named X"), or several
 // ("2 processes are named X: 12 (cmdline), 34 (cmdline); give a PID"), is an Error.
 Result<int32_t> resolve_target(const std::string& pid_or_name);
+
+// Every process answering to `name` as resolve_target() matches names (comm or argv[0]
+// basename; not dumpscope itself, kernel threads or zombies), ascending. Empty if none.
+Result<std::vector<int32_t>> processes_named(const std::string& name);
 
 }  // namespace dumpscope

@@ -18,7 +18,7 @@ std::string capture_record_to_json(const CaptureRecord& r) {
         {"write_ms", r.write_ms},
         {"notes", r.notes},
     };
-    return j.dump();
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // paths may not be UTF-8
 }
 
 Result<CaptureRecord> capture_record_from_json(const std::string& text) {

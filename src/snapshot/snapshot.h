@@ -63,7 +63,9 @@ struct Mapping {
     bool wipe_on_fork = false; // smaps VmFlags "wf" (MADV_WIPEONFORK)
     bool io = false;           // smaps VmFlags "io" / "pf": device memory, never read
     uint64_t size() const { return end - start; }
-    bool file_backed() const { return inode != 0 && !path.empty() && path[0] == '/'; }
+    // An absolute path: a file (dump readers may not know its device and inode, ELF cores' NT_FILE
+    // does not record them).
+    bool file_backed() const { return !path.empty() && path[0] == '/'; }
 };
 
 // An ELF object mapped into the process: the main executable, a shared library, the vdso.

@@ -132,6 +132,45 @@ Fixture::~Fixture() {
     }
 }
 
+Program::Program(const std::vector<std::string>& argv) {
+    int out_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        ::dup2(out_pipe[1], 1);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(out_pipe[1]);
+    std::string line;
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (line.find('\n') == std::string::npos && Clock::now() < deadline) {
+        pollfd p{out_pipe[0], POLLIN, 0};
+        if (::poll(&p, 1, 1000) <= 0) continue;
+        char buf[4096];
+        ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
+        if (n <= 0) break;
+        line.append(buf, static_cast<size_t>(n));
+    }
+    ::close(out_pipe[0]);
+    if (line.find('\n') == std::string::npos) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        throw std::runtime_error("program " + argv[0] + " did not start");
+    }
+    info_ = nlohmann::json::parse(line.substr(0, line.find('\n')));
+}
+
+Program::~Program() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+}
+
 std::vector<char> thread_states(pid_t pid) {
     std::vector<char> states;
     const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";

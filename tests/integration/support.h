@@ -45,6 +45,23 @@ private:
     nlohmann::json info_;
 };
 
+// Any program (argv[0] through PATH), started like a Fixture: the constructor waits for its first
+// line of stdout (JSON). Killed and reaped on destruction.
+class Program {
+public:
+    explicit Program(const std::vector<std::string>& argv);
+    ~Program();
+    Program(const Program&) = delete;
+    Program& operator=(const Program&) = delete;
+
+    pid_t pid() const { return pid_; }
+    const nlohmann::json& info() const { return info_; }
+
+private:
+    pid_t pid_ = -1;
+    nlohmann::json info_;
+};
+
 // Every thread's state letter ('S', 'R', 't', ...) from /proc/PID/task/*/stat.
 std::vector<char> thread_states(pid_t pid);
 // True if the process exists and no thread is in a stopped or traced state.

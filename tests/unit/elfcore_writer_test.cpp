@@ -330,9 +330,11 @@ TEST_F(ElfCoreWriterTest, WritesTheCaptureRecordAfterTheMemoryCallback) {
         }
     }
     const auto notes = notes_of(core.elf, last);
-    ASSERT_EQ(notes.size(), 1u);
+    ASSERT_EQ(notes.size(), 2u);  // the capture record, then the process note
     EXPECT_EQ(notes[0].owner, "DUMPSCOPE");
     EXPECT_EQ(notes[0].type, 0x44530002u);
+    EXPECT_EQ(notes[1].owner, "DUMPSCOPE");
+    EXPECT_EQ(notes[1].type, 0x44530003u);
     auto record = capture_record_from_json(std::string(notes[0].desc.begin(), notes[0].desc.end()));
     ASSERT_TRUE(record.ok());
     EXPECT_EQ(record->pause_ms, 12.5);
@@ -349,11 +351,12 @@ TEST_F(ElfCoreWriterTest, WritesUserStreamsAsNotesAfterTheCaptureRecord) {
     const std::string path = write_core(snapshot, content, &callbacks);
     OpenElf core(path);
     const auto notes = notes_of(core.elf, core.phdrs().back());
-    ASSERT_EQ(notes.size(), 2u);
+    ASSERT_EQ(notes.size(), 3u);
     EXPECT_EQ(notes[0].owner, "DUMPSCOPE");
-    EXPECT_EQ(notes[1].owner, "DUMPSCOPE_USER");
-    EXPECT_EQ(notes[1].type, 0x10000u);
-    EXPECT_EQ(notes[1].desc, (std::vector<uint8_t>{1, 2, 3}));
+    EXPECT_EQ(notes[1].owner, "DUMPSCOPE");
+    EXPECT_EQ(notes[2].owner, "DUMPSCOPE_USER");
+    EXPECT_EQ(notes[2].type, 0x10000u);
+    EXPECT_EQ(notes[2].desc, (std::vector<uint8_t>{1, 2, 3}));
     auto s = summarize_elf_core(path);
     ASSERT_TRUE(s.ok()) << s.error().message;
     bool found = false;
@@ -430,7 +433,8 @@ TEST_F(ElfCoreWriterTest, SummaryDescribesOurCore) {
     for (const auto& e : s->entries) names.push_back(e.name);
     EXPECT_EQ(names, (std::vector<std::string>{"NT_PRSTATUS x2", "NT_PRPSINFO x1", "NT_AUXV x1",
                                                "NT_FILE x1", "NT_FPREGSET x2", "NT_X86_XSTATE x1",
-                                               "DUMPSCOPE_CAPTURE x1", "PT_LOAD x6"}));
+                                               "DUMPSCOPE_CAPTURE x1", "DUMPSCOPE_PROCESS x1",
+                                               "PT_LOAD x6"}));
 }
 
 TEST_F(ElfCoreWriterTest, RejectsContentTheSnapshotCannotBack) {

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Clone-dump benchmark (issue 5). The same fixture dumped by gcore, Debian's procdump 1.2 (which
+# runs gcore), `dumpscope collect --type full` and `dumpscope collect --type full --clone`, to
+# tmpfs and to disk, at 1 GiB and 4 GiB, with 4 KiB pages and with transparent huge pages.
+# Columns: how long the target stood still (the longest gap in its 1 ms heartbeat, watched from
+# outside by pause_meter), the pause dumpscope reports, wall time, throughput (RSS / wall), file
+# size and disk usage. Per fixture also the bare fork() time of a process holding the same
+# memory (fork_time.c): the floor for any copy-on-write clone (median of 3 right after each clone
+# row, and min/median/max of 5 per fixture at the end).
+#
+# usage: bench/clone.sh [BUILD_DIR] [SIZE_MIB ...]          (default: build 1024 4096)
+#   BENCH_PAGES="4k thp"  BENCH_TARGETS="tmpfs disk"  BENCH_TOOLS="gcore procdump dumpscope clone"
+# Disk rows (/var/tmp) are skipped with a note when it has less than 12 GiB free.
+set -euo pipefail
+build=${1:-build}
+shift || true
+sizes=${*:-1024 4096}
+pages=${BENCH_PAGES:-4k thp}
+targets=${BENCH_TARGETS:-tmpfs disk}
+tools=${BENCH_TOOLS:-gcore procdump dumpscope clone}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d /tmp/dumpscope-clone-bench-XXXXXX)
+tmpfs_dir=/dev/shm/dumpscope-clone-bench.$$
+disk_dir=/var/tmp/dumpscope-clone-bench.$$
+hog=""
+cleanup() {
+    if [ -n "$hog" ]; then kill -9 "$hog" 2>/dev/null || true; fi
+    rm -rf "$tmpfs_dir" "$disk_dir" "$work"
+}
+trap cleanup EXIT
+mkdir -p "$tmpfs_dir" "$disk_dir"
+cc -O2 -o "$work/pause_meter" "$here/pause_meter.c"
+cc -O2 -o "$work/fork_time" "$here/fork_time.c"
+
+free_gib=$(( $(df --output=avail -k /var/tmp | tail -1) / 1048576 ))
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+echo "machine: $(nproc) CPUs, $cpu," \
+     "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)," \
+     "THP $(sed -E 's/.*\[(.*)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled)" \
+     "(defrag $(sed -E 's/.*\[(.*)\].*/\1/' /sys/kernel/mm/transparent_hugepage/defrag))"
+procdump_version=$(dpkg-query -W -f='${Version}' procdump 2>/dev/null || echo "?")
+echo "tools: $(gdb --version | head -1), procdump $procdump_version," \
+     "dumpscope $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null)+worktree;" \
+     "load average $(cut -d' ' -f1-3 /proc/loadavg); /var/tmp free: ${free_gib} GiB"
+if [[ $targets == *disk* && $free_gib -lt 12 ]]; then
+    echo "note: less than 12 GiB free on /var/tmp: the disk rows are skipped"
+    targets=${targets//disk/}
+fi
+echo
+
+start_hog() {  # MIB PAGES
+    local extra=""
+    if [ "$2" = thp ]; then extra=thp; fi
+    exec 3< <("$build/fixtures/fixture_memory_hog" "$1" $extra)
+    hog=$!
+    local ready
+    read -r ready <&3
+    heartbeat=$(echo "$ready" | sed -E 's/.*"heartbeat":([0-9]+).*/\1/')
+    rss_kib=$(awk '/VmRSS/ {print $2}' /proc/$hog/status)
+    huge_mib=$(( $(awk '/AnonHugePages/ {print $2}' /proc/$hog/smaps_rollup) / 1024 ))
+}
+
+stop_hog() {
+    kill -9 "$hog" 2>/dev/null || true
+    wait "$hog" 2>/dev/null || true
+    hog=""
+}
+
+run_one() {  # SIZE PAGES TOOL TARGET DIR COMMAND...
+    local size=$1 page=$2 tool=$3 target=$4 dir=$5
+    shift 5
+    rm -rf "${dir:?}"/* "$dir"/.[!.]* 2>/dev/null || true
+    sync
+    "$work/pause_meter" "$hog" "$heartbeat" 900 > "$work/gap" &
+    local meter=$!
+    sleep 0.5
+    local t0 t1 out status=0
+    t0=$(date +%s.%N)
+    out=$("$@" 2>&1) || status=$?
+    t1=$(date +%s.%N)
+    sleep 0.3
+    kill -INT "$meter" 2>/dev/null || true
+    wait "$meter" 2>/dev/null || true
+    if [ "$status" -ne 0 ]; then
+        printf "| %s MiB | %s | %s | %s | failed (%s) | | | | | | |\n" "$size" "$page" "$tool" \
+            "$target" "$(echo "$out" | tail -1)"
+        return
+    fi
+    local gap reported file bytes disk wall rate
+    gap=$(awk '{print $2}' "$work/gap" 2>/dev/null)
+    reported=$(echo "$out" | sed -nE 's/.*target paused ([0-9.]+ m?s).*/\1/p' | head -1)
+    file=$(find "$dir" -maxdepth 1 -type f | head -1)
+    bytes=$(stat -c %s "$file")
+    disk=$(( $(stat -c %b "$file") * 512 ))
+    wall=$(echo "$t1 - $t0" | bc -l)
+    rate=$(echo "$rss_kib * 1024 / $wall / 1000000" | bc -l)
+    # For the clone, the bare fork() of a same-sized process right afterwards: this machine's
+    # load moves fork times by 2-3x within minutes, so only a paired figure is a fair floor.
+    local fork="-"
+    if [[ $tool == *--clone* ]]; then
+        fork="$("$work/fork_time" "$size" "$page" 3 | awk '{print $3}') ms"
+    fi
+    local row="| %s MiB | %s | %s | %s | %s ms | %s | %s | %.2f s | %.0f MB/s | %.0f MiB |"
+    printf "$row %.0f MiB |\n" \
+        "$size" "$page" "$tool" "$target" "${gap:-n/a}" "${reported:--}" "$fork" "$wall" "$rate" \
+        "$(echo "$bytes / 1048576" | bc -l)" "$(echo "$disk / 1048576" | bc -l)"
+    rm -rf "${dir:?}"/*
+}
+
+echo "| fixture | pages | tool | to | target stopped (max heartbeat gap) | pause reported |" \
+     "bare fork() just after | wall | throughput (RSS/wall) | file size | on disk |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+forks=()
+for size in $sizes; do
+    for page in $pages; do
+        start_hog "$size" "$page"
+        for target in $targets; do
+            dir=$tmpfs_dir
+            if [ "$target" = disk ]; then dir=$disk_dir; fi
+            for tool in $tools; do
+                case $tool in
+                    gcore) run_one "$size" "$page" gcore "$target" "$dir" \
+                               gcore -o "$dir/core" "$hog" ;;
+                    procdump) run_one "$size" "$page" "procdump -p" "$target" "$dir" \
+                                  procdump -p "$hog" -o "$dir/" ;;
+                    dumpscope) run_one "$size" "$page" "dumpscope --type full" "$target" "$dir" \
+                                   "$build/dumpscope" collect --type full "$hog" "$dir/" ;;
+                    clone) run_one "$size" "$page" "dumpscope --type full --clone" "$target" \
+                               "$dir" "$build/dumpscope" collect --type full --clone "$hog" \
+                               "$dir/" ;;
+                esac
+            done
+        done
+        stop_hog
+        read -r _ fmin fmed fmax < <("$work/fork_time" "$size" "$page" 5)
+        forks+=("| $size MiB | $page (AnonHugePages ${huge_mib} MiB) | $fmin ms | $fmed ms |"
+                "$fmax ms |")
+    done
+done
+echo
+echo "| fixture | pages | bare fork() min | median | max (5 runs) |"
+echo "|---|---|---|---|---|"
+printf "%s %s\n" "${forks[@]}"

@@ -1,0 +1,48 @@
+// The analysis commands: each takes a dump under analysis and its arguments and produces text
+// (WinDbg's layout) and JSON. The same table serves the subcommands of the CLI (`dumpscope
+// stack DUMP --all`) and the words of `dumpscope debug` (`~*k`, `lm`, `!address -summary`).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "analysis/dump_analysis.h"
+#include "common/result.h"
+
+namespace dumpscope::analysis {
+
+struct CommandOutput {
+    std::string text;
+    nlohmann::json json;
+};
+
+using CommandArgs = std::vector<std::string>;
+using CommandFunction = Result<CommandOutput> (*)(DumpAnalysis&, const CommandArgs&);
+
+// Individual commands (render_*.cpp). Arguments as their WinDbg forms take them.
+Result<CommandOutput> command_target(DumpAnalysis& dump, const CommandArgs& args);      // vertarget
+Result<CommandOutput> command_threads(DumpAnalysis& dump, const CommandArgs& args);     // ~
+Result<CommandOutput> command_stack(DumpAnalysis& dump, const CommandArgs& args);       // k
+Result<CommandOutput> command_all_stacks(DumpAnalysis& dump, const CommandArgs& args);  // ~*k
+Result<CommandOutput> command_modules(DumpAnalysis& dump, const CommandArgs& args);     // lm
+Result<CommandOutput> command_exception(DumpAnalysis& dump, const CommandArgs& args);   // .ecxr
+Result<CommandOutput> command_registers(DumpAnalysis& dump, const CommandArgs& args);   // r
+Result<CommandOutput> command_memory(DumpAnalysis& dump, const CommandArgs& args);      // db ...
+Result<CommandOutput> command_regions(DumpAnalysis& dump, const CommandArgs& args);     // !address
+Result<CommandOutput> command_handles(DumpAnalysis& dump, const CommandArgs& args);     // !handle
+
+// Runs one WinDbg-style command line of `dumpscope debug` ("~3s", "db 0x1000 L20", ...).
+Result<CommandOutput> run_debugger_command(DumpAnalysis& dump, const std::string& line);
+
+// The words `dumpscope debug` understands, one line each, for `help`.
+std::string debugger_help();
+
+// "00007ffc`c9a6e800": a pointer as WinDbg prints it.
+std::string windbg_pointer(uint64_t value);
+// "0x00007ffcc9a6e800": a rust-minidump hexstring.
+std::string hex_string(uint64_t value);
+// "1.500 MiB".
+std::string human_size(uint64_t bytes);
+
+}  // namespace dumpscope::analysis

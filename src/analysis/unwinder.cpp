@@ -1,0 +1,95 @@
+#include "analysis/unwinder.h"
+
+#include <algorithm>
+
+#include "analysis/stack_scanner.h"
+
+namespace dumpscope::analysis {
+
+namespace {
+
+constexpr unsigned kDwarfRbp = 6;
+constexpr unsigned kDwarfRsp = 7;
+
+struct Walk {
+    DwflSession* session = nullptr;
+    std::vector<Frame>* frames = nullptr;
+    FrameTrust first_trust = FrameTrust::kContext;
+    size_t max_frames = 0;
+    size_t walked = 0;      // frames of this walk
+    uint64_t last_rbp = 0;  // rbp of the last frame, for a scan restart
+    bool looped = false;
+};
+
+int on_frame(Dwfl_Frame* state, void* arg) {
+    auto* walk = static_cast<Walk*>(arg);
+    Dwarf_Addr pc = 0;
+    bool activation = false;
+    if (!dwfl_frame_pc(state, &pc, &activation)) return DWARF_CB_ABORT;
+    Dwarf_Word sp = 0, rbp = 0;
+    const bool have_sp = dwfl_frame_reg(state, kDwarfRsp, &sp) == 0;
+    if (dwfl_frame_reg(state, kDwarfRbp, &rbp) == 0) walk->last_rbp = rbp;
+
+    Frame frame;
+    frame.pc = pc;
+    frame.sp = have_sp ? sp : 0;
+    frame.activation = walk->walked == 0 ? walk->first_trust == FrameTrust::kContext : activation;
+    std::vector<Frame>& frames = *walk->frames;
+    if (walk->walked == 0) {
+        frame.trust = walk->first_trust;
+    } else {
+        const Frame& callee = frames.back();
+        frame.trust = walk->session->has_cfi(callee.lookup_pc()) ? FrameTrust::kCfi
+                                                                 : FrameTrust::kFramePointer;
+        // A frame that moves down the stack, or repeats its callee, ends the walk.
+        if (have_sp && callee.sp != 0 &&
+            (sp < callee.sp || (sp == callee.sp && frame.pc == callee.pc))) {
+            walk->looped = true;
+            return DWARF_CB_ABORT;
+        }
+    }
+    if (pc == 0) return DWARF_CB_ABORT;
+    frames.push_back(frame);
+    ++walk->walked;
+    return frames.size() >= walk->max_frames ? DWARF_CB_ABORT : DWARF_CB_OK;
+}
+
+}  // namespace
+
+std::vector<Frame> unwind_thread(DwflSession& session, const X86GeneralRegisters& regs,
+                                 uint64_t stack_start, uint64_t stack_end,
+                                 const UnwindLimits& limits) {
+    std::vector<Frame> frames;
+    X86GeneralRegisters start = regs;
+    FrameTrust trust = FrameTrust::kContext;
+    while (frames.size() < limits.max_frames) {
+        Walk walk;
+        walk.session = &session;
+        walk.frames = &frames;
+        walk.first_trust = trust;
+        walk.max_frames = limits.max_frames;
+        walk.last_rbp = start.rbp;
+        const int result = session.walk(start, &on_frame, &walk);
+        if (result == 0 || walk.looped || frames.size() >= limits.max_frames) break;
+        if (frames.empty()) break;  // not even the context: nothing to scan from
+        // libdwfl stopped before the end of the stack: look for the next return address above
+        // the last frame's stack pointer, within the thread's stack.
+        const Frame& last = frames.back();
+        const uint64_t from = last.sp != 0 ? last.sp : start.rsp;
+        if (stack_end != 0 && (from < stack_start || from >= stack_end)) break;
+        uint64_t limit = from + limits.scan_words * 8;
+        if (stack_end != 0) limit = std::min(limit, stack_end);
+        // From the last frame's stack pointer: after a scan restart that is the word above the
+        // slot it used, so no return address is found twice.
+        const auto hit = scan_for_return_address(session, from, limit);
+        if (!hit) break;
+        start = X86GeneralRegisters{};
+        start.rip = hit->return_address;
+        start.rsp = hit->slot + 8;
+        start.rbp = walk.last_rbp;
+        trust = FrameTrust::kScan;
+    }
+    return frames;
+}
+
+}  // namespace dumpscope::analysis

@@ -1,0 +1,26 @@
+// Unwinds one thread of a snapshot: libdwfl first (DWARF CFI from .eh_frame / .debug_frame, then
+// its frame-pointer fallback); where that stops before the natural end of the stack, the stack is
+// scanned for the next return address and libdwfl continues from there. Each frame says how it
+// was found (FrameTrust), like minidump-stackwalk.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "analysis/dwfl_session.h"
+#include "analysis/stack_model.h"
+
+namespace dumpscope::analysis {
+
+struct UnwindLimits {
+    size_t max_frames = 256;
+    size_t scan_words = 512;  // words searched for one return address
+};
+
+// Frames of a thread whose registers are `regs` and whose stack is [stack_start, stack_end)
+// (0, 0 if unknown: scanning is then limited to scan_words). Frames are not symbolized.
+std::vector<Frame> unwind_thread(DwflSession& session, const X86GeneralRegisters& regs,
+                                 uint64_t stack_start, uint64_t stack_end,
+                                 const UnwindLimits& limits = {});
+
+}  // namespace dumpscope::analysis

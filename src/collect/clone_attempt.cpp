@@ -1,0 +1,59 @@
+#include "collect/clone_attempt.h"
+
+#include <fmt/format.h>
+
+namespace dumpscope {
+
+Result<CloneAttempt> CloneAttempt::start(const CollectRequest& request, int32_t pid, Log log) {
+    CloneAttempt attempt(request.clone, log);
+    if (request.clone == CloneMode::kOff) return attempt;
+    CloneOptions options;
+    options.log = log;
+    auto session = CloneSession::prepare(pid, std::move(options));
+    if (session.ok()) {
+        attempt.session_.emplace(std::move(*session));
+    } else {
+        DS_TRY(attempt.refuse(session.error().message, nullptr));
+    }
+    return attempt;
+}
+
+Status CloneAttempt::refuse(const std::string& why, Snapshot* snapshot) {
+    session_.reset();
+    if (mode_ == CloneMode::kRequired) return Error{"cannot dump from a clone: " + why};
+    refusal_ = why;
+    if (snapshot != nullptr) snapshot->capture.notes.push_back("no clone: " + why);
+    if (log_) log_("no clone: " + why + "; a ptrace dump instead");
+    return {};
+}
+
+Status CloneAttempt::make(ProcessFreezer& frozen, Snapshot& snapshot, ReleaseTarget& release) {
+    if (mode_ == CloneMode::kOff) return {};
+    if (!session_) return refuse(refusal_, &snapshot);  // refused before the freeze
+    if (Status made = session_->make(frozen.tids(), snapshot); !made.ok()) {
+        return refuse(made.error().message, &snapshot);
+    }
+    frozen.thaw();
+    pause_ms_ = frozen.paused_ms();
+    if (Status held = session_->target_resumed(); !held.ok()) {
+        return Error{held.error().message + "; no dump written"};
+    }
+    if (log_)
+        log_(fmt::format("target resumed after {:.1f} ms; writing from the clone", pause_ms_));
+    CloneSession& session = *session_;
+    release.memory_source_alive = [&session] { return session.clone_alive(); };
+    release.release = [&session, pause = pause_ms_](CaptureRecord& record) {
+        session.release();
+        record.pause_ms = pause;
+    };
+    release.vanished_error = fmt::format(
+        "the clone {} of process {} was killed during the dump (out of memory?); no dump written",
+        session.clone_pid(), frozen.pid());
+    return {};
+}
+
+void CloneAttempt::finish() {
+    if (session_) session_->finish();
+}
+
+}  // namespace dumpscope

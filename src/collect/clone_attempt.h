@@ -1,0 +1,56 @@
+// collect_dump's --clone steps: before the freeze, after the snapshot, and after the dump.
+// With --clone off every step does nothing, and the dump is a plain ptrace dump.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "collect/collect_job.h"
+#include "common/result.h"
+#include "live/clone_source.h"
+#include "live/process_freezer.h"
+#include "snapshot/snapshot.h"
+
+namespace dumpscope {
+
+class CloneAttempt {
+public:
+    using Log = std::function<void(const std::string&)>;
+
+    // Before the target is stopped: the checks that need no stop, and the reaper. A refusal is
+    // an Error with --clone=required, else remembered for a ptrace dump.
+    static Result<CloneAttempt> start(const CollectRequest& request, int32_t pid, Log log);
+
+    CloneAttempt(CloneAttempt&&) noexcept = default;
+    CloneAttempt& operator=(CloneAttempt&&) = delete;
+
+    // The target frozen and snapshotted: make the clone, resume the target and point `release`
+    // at the clone. When no clone can be made: an Error with --clone=required; otherwise the
+    // reason goes into the capture notes and `release` is left alone (a ptrace dump).
+    Status make(ProcessFreezer& frozen, Snapshot& snapshot, ReleaseTarget& release);
+
+    // After the dump and after the target was resumed: reap the clone. Idempotent.
+    void finish();
+
+    // smaps read before the freeze, for snapshot_live_process; nullptr without a clone.
+    const std::string* smaps_before() const {
+        return session_ ? session_->smaps_before() : nullptr;
+    }
+
+    // Why --clone fell back to a ptrace dump; "" if it did not (or was not asked for).
+    const std::string& refusal() const { return refusal_; }
+
+private:
+    CloneAttempt(CloneMode mode, Log log) : mode_(mode), log_(std::move(log)) {}
+    Status refuse(const std::string& why, Snapshot* snapshot);
+
+    CloneMode mode_ = CloneMode::kOff;
+    Log log_;
+    std::optional<CloneSession> session_;
+    std::string refusal_;
+    double pause_ms_ = 0;
+};
+
+}  // namespace dumpscope

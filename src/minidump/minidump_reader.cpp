@@ -1,0 +1,254 @@
+#include "minidump/minidump_reader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "live/process_info.h"
+#include "live/stat_parser.h"
+#include "live/status_parser.h"
+#include "minidump/minidump_file.h"
+#include "minidump/minidump_format.h"
+#include "minidump/minidump_reader_parts.h"
+#include "snapshot/capture_record_json.h"
+#include "snapshot/dump_completion.h"
+#include "snapshot/range_memory_source.h"
+
+namespace dumpscope {
+
+namespace {
+
+using minidump::list_entries;
+using minidump::MinidumpFile;
+using minidump::read_struct;
+using minidump::StreamType;
+
+constexpr uint64_t kNanosecondsPerSecond = 1000000000ull;
+constexpr uint32_t kDumpRequested = 0xffffffff;  // exception code of "a dump was requested"
+
+std::string text_of(std::optional<std::span<const uint8_t>> bytes) {
+    if (!bytes) return {};
+    return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+}
+
+// Breakpad and dumpscope write "sysname release version machine"; the version has spaces.
+void split_csd(const std::string& csd, SystemInfo& system) {
+    const size_t first = csd.find(' ');
+    if (first == std::string::npos) {
+        system.sysname = csd;
+        return;
+    }
+    system.sysname = csd.substr(0, first);
+    const size_t second = csd.find(' ', first + 1);
+    const size_t last = csd.rfind(' ');
+    if (second == std::string::npos) {
+        system.release = csd.substr(first + 1);
+        return;
+    }
+    system.release = csd.substr(first + 1, second - first - 1);
+    if (last > second) system.version = csd.substr(second + 1, last - second - 1);
+    system.machine = csd.substr(last + 1);
+}
+
+Status read_system(const MinidumpFile& file, Snapshot& s) {
+    s.system.cpuinfo = text_of(file.stream(StreamType::LinuxCpuInfo));
+    s.system.os_release = text_of(file.stream(StreamType::LinuxLsbRelease));
+    const auto stream = file.stream(StreamType::SystemInfo);
+    if (!stream) return {};
+    auto info = read_struct<minidump::SystemInfo>(*stream, 0, "SystemInfoStream");
+    if (!info.ok()) return info.error();
+    if (info->processor_architecture != minidump::kArchAmd64) {
+        return Error{fmt::format("processor architecture {:#x} is not supported (only amd64)",
+                                 info->processor_architecture)};
+    }
+    if (info->csd_version_rva != 0) {
+        auto csd = file.string_at(info->csd_version_rva, "the SystemInfo CSD string");
+        if (!csd.ok()) return csd.error();
+        split_csd(*csd, s.system);
+    }
+    if (s.system.sysname.empty() && info->platform_id == minidump::kPlatformLinux) {
+        s.system.sysname = "Linux";
+    }
+    if (s.system.machine.empty()) s.system.machine = "x86_64";
+    s.system.cpu_count = info->number_of_processors;
+    s.system.cpu_family = info->processor_level;
+    s.system.cpu_model = info->processor_revision >> 8;
+    s.system.cpu_stepping = info->processor_revision & 0xff;
+    char vendor[sizeof(info->cpu.vendor_id) + 1] = {};
+    std::memcpy(vendor, info->cpu.vendor_id, sizeof(info->cpu.vendor_id));
+    const std::string_view name(vendor);
+    if (std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+        s.system.cpu_vendor = name;  // lldb leaves it uninitialised
+    }
+    return {};
+}
+
+void read_process(const MinidumpFile& file, Snapshot& s) {
+    ProcessInfo& p = s.process;
+    if (const auto misc = file.stream(StreamType::MiscInfo); misc && misc->size() >= 12) {
+        // Older writers use shorter MiscInfo; copy what is there.
+        minidump::MiscInfo info{};
+        std::memcpy(&info, misc->data(), std::min(misc->size(), sizeof(info)));
+        if (info.flags1 & minidump::kMiscInfoProcessId)
+            p.pid = static_cast<int32_t>(info.process_id);
+        if ((info.flags1 & minidump::kMiscInfoProcessTimes) && misc->size() >= sizeof(info)) {
+            p.start_time_unix_ns = uint64_t{info.process_create_time} * kNanosecondsPerSecond;
+            p.user_time_ns = uint64_t{info.process_user_time} * kNanosecondsPerSecond;
+            p.kernel_time_ns = uint64_t{info.process_kernel_time} * kNanosecondsPerSecond;
+        }
+    }
+    p.status = text_of(file.stream(StreamType::LinuxProcStatus));
+    p.cmdline = text_of(file.stream(StreamType::LinuxCmdLine));
+    p.environ = text_of(file.stream(StreamType::LinuxEnviron));
+    p.maps = text_of(file.stream(StreamType::LinuxMaps));
+    p.stat = text_of(file.stream(StreamType::LinuxProcStat));
+    if (const auto auxv = file.stream(StreamType::LinuxAuxv))
+        p.auxv.assign(auxv->begin(), auxv->end());
+    p.argv = split_nul(p.cmdline);
+    if (p.pid == 0) p.pid = static_cast<int32_t>(status_number(p.status, "Pid").value_or(0));
+    p.ppid = static_cast<int32_t>(status_number(p.status, "PPid").value_or(0));
+    p.uid = static_cast<uint32_t>(status_number(p.status, "Uid").value_or(0));
+    p.gid = static_cast<uint32_t>(status_number(p.status, "Gid").value_or(0));
+    p.name = status_field(p.status, "Name").value_or("");
+    if (auto stat = parse_stat(p.stat); stat.ok()) {
+        p.arg_start = stat->arg_start;
+        p.arg_end = stat->arg_end;
+        p.env_start = stat->env_start;
+        p.env_end = stat->env_end;
+        if (p.ppid == 0) p.ppid = stat->ppid;
+        if (p.name.empty()) p.name = stat->comm;
+    }
+}
+
+// MemoryList and Memory64List, each range checked against the file.
+Status read_memory(const MinidumpFile& file, std::vector<DumpMemoryRange>& ranges) {
+    if (const auto stream = file.stream(StreamType::MemoryList)) {
+        uint32_t count = 0;
+        auto entries =
+            list_entries(*stream, sizeof(minidump::MemoryDescriptor), "MemoryListStream", count);
+        if (!entries.ok()) return entries.error();
+        for (uint32_t i = 0; i < count; ++i) {
+            auto range = read_struct<minidump::MemoryDescriptor>(
+                *entries, uint64_t{i} * sizeof(minidump::MemoryDescriptor), "MemoryListStream");
+            if (!range.ok()) return range.error();
+            auto bytes = file.slice(range->memory, fmt::format("the bytes of memory range {:#x}",
+                                                               range->start_of_memory_range));
+            if (!bytes.ok()) return bytes.error();
+            ranges.push_back({range->start_of_memory_range, *bytes});
+        }
+    }
+    if (const auto stream = file.stream(StreamType::Memory64List)) {
+        auto header = read_struct<minidump::Memory64ListHeader>(*stream, 0, "Memory64ListStream");
+        if (!header.ok()) return header.error();
+        const uint64_t room = (stream->size() - sizeof(minidump::Memory64ListHeader)) /
+                              sizeof(minidump::MemoryDescriptor64);
+        if (header->number_of_memory_ranges > room) {
+            return Error{fmt::format("Memory64ListStream claims {} ranges but has room for {}",
+                                     header->number_of_memory_ranges, room)};
+        }
+        uint64_t offset = header->base_rva;
+        for (uint64_t i = 0; i < header->number_of_memory_ranges; ++i) {
+            auto range = read_struct<minidump::MemoryDescriptor64>(
+                *stream,
+                sizeof(minidump::Memory64ListHeader) + i * sizeof(minidump::MemoryDescriptor64),
+                "Memory64ListStream");
+            if (!range.ok()) return range.error();
+            auto bytes = file.slice(
+                offset, range->data_size,
+                fmt::format("the bytes of memory range {:#x}", range->start_of_memory_range));
+            if (!bytes.ok()) return bytes.error();
+            offset += range->data_size;  // cannot wrap: the slice lies inside the file
+            ranges.push_back({range->start_of_memory_range, *bytes});
+        }
+    }
+    return {};
+}
+
+Status read_exception(const MinidumpFile& file, Snapshot& s) {
+    const auto stream = file.stream(StreamType::Exception);
+    if (!stream) return {};
+    auto exception = read_struct<minidump::ExceptionStream>(*stream, 0, "ExceptionStream");
+    if (!exception.ok()) return exception.error();
+    const minidump::ExceptionRecord& record = exception->exception_record;
+    if (record.exception_code == kDumpRequested) return {};
+    ExceptionInfo info;
+    info.tid = static_cast<int32_t>(exception->thread_id);
+    info.signal.signo = static_cast<int32_t>(record.exception_code);
+    info.signal.code = static_cast<int32_t>(record.exception_flags);
+    info.signal.fault_address = record.exception_address;
+    const auto thread = std::find_if(s.threads.begin(), s.threads.end(),
+                                     [&](const Thread& t) { return t.tid == info.tid; });
+    if (exception->thread_context.data_size != 0) {
+        auto context = file.slice(exception->thread_context, "the context of the exception");
+        if (!context.ok()) return context.error();
+        auto regs = minidump::registers_from_context(*context, "the context of the exception");
+        if (!regs.ok()) return regs.error();
+        info.context = std::move(*regs);
+        if (thread != s.threads.end()) {
+            info.context.gp.fs_base = thread->regs.gp.fs_base;
+            info.context.gp.gs_base = thread->regs.gp.gs_base;
+        }
+    } else if (thread != s.threads.end()) {
+        info.context = thread->regs;
+    }
+    s.exception = std::move(info);
+    return {};
+}
+
+Status read_capture(const MinidumpFile& file, Snapshot& s) {
+    const auto stream = file.stream(StreamType::DumpscopeCapture);
+    if (!stream) return {};
+    auto record = capture_record_from_json(text_of(stream));
+    if (!record.ok()) return Error{"DumpscopeCapture: " + record.error().message};
+    s.capture = std::move(*record);
+    return {};
+}
+
+Status read_all(const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
+    DS_TRY(read_system(*file, s));
+    read_process(*file, s);
+    std::vector<DumpMemoryRange> ranges;
+    DS_TRY(read_memory(*file, ranges));
+    std::vector<DumpMemoryRange> stacks;
+    DS_TRY(minidump::read_threads(*file, s, stacks));
+    // Stacks that only the thread list holds (Breakpad-style writers), unless the memory list
+    // already covers any of their bytes.
+    for (const DumpMemoryRange& stack : stacks) {
+        const bool covered = std::any_of(ranges.begin(), ranges.end(), [&](const auto& r) {
+            return r.address < stack.end() && stack.address < r.end();
+        });
+        if (!covered) ranges.push_back(stack);
+    }
+    auto memory = RangeMemorySource::create(std::move(ranges), file);
+    if (!memory.ok()) return memory.error();
+    s.memory = *memory;
+    DS_TRY(minidump::read_modules(*file, s));
+    DS_TRY(minidump::read_mappings(*file, s));
+    DS_TRY(minidump::read_handles(*file, s));
+    DS_TRY(read_exception(*file, s));
+    DS_TRY(read_capture(*file, s));
+    if (s.capture.capture_time_unix == 0)
+        s.capture.capture_time_unix = file->header().time_date_stamp;
+    return {};
+}
+
+}  // namespace
+
+Result<Snapshot> read_minidump(const std::string& path) {
+    auto opened = MinidumpFile::open(path);
+    if (!opened.ok()) return opened.error();
+    auto file = std::make_shared<MinidumpFile>(std::move(*opened));
+    Snapshot s;
+    s.capture.tool_version.clear();
+    s.capture.method.clear();
+    s.capture.trigger.clear();
+    if (Status status = read_all(file, s); !status.ok()) {
+        return Error{path + ": " + status.error().message};
+    }
+    complete_dump_snapshot(s);
+    return s;
+}
+
+}  // namespace dumpscope

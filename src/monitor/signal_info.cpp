@@ -1,0 +1,101 @@
+#include "monitor/signal_info.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+
+#include <cstring>
+
+#include "live/proc_files.h"
+#include "live/status_parser.h"
+#include "monitor/signal_names.h"
+
+namespace dumpscope {
+
+namespace {
+
+static_assert(sizeof(siginfo_t) == 128);
+
+bool carries_fault_address(int signo) {
+    return signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL ||
+           signo == SIGTRAP;
+}
+
+const char* code_name(int signo, int code) {
+    if (code == SI_USER) return "SI_USER";
+    if (code == SI_TKILL) return "SI_TKILL";
+    if (code == SI_QUEUE) return "SI_QUEUE";
+    if (code == SI_KERNEL) return "SI_KERNEL";
+    switch (signo) {
+        case SIGSEGV:
+            if (code == SEGV_MAPERR) return "SEGV_MAPERR";
+            if (code == SEGV_ACCERR) return "SEGV_ACCERR";
+            break;
+        case SIGBUS:
+            if (code == BUS_ADRALN) return "BUS_ADRALN";
+            if (code == BUS_ADRERR) return "BUS_ADRERR";
+            if (code == BUS_OBJERR) return "BUS_OBJERR";
+            break;
+        case SIGFPE:
+            if (code == FPE_INTDIV) return "FPE_INTDIV";
+            if (code == FPE_INTOVF) return "FPE_INTOVF";
+            if (code == FPE_FLTDIV) return "FPE_FLTDIV";
+            break;
+        case SIGILL:
+            if (code == ILL_ILLOPC) return "ILL_ILLOPC";
+            if (code == ILL_PRVOPC) return "ILL_PRVOPC";
+            break;
+        case SIGTRAP:
+            if (code == TRAP_BRKPT) return "TRAP_BRKPT";
+            break;
+        default:
+            break;
+    }
+    return nullptr;
+}
+
+// Bit signo-1 of a hex mask line of /proc/PID/status ("SigCgt:\t0000000000004a02").
+bool mask_has(const std::string& status, const char* key, int signo) {
+    auto field = status_field(status, key);
+    if (!field) return false;
+    uint64_t mask = 0;
+    if (!parse_u64(*field, mask, 16)) return false;
+    return signo >= 1 && signo <= 64 && (mask >> (signo - 1) & 1) != 0;
+}
+
+}  // namespace
+
+Result<SignalInfo> read_signal_info(int32_t tid) {
+    siginfo_t si{};
+    if (::ptrace(PTRACE_GETSIGINFO, tid, nullptr, &si) != 0)
+        return errno_error(fmt::format("cannot read the signal of thread {}", tid));
+    SignalInfo info;
+    info.signo = si.si_signo;
+    info.code = si.si_code;
+    info.err = si.si_errno;
+    std::memcpy(info.raw.data(), &si, sizeof si);
+    if (si.si_code > 0 && carries_fault_address(si.si_signo)) {
+        info.fault_address = reinterpret_cast<uint64_t>(si.si_addr);
+    } else if (si.si_code <= 0) {  // sent by a process: kill, tgkill, sigqueue
+        info.sender_pid = si.si_pid;
+    }
+    return info;
+}
+
+std::string describe_signal(const SignalInfo& info) {
+    std::string text = signal_name(info.signo);
+    if (const char* code = code_name(info.signo, info.code)) text += fmt::format(" ({})", code);
+    if (info.code > 0 && carries_fault_address(info.signo))
+        text += fmt::format(" at {:#x}", info.fault_address);
+    else if (info.code <= 0 && info.sender_pid != 0)
+        text += fmt::format(" from pid {}", info.sender_pid);
+    return text;
+}
+
+bool signal_is_fatal(int32_t pid, int signo) {
+    auto status = read_file_whole(proc_dir(pid) + "/status");
+    if (!status) return true;  // cannot tell: treat it as the crash it most likely is
+    return !mask_has(*status, "SigCgt", signo) && !mask_has(*status, "SigIgn", signo);
+}
+
+}  // namespace dumpscope

@@ -1,0 +1,70 @@
+#include "snapshot/range_memory_source.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace dumpscope {
+
+Result<std::shared_ptr<RangeMemorySource>> RangeMemorySource::create(
+    std::vector<DumpMemoryRange> ranges, std::shared_ptr<const void> keeper) {
+    std::erase_if(ranges, [](const DumpMemoryRange& r) { return r.bytes.empty(); });
+    for (const DumpMemoryRange& r : ranges) {
+        if (r.bytes.size() > UINT64_MAX - r.address) {
+            return Error{
+                fmt::format("memory range {:#x} of {} bytes wraps around the address space",
+                            r.address, r.bytes.size())};
+        }
+    }
+    std::sort(ranges.begin(), ranges.end(), [](const DumpMemoryRange& a, const DumpMemoryRange& b) {
+        return a.address < b.address;
+    });
+    for (size_t i = 1; i < ranges.size(); ++i) {
+        if (ranges[i].address < ranges[i - 1].end()) {
+            return Error{fmt::format("memory ranges {:#x}-{:#x} and {:#x}-{:#x} overlap",
+                                     ranges[i - 1].address, ranges[i - 1].end(), ranges[i].address,
+                                     ranges[i].end())};
+        }
+    }
+    return std::shared_ptr<RangeMemorySource>(
+        new RangeMemorySource(std::move(ranges), std::move(keeper)));
+}
+
+std::vector<DumpMemoryRange>::const_iterator RangeMemorySource::first_after(uint64_t addr) const {
+    return std::upper_bound(ranges_.begin(), ranges_.end(), addr,
+                            [](uint64_t a, const DumpMemoryRange& r) { return a < r.end(); });
+}
+
+Result<size_t> RangeMemorySource::read(uint64_t addr, std::span<uint8_t> out) const {
+    size_t done = 0;
+    auto it = first_after(addr);
+    while (done < out.size() && it != ranges_.end()) {
+        const uint64_t at = addr + done;
+        if (at < it->address) break;  // a gap: the rest is not in the dump
+        const uint64_t skip = at - it->address;
+        const size_t n =
+            static_cast<size_t>(std::min<uint64_t>(out.size() - done, it->bytes.size() - skip));
+        std::memcpy(out.data() + done, it->bytes.data() + skip, n);
+        done += n;
+        ++it;
+    }
+    return done;
+}
+
+uint64_t RangeMemorySource::bytes_present(uint64_t addr, uint64_t size) const {
+    const uint64_t end = size > UINT64_MAX - addr ? UINT64_MAX : addr + size;
+    uint64_t present = 0;
+    for (auto it = first_after(addr); it != ranges_.end() && it->address < end; ++it) {
+        present += std::min(end, it->end()) - std::max(addr, it->address);
+    }
+    return present;
+}
+
+uint64_t RangeMemorySource::total_bytes() const {
+    uint64_t total = 0;
+    for (const DumpMemoryRange& r : ranges_) total += r.bytes.size();
+    return total;
+}
+
+}  // namespace dumpscope

@@ -1,0 +1,47 @@
+// The memory of a dump file: address ranges whose bytes lie in a mapped file. Reads copy from
+// the mapping; an address no range holds ends the read (a short count), so bytes that are not in
+// the dump are never made up.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/result.h"
+#include "snapshot/memory_source.h"
+
+namespace dumpscope {
+
+struct DumpMemoryRange {
+    uint64_t address = 0;
+    std::span<const uint8_t> bytes;  // inside the mapped file
+    uint64_t end() const { return address + bytes.size(); }
+};
+
+class RangeMemorySource final : public MemorySource {
+public:
+    // Sorts the ranges and drops empty ones. Ranges that wrap around the address space or
+    // overlap each other are an Error naming them. `keeper` owns the mapping the spans point
+    // into and lives as long as the source.
+    static Result<std::shared_ptr<RangeMemorySource>> create(std::vector<DumpMemoryRange> ranges,
+                                                             std::shared_ptr<const void> keeper);
+
+    Result<size_t> read(uint64_t addr, std::span<uint8_t> out) const override;
+    uint64_t bytes_present(uint64_t addr, uint64_t size) const override;
+
+    const std::vector<DumpMemoryRange>& ranges() const { return ranges_; }
+    uint64_t total_bytes() const;
+
+private:
+    RangeMemorySource(std::vector<DumpMemoryRange> ranges, std::shared_ptr<const void> keeper)
+        : ranges_(std::move(ranges)), keeper_(std::move(keeper)) {}
+
+    // The first range that ends after addr.
+    std::vector<DumpMemoryRange>::const_iterator first_after(uint64_t addr) const;
+
+    std::vector<DumpMemoryRange> ranges_;
+    std::shared_ptr<const void> keeper_;
+};
+
+}  // namespace dumpscope

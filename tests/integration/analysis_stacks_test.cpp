@@ -1,0 +1,170 @@
+// dumpscope's stacks and module lists against lldb-16's and gdb's on the same dumps: the capture
+// fixtures (waiters, a deadlock) and a real program (python3 with a waiting thread), as our
+// minidumps (read by lldb) and our cores (read by gdb), and as dumps written by others (gcore's
+// core, lldb's `process save-core` minidump).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <set>
+
+#include "analysis_support.h"
+
+using namespace test_support;
+
+namespace {
+
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new NoDebuginfod);
+
+const char* const kPythonScript =
+    "import threading, os, time\n"
+    "event = threading.Event()\n"
+    "worker = threading.Thread(target=event.wait, name='worker')\n"
+    "worker.start()\n"
+    "print('{\"pid\": %d}' % os.getpid(), flush=True)\n"
+    "time.sleep(3600)\n";
+
+// A running target: one of the fixtures or python3.
+struct Target {
+    std::unique_ptr<Fixture> fixture;
+    std::unique_ptr<Program> program;
+    std::string executable;
+    pid_t pid() const { return fixture ? fixture->pid() : program->pid(); }
+};
+
+std::unique_ptr<Target> start(const std::string& name) {
+    auto target = std::make_unique<Target>();
+    if (name == "python3") {
+        target->program = std::make_unique<Program>(
+            std::vector<std::string>{"/usr/bin/python3", "-c", kPythonScript});
+        target->executable = "/usr/bin/python3";
+    } else {
+        target->fixture = std::make_unique<Fixture>(name);
+        target->executable = target->fixture->path();
+    }
+    return target;
+}
+
+class AnalysisStacks : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        if (GetParam() == "python3" && !have_program("/usr/bin/python3")) {
+            GTEST_SKIP() << "no /usr/bin/python3";
+        }
+        target_ = start(GetParam());
+    }
+    std::string collect(const std::string& type, const std::string& format) {
+        const std::string path = dir_.path() + "/" + type + (format == "core" ? ".core" : ".dmp");
+        const CommandResult r = run({dumpscope_binary(), "collect", "--quiet", "--type", type,
+                                     "--format", format, std::to_string(target_->pid()), path});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return path;
+    }
+    std::unique_ptr<Target> target_;
+    TempDir dir_;
+};
+
+TEST_P(AnalysisStacks, MinidumpStacksMatchLldb) {
+    if (!have_program(lldb_binary())) GTEST_SKIP() << "lldb is not installed (make deps)";
+    const std::string dump = collect("mini", "minidump");
+    const Stacks ours = dumpscope_stacks(dump);
+    ASSERT_GE(ours.size(), 2u);
+    EXPECT_TRUE(same_stacks(ours, lldb_stacks(dir_.path(), dump)));
+}
+
+TEST_P(AnalysisStacks, CoreStacksMatchGdb) {
+    if (!have_program("gdb")) GTEST_SKIP() << "gdb is not installed (make deps)";
+    const std::string core = collect("mini", "core");
+    const Stacks ours = dumpscope_stacks(core);
+    ASSERT_GE(ours.size(), 2u);
+    EXPECT_TRUE(same_stacks(ours, gdb_stacks(dir_.path(), target_->executable, core)));
+}
+
+TEST_P(AnalysisStacks, GcoreCoresGiveTheSameStacksAsOurDumps) {
+    if (!have_program("gcore")) GTEST_SKIP() << "gcore is not installed (make deps)";
+    const std::string ours = collect("mini", "core");
+    const std::string prefix = dir_.path() + "/gcore";
+    const CommandResult r = run({"gcore", "-o", prefix, std::to_string(target_->pid())}, 300);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::string gcore = prefix + "." + std::to_string(target_->pid());
+    const Stacks from_gcore = dumpscope_stacks(gcore);
+    EXPECT_TRUE(same_stacks(from_gcore, dumpscope_stacks(ours)));
+    EXPECT_TRUE(same_stacks(from_gcore, gdb_stacks(dir_.path(), target_->executable, gcore)));
+}
+
+TEST_P(AnalysisStacks, LldbSaveCoreMinidumpsGiveTheSameStacksAsOurDumps) {
+    if (!have_program(lldb_binary())) GTEST_SKIP() << "lldb is not installed (make deps)";
+    const std::string ours = collect("mini", "minidump");
+    const std::string saved = dir_.path() + "/lldb.dmp";
+    const CommandResult r =
+        run({lldb_binary(), "--no-lldbinit", "-b", "-p", std::to_string(target_->pid()), "-o",
+             "process save-core --plugin-name=minidump --style stack " + saved},
+            300);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const Stacks from_lldb_dump = dumpscope_stacks(saved);
+    EXPECT_TRUE(same_stacks(from_lldb_dump, dumpscope_stacks(ours)));
+    EXPECT_TRUE(same_stacks(from_lldb_dump, lldb_stacks(dir_.path(), saved)));
+}
+
+std::set<std::string> base_names(const std::set<std::string>& paths) {
+    std::set<std::string> names;
+    for (const std::string& p : paths) {
+        const std::string name = p.substr(p.rfind('/') + 1);
+        if (name.find("vdso") == std::string::npos) names.insert(name);
+    }
+    return names;
+}
+
+std::set<std::string> dumpscope_modules(const std::string& dump) {
+    const CommandResult r = run({dumpscope_binary(), "modules", "--json", dump});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::set<std::string> paths;
+    for (const auto& m : nlohmann::json::parse(r.out))
+        paths.insert(m.at("path").get<std::string>());
+    return base_names(paths);
+}
+
+TEST_P(AnalysisStacks, ModuleListsMatchLldbAndGdb) {
+    const std::string dump = collect("maxi", "minidump");
+    const std::string core = collect("maxi", "core");
+    if (have_program(lldb_binary())) {
+        const std::string script = write_script(
+            dir_.path(), "lldb_modules.py",
+            "import lldb\nfor m in lldb.target.modules:\n    print('MODULE', m.file.fullpath)\n");
+        const CommandResult r = run({lldb_binary(), "--no-lldbinit", "-b", "-c", dump, "-o",
+                                     "script exec(open('" + script + "').read())"},
+                                    300);
+        std::set<std::string> paths;
+        std::istringstream in(r.out);
+        for (std::string line; std::getline(in, line);) {
+            if (line.rfind("MODULE ", 0) == 0) paths.insert(line.substr(7));
+        }
+        EXPECT_EQ(dumpscope_modules(dump), base_names(paths)) << r.out;
+    }
+    if (have_program("gdb")) {
+        const CommandResult r = run({"gdb", "-nx", "-batch", "-ex", "set debuginfod enabled off",
+                                     "-ex", "info sharedlibrary", target_->executable, core},
+                                    300);
+        std::set<std::string> paths{target_->executable};
+        std::istringstream in(r.out);
+        for (std::string line; std::getline(in, line);) {
+            const size_t slash = line.find(" /");
+            if (line.rfind("0x", 0) == 0 && slash != std::string::npos) {
+                paths.insert(line.substr(slash + 1));
+            }
+        }
+        // gdb names libraries by the link the loader opened (libz.so.1), the maps by the file.
+        std::set<std::string> resolved;
+        for (const std::string& p : paths) {
+            std::error_code error;
+            const auto real = std::filesystem::canonical(p, error);
+            resolved.insert(error ? p : real.string());
+        }
+        EXPECT_EQ(dumpscope_modules(core), base_names(resolved)) << r.out;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, AnalysisStacks,
+                         ::testing::Values("fixture_waiters", "fixture_deadlock", "python3"));
+
+}  // namespace

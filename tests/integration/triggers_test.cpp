@@ -1,0 +1,518 @@
+// `dumpscope collect` with triggers, against real processes: each trigger fires when it must and
+// not before (a below-threshold window writes nothing), the dump is readable (decoded here,
+// independently of dumpscope's reader, and by `dumpscope info` for the trigger record), and
+// the target behaves as it would without the monitor (a crash still kills it with its signal,
+// a handled signal still reaches its handler, nothing is left stopped or traced).
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <regex>
+
+#include "monitored_child.h"
+#include "support.h"
+
+using namespace test_support;
+
+namespace {
+
+constexpr int kGenerous = 30;  // seconds for anything that should take one or two
+
+template <typename T>
+T load(const std::vector<uint8_t>& file, uint64_t offset) {
+    T value{};
+    if (offset + sizeof(T) <= file.size()) std::memcpy(&value, file.data() + offset, sizeof(T));
+    return value;
+}
+
+// The minidump Exception stream (type 6): ThreadId at +0, then MINIDUMP_EXCEPTION: code +8,
+// flags +12, address +24; the thread context location at +160 (size, rva); Rip at +0xF8 of an
+// AMD64 context.
+struct DecodedException {
+    uint32_t tid = 0;
+    uint32_t code = 0;
+    uint32_t flags = 0;
+    uint64_t address = 0;
+    uint64_t rip = 0;
+};
+
+std::optional<DecodedException> minidump_exception(const std::vector<uint8_t>& file) {
+    for (const DecodedStream& s : minidump_streams(file)) {
+        if (s.type != 6) continue;
+        DecodedException e;
+        e.tid = load<uint32_t>(file, s.rva);
+        e.code = load<uint32_t>(file, s.rva + 8);
+        e.flags = load<uint32_t>(file, s.rva + 12);
+        e.address = load<uint64_t>(file, s.rva + 24);
+        const uint32_t context_rva = load<uint32_t>(file, s.rva + 164);
+        e.rip = load<uint64_t>(file, context_rva + 0xF8);
+        return e;
+    }
+    return std::nullopt;
+}
+
+uint32_t minidump_thread_count(const std::vector<uint8_t>& file) {
+    for (const DecodedStream& s : minidump_streams(file))
+        if (s.type == 3) return load<uint32_t>(file, s.rva);
+    return 0;
+}
+
+std::vector<std::string> dumps_in(const TempDir& dir) {
+    std::vector<std::string> dumps;
+    for (const auto& name : dir.files())
+        if (name.size() > 4 && name.substr(name.size() - 4) == ".dmp") dumps.push_back(name);
+    std::sort(dumps.begin(), dumps.end());
+    return dumps;
+}
+
+// Waits until `count` dumps are in dir (false after `seconds`).
+bool wait_for_dumps(const TempDir& dir, size_t count, int seconds) {
+    const auto deadline = TestClock::now() + std::chrono::seconds(seconds);
+    while (TestClock::now() < deadline) {
+        if (dumps_in(dir).size() >= count) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return dumps_in(dir).size() >= count;
+}
+
+int tracer_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("TracerPid:", 0) == 0) return std::stoi(line.substr(10));
+    return -1;
+}
+
+// Running, not stopped, and traced by nobody: how every target must be left.
+::testing::AssertionResult left_alone(pid_t pid) {
+    if (!eventually_running(pid)) return ::testing::AssertionFailure() << pid << " is stopped";
+    if (tracer_of(pid) != 0)
+        return ::testing::AssertionFailure() << pid << " is still traced by " << tracer_of(pid);
+    return ::testing::AssertionSuccess();
+}
+
+// The tid of the thread of pid named `name` (its comm), or 0.
+pid_t thread_named(pid_t pid, const std::string& name) {
+    const std::string task = "/proc/" + std::to_string(pid) + "/task";
+    DIR* d = ::opendir(task.c_str());
+    if (d == nullptr) return 0;
+    pid_t found = 0;
+    while (dirent* e = ::readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        std::ifstream in(task + "/" + e->d_name + "/comm");
+        std::string comm;
+        std::getline(in, comm);
+        if (comm == name) found = static_cast<pid_t>(std::stoi(e->d_name));
+    }
+    ::closedir(d);
+    return found;
+}
+
+// A copy of a fixture under a name no other test uses (for --wait and --all, which match
+// names machine-wide).
+std::string unique_copy(const std::string& fixture, const TempDir& dir, const std::string& tag) {
+    const std::string path = dir.path() + "/" + tag + std::to_string(::getpid() % 100000);
+    CommandResult r = run({"cp", fixture_path(fixture), path});
+    if (r.exit_code != 0) throw std::runtime_error("cp failed: " + r.err);
+    return path;
+}
+
+std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+class Triggers : public ::testing::Test {
+protected:
+    // Starts `dumpscope collect ARGS...` in the background, waits for its "monitoring" line
+    // (printed once it is attached) or another first line.
+    std::unique_ptr<BackgroundCommand> monitor(std::vector<std::string> args,
+                                               const std::string& first_line = "monitoring") {
+        args.insert(args.begin(), {dumpscope_binary(), "collect"});
+        auto command = std::make_unique<BackgroundCommand>(args, logs_.path());
+        EXPECT_TRUE(command->wait_for_output(first_line, kGenerous))
+            << command->out() << command->err();
+        return command;
+    }
+    // Checks the monitor is still waiting and wrote nothing for `seconds`.
+    void expect_quiet_for(BackgroundCommand& command, double seconds) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(seconds * 1000)));
+        EXPECT_TRUE(dumps_in(dir_).empty()) << command.out();
+        EXPECT_FALSE(command.finished()) << command.out() << command.err();
+    }
+    nlohmann::json only_dump_info() {
+        const auto dumps = dumps_in(dir_);
+        EXPECT_EQ(dumps.size(), 1u);
+        if (dumps.empty()) return nlohmann::json::object();
+        return info_json(dir_.path() + "/" + dumps[0]);
+    }
+    std::vector<uint8_t> only_dump_bytes() {
+        const auto dumps = dumps_in(dir_);
+        if (dumps.size() != 1) return {};
+        return read_file(dir_.path() + "/" + dumps[0]);
+    }
+
+    TempDir dir_{"/dev/shm"};
+    TempDir logs_{"/dev/shm"};
+};
+
+TEST_F(Triggers, CpuFiresWhenBurningForTheHoldTimeNotWhileIdle) {
+    DrivenFixture target("fixture_burn");
+    const std::string pid = std::to_string(target.pid());
+    // ProcDump spellings: -c PCT, -s SECONDS, -pf MS.
+    auto command = monitor({"-c", "50", "-s", "1", "-pf", "200", pid, dir_.path()});
+    expect_quiet_for(*command, 2.5);
+    target.send("burn");
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    target.send("idle");
+    const auto dumps = dumps_in(dir_);
+    ASSERT_EQ(dumps.size(), 1u) << command->out();
+    // <name>_<trigger>_<YYYYMMDD_HHMMSS>.<pid>.dmp
+    EXPECT_TRUE(std::regex_match(dumps[0],
+                                 std::regex("fixture_burn_cpu_\\d{8}_\\d{6}\\." + pid + "\\.dmp")))
+        << dumps[0];
+    const nlohmann::json info = only_dump_info();
+    EXPECT_EQ(info["capture"]["trigger"], "cpu");
+    const std::string detail = info["capture"]["trigger_detail"];
+    EXPECT_NE(detail.find(">= 50%"), std::string::npos) << detail;
+    EXPECT_EQ(info["thread_count"], 2);
+    EXPECT_TRUE(left_alone(target.pid()));
+}
+
+TEST_F(Triggers, CpuBelowFiresWhenTheBurningStops) {
+    DrivenFixture target("fixture_burn");
+    target.send("burn");
+    target.read_json();
+    auto command = monitor({"--cpu-below", "20", "--seconds", "1", "--poll", "200",
+                            std::to_string(target.pid()), dir_.path()});
+    expect_quiet_for(*command, 2.5);
+    target.send("idle");
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    EXPECT_EQ(only_dump_info()["capture"]["trigger"], "cpu-below");
+    EXPECT_TRUE(left_alone(target.pid()));
+}
+
+TEST_F(Triggers, MemoryListDumpsOncePerThresholdInOrder) {
+    DrivenFixture target("fixture_grow", {"32"});
+    auto command = monitor(
+        {"-m", "40,72", "-s", "0.5", "-pf", "100", std::to_string(target.pid()), dir_.path()});
+    expect_quiet_for(*command, 1.0);
+    target.send("grow");  // about 33 MB: below the first threshold
+    target.read_json();
+    expect_quiet_for(*command, 1.5);
+    target.send("grow");  // about 65 MB
+    target.read_json();
+    ASSERT_TRUE(wait_for_dumps(dir_, 1, kGenerous)) << command->out();
+    EXPECT_FALSE(command->finished()) << "one threshold is left";
+    target.send("grow");  // about 97 MB
+    target.read_json();
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    const auto dumps = dumps_in(dir_);
+    ASSERT_EQ(dumps.size(), 2u) << command->out();
+    std::vector<std::string> details;
+    for (const auto& d : dumps) {
+        EXPECT_NE(d.find("_mem_"), std::string::npos) << d;
+        details.push_back(info_json(dir_.path() + "/" + d)["capture"]["trigger_detail"]);
+    }
+    auto has = [&](const std::string& text) {
+        return std::any_of(details.begin(), details.end(),
+                           [&](const std::string& d) { return d.find(text) != std::string::npos; });
+    };
+    EXPECT_TRUE(has(">= 40 MB")) << details[0] << " / " << details[1];
+    EXPECT_TRUE(has(">= 72 MB")) << details[0] << " / " << details[1];
+    EXPECT_TRUE(left_alone(target.pid()));
+}
+
+TEST_F(Triggers, MemoryBelowFiresWhenTheProcessShrinks) {
+    DrivenFixture target("fixture_grow", {"32"});
+    for (int i = 0; i < 3; ++i) {
+        target.send("grow");
+        target.read_json();
+    }
+    auto command = monitor({"-ml", "50", "-pf", "100", std::to_string(target.pid()), dir_.path()});
+    expect_quiet_for(*command, 1.5);
+    target.send("shrink");  // about 65 MB: still above
+    target.read_json();
+    expect_quiet_for(*command, 1.0);
+    target.send("shrink");  // about 33 MB
+    target.read_json();
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    EXPECT_EQ(only_dump_info()["capture"]["trigger"], "mem-below");
+    EXPECT_TRUE(left_alone(target.pid()));
+}
+
+TEST_F(Triggers, ThreadCountFiresAtTheThreshold) {
+    DrivenFixture target("fixture_spawn");
+    auto command = monitor({"-tc", "6", "-pf", "100", std::to_string(target.pid()), dir_.path()});
+    target.send("spawn 3");
+    EXPECT_EQ(target.read_json()["threads"], 4);
+    expect_quiet_for(*command, 1.5);
+    target.send("spawn 3");
+    EXPECT_EQ(target.read_json()["threads"], 7);
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    const nlohmann::json info = only_dump_info();
+    EXPECT_EQ(info["capture"]["trigger"], "threads");
+    EXPECT_NE(info["capture"]["trigger_detail"].get<std::string>().find("threads 7 >= 6"),
+              std::string::npos)
+        << info["capture"]["trigger_detail"];
+    EXPECT_EQ(info["thread_count"], 7);
+    EXPECT_TRUE(left_alone(target.pid()));
+}
+
+TEST_F(Triggers, DescriptorCountFiresAtTheThreshold) {
+    DrivenFixture target("fixture_fds");
+    auto command = monitor({"-fc", "50", "-pf", "100", std::to_string(target.pid()), dir_.path()});
+    target.send("open 20");
+    target.read_json();
+    expect_quiet_for(*command, 1.5);
+    target.send("open 40");
+    target.read_json();
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    EXPECT_EQ(only_dump_info()["capture"]["trigger"], "fds");
+    EXPECT_TRUE(left_alone(target.pid()));
+}
+
+TEST_F(Triggers, SignalDumpsThenTheHandlerStillRuns) {
+    DrivenFixture target("fixture_sighand");
+    auto command = monitor({"-sig", "USR2", std::to_string(target.pid()), dir_.path()});
+    // A signal that is not asked for passes straight on: handled, no dump.
+    target.send("fault");
+    EXPECT_EQ(target.read_json()["handled"], "SIGSEGV");
+    expect_quiet_for(*command, 1.0);
+    ASSERT_EQ(::kill(target.pid(), SIGUSR2), 0);
+    const nlohmann::json handled = target.read_json();
+    EXPECT_EQ(handled["handled"], "SIGUSR2");
+    EXPECT_EQ(handled["count"], 1);
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    const auto bytes = only_dump_bytes();
+    auto exception = minidump_exception(bytes);
+    ASSERT_TRUE(exception.has_value());
+    EXPECT_EQ(exception->code, static_cast<uint32_t>(SIGUSR2));
+    EXPECT_EQ(exception->tid, static_cast<uint32_t>(target.pid()));
+    const nlohmann::json info = only_dump_info();
+    EXPECT_EQ(info["capture"]["trigger"], "signal");
+    const std::string detail = info["capture"]["trigger_detail"];
+    EXPECT_NE(detail.find("SIGUSR2"), std::string::npos) << detail;
+    EXPECT_NE(detail.find("from pid " + std::to_string(::getpid())), std::string::npos) << detail;
+    EXPECT_TRUE(left_alone(target.pid()));
+}
+
+TEST_F(Triggers, CrashOnNullDereferenceDumpsTheFaultThenTheProcessDiesOfIt) {
+    DrivenFixture target("fixture_nullptr");
+    const uint64_t crash_function = target.info()["crash_function"];
+    auto command = monitor({"--crash", std::to_string(target.pid()), dir_.path()});
+    target.send("go");
+    auto status = target.wait_exit(kGenerous);
+    ASSERT_TRUE(status.has_value()) << "the crashing process did not die";
+    ASSERT_TRUE(WIFSIGNALED(*status)) << *status;
+    EXPECT_EQ(WTERMSIG(*status), SIGSEGV);
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+
+    const auto bytes = only_dump_bytes();
+    auto exception = minidump_exception(bytes);
+    ASSERT_TRUE(exception.has_value());
+    EXPECT_EQ(exception->tid, static_cast<uint32_t>(target.pid()));
+    EXPECT_EQ(exception->code, static_cast<uint32_t>(SIGSEGV));
+    EXPECT_EQ(exception->flags, 1u);    // SEGV_MAPERR
+    EXPECT_EQ(exception->address, 0u);  // pB->pA with pB null: offset 0 of nothing
+    EXPECT_GE(exception->rip, crash_function);
+    EXPECT_LT(exception->rip, crash_function + 64) << "the context is not the one at the fault";
+    EXPECT_EQ(minidump_thread_count(bytes), 2u);  // the waiter is in the dump too
+    const nlohmann::json info = only_dump_info();
+    EXPECT_EQ(info["capture"]["trigger"], "crash");
+    EXPECT_EQ(info["exception"]["signal"], SIGSEGV);
+
+    if (!have_program("lldb-16")) GTEST_SKIP() << "lldb-16 is not installed (make deps)";
+    const std::string dump = dir_.path() + "/" + dumps_in(dir_)[0];
+    CommandResult bt = run({"lldb-16", "--no-lldbinit", "-b", "-c", dump, "-o", "bt"}, 180);
+    EXPECT_NE(bt.out.find("stop reason = signal SIGSEGV"), std::string::npos) << bt.out;
+    EXPECT_NE(bt.out.find("frame #0"), std::string::npos) << bt.out;
+    const size_t frame0 = bt.out.find("frame #0");
+    const size_t frame1 = bt.out.find("frame #1");
+    ASSERT_NE(frame0, std::string::npos);
+    EXPECT_NE(bt.out.substr(frame0, frame1 - frame0).find("print_through_null_b"),
+              std::string::npos)
+        << bt.out;
+}
+
+TEST_F(Triggers, CrashOnDivideByZeroRecordsFpeAtTheInstruction) {
+    DrivenFixture target("fixture_divzero");
+    const uint64_t crash_function = target.info()["crash_function"];
+    auto command = monitor({"--crash", std::to_string(target.pid()), dir_.path()});
+    target.send("go");
+    auto status = target.wait_exit(kGenerous);
+    ASSERT_TRUE(status.has_value());
+    ASSERT_TRUE(WIFSIGNALED(*status));
+    EXPECT_EQ(WTERMSIG(*status), SIGFPE);
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    auto exception = minidump_exception(only_dump_bytes());
+    ASSERT_TRUE(exception.has_value());
+    EXPECT_EQ(exception->code, static_cast<uint32_t>(SIGFPE));
+    EXPECT_EQ(exception->flags, 1u);  // FPE_INTDIV
+    EXPECT_EQ(exception->address, exception->rip) << "si_addr of SIGFPE is the instruction";
+    EXPECT_GE(exception->rip, crash_function);
+    EXPECT_LT(exception->rip, crash_function + 64);
+}
+
+TEST_F(Triggers, HandledCrashSignalPassesWithoutDumpUnlessCrashContinue) {
+    DrivenFixture target("fixture_sighand");
+    {
+        auto command = monitor({"--crash", std::to_string(target.pid()), dir_.path()});
+        target.send("fault");
+        EXPECT_EQ(target.read_json()["handled"], "SIGSEGV");
+        expect_quiet_for(*command, 1.0);
+        command->interrupt();  // Ctrl-C: stops cleanly, leaves the target alone
+        EXPECT_EQ(command->wait(kGenerous), 130) << command->out() << command->err();
+        EXPECT_TRUE(left_alone(target.pid()));
+    }
+    auto command = monitor({"--crash-continue", std::to_string(target.pid()), dir_.path()});
+    target.send("fault");
+    const nlohmann::json handled = target.read_json();
+    EXPECT_EQ(handled["handled"], "SIGSEGV");
+    EXPECT_EQ(handled["count"], 2);
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    auto exception = minidump_exception(only_dump_bytes());
+    ASSERT_TRUE(exception.has_value());
+    EXPECT_EQ(exception->code, static_cast<uint32_t>(SIGSEGV));
+    EXPECT_TRUE(left_alone(target.pid()));
+    target.send("fault");  // still handles faults after the monitor left
+    EXPECT_EQ(target.read_json()["count"], 3);
+}
+
+TEST_F(Triggers, ExitDumpsWithTheExitCodeAndTheCodeIsUnchanged) {
+    DrivenFixture target("fixture_exit", {"7"});
+    auto command = monitor({"--exit", std::to_string(target.pid()), dir_.path()});
+    expect_quiet_for(*command, 1.0);
+    target.send("go");
+    auto status = target.wait_exit(kGenerous);
+    ASSERT_TRUE(status.has_value());
+    ASSERT_TRUE(WIFEXITED(*status)) << *status;
+    EXPECT_EQ(WEXITSTATUS(*status), 7);
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    const nlohmann::json info = only_dump_info();
+    EXPECT_EQ(info["capture"]["trigger"], "exit");
+    const std::string detail = info["capture"]["trigger_detail"];
+    EXPECT_NE(detail.find("exit code 7"), std::string::npos) << detail;
+}
+
+TEST_F(Triggers, HangFiresOnADeadlockNotOnAProcessThatWakesUp) {
+    {
+        DrivenFixture busy("fixture_sighand");  // wakes every 20 ms
+        auto command =
+            monitor({"--hang", "1.5", "--poll", "200", std::to_string(busy.pid()), dir_.path()});
+        expect_quiet_for(*command, 4.0);
+        command->interrupt();
+        EXPECT_EQ(command->wait(kGenerous), 130);
+    }
+    Fixture deadlock("fixture_deadlock");
+    auto command =
+        monitor({"--hang", "1.5", "--poll", "200", std::to_string(deadlock.pid()), dir_.path()});
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    const nlohmann::json info = only_dump_info();
+    EXPECT_EQ(info["capture"]["trigger"], "hang");
+    EXPECT_NE(info["capture"]["trigger_detail"].get<std::string>().find("all 3 threads blocked"),
+              std::string::npos)
+        << info["capture"]["trigger_detail"];
+    EXPECT_TRUE(left_alone(deadlock.pid()));
+}
+
+TEST_F(Triggers, HangThreadFiresForAThreadStuckInOneSyscallOnly) {
+    {
+        DrivenFixture busy("fixture_sighand");  // its main thread polls every 20 ms
+        auto command = monitor({"--hang", "1", "--hang-thread", std::to_string(busy.pid()),
+                                "--poll", "200", std::to_string(busy.pid()), dir_.path()});
+        expect_quiet_for(*command, 3.0);
+        command->interrupt();
+        EXPECT_EQ(command->wait(kGenerous), 130);
+    }
+    Fixture deadlock("fixture_deadlock");
+    pid_t locker = 0;
+    for (int i = 0; i < 100 && locker == 0; ++i) {
+        locker = thread_named(deadlock.pid(), "locker-ab");
+        if (locker == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_NE(locker, 0);
+    auto command = monitor({"--hang", "1", "--hang-thread", std::to_string(locker), "--poll", "200",
+                            std::to_string(deadlock.pid()), dir_.path()});
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    const std::string detail = only_dump_info()["capture"]["trigger_detail"];
+    EXPECT_NE(detail.find("thread " + std::to_string(locker) + " in the same system call 202"),
+              std::string::npos)
+        << detail;
+}
+
+TEST_F(Triggers, WaitForANameThenDump) {
+    const std::string copy = unique_copy("fixture_spawn", logs_, "dsw");
+    const std::string name = base_name(copy);
+    auto command = monitor({"-w", "-tc", "3", "-pf", "100", name, dir_.path()},
+                           "waiting for a process named " + name);
+    DrivenFixture target(copy);
+    target.send("spawn 2");
+    target.read_json();
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    const auto dumps = dumps_in(dir_);
+    ASSERT_EQ(dumps.size(), 1u);
+    EXPECT_NE(dumps[0].find("." + std::to_string(target.pid()) + ".dmp"), std::string::npos);
+    EXPECT_TRUE(left_alone(target.pid()));
+}
+
+TEST_F(Triggers, AllMonitorsEveryMatchIncludingLateOnes) {
+    const std::string copy = unique_copy("fixture_spawn", logs_, "dsa");
+    DrivenFixture first(copy);
+    auto command =
+        monitor({"--all", "--threads", "3", "--poll", "100", base_name(copy), dir_.path()});
+    DrivenFixture late(copy);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few discovery polls
+    expect_quiet_for(*command, 0.5);
+    first.send("spawn 2");
+    late.send("spawn 2");
+    EXPECT_TRUE(wait_for_dumps(dir_, 2, kGenerous)) << command->out();
+    command->interrupt();  // --all runs until stopped
+    EXPECT_EQ(command->wait(kGenerous), 130) << command->out() << command->err();
+    const auto dumps = dumps_in(dir_);
+    ASSERT_EQ(dumps.size(), 2u);
+    std::string joined = dumps[0] + dumps[1];
+    EXPECT_NE(joined.find("." + std::to_string(first.pid()) + ".dmp"), std::string::npos);
+    EXPECT_NE(joined.find("." + std::to_string(late.pid()) + ".dmp"), std::string::npos);
+    EXPECT_TRUE(left_alone(first.pid()));
+    EXPECT_TRUE(left_alone(late.pid()));
+}
+
+TEST_F(Triggers, ProcessGroupMonitorsEveryMemberAndEndsWithTheGroup) {
+    auto leader = std::make_unique<DrivenFixture>("fixture_spawn", std::vector<std::string>{}, 0);
+    auto member =
+        std::make_unique<DrivenFixture>("fixture_spawn", std::vector<std::string>{}, leader->pid());
+    auto command = monitor({"-pgid", std::to_string(leader->pid()), "--threads", "3", "--poll",
+                            "100", "--crash", dir_.path()});
+    leader->send("spawn 2");
+    member->send("spawn 2");
+    EXPECT_TRUE(wait_for_dumps(dir_, 2, kGenerous)) << command->out();
+    EXPECT_TRUE(left_alone(leader->pid()));
+    EXPECT_TRUE(left_alone(member->pid()));
+    leader.reset();  // killed: the group empties and the monitor has nothing left to watch
+    member.reset();
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    EXPECT_EQ(dumps_in(dir_).size(), 2u);
+}
+
+TEST_F(Triggers, TargetEndingBeforeTheTriggerIsAnErrorWithNoDump) {
+    auto target = std::make_unique<DrivenFixture>("fixture_burn");
+    auto command =
+        monitor({"--cpu", "90", "--poll", "100", std::to_string(target->pid()), dir_.path()});
+    target.reset();
+    EXPECT_EQ(command->wait(kGenerous), 1) << command->out() << command->err();
+    EXPECT_TRUE(dumps_in(dir_).empty());
+}
+
+TEST_F(Triggers, SeveralDumpsNeedADirectory) {
+    DrivenFixture target("fixture_spawn");
+    CommandResult r = run({dumpscope_binary(), "collect", "--threads", "2", "-n", "2",
+                           std::to_string(target.pid()), dir_.path() + "/one.dmp"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("must be a directory"), std::string::npos) << r.err;
+    EXPECT_TRUE(dir_.files().empty());
+}
+
+}  // namespace

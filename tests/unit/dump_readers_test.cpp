@@ -1,0 +1,133 @@
+// read_minidump and read_elf_core on dumps of a synthetic snapshot written by our writers: the
+// snapshot read back is the one written (threads, registers, names, modules with build-ids,
+// mappings, descriptors), and memory reads return the dumped bytes and stop short, never make up
+// zeros, where the dump has none. Also the RangeMemorySource they both build on.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "elfcore/core_reader.h"
+#include "minidump/minidump_reader.h"
+#include "snapshot/range_memory_source.h"
+#include "synthetic_dump.h"
+
+namespace dumpscope {
+namespace {
+
+using namespace dumpscope::test;
+
+class DumpReaders : public ::testing::TestWithParam<bool> {
+protected:
+    bool core() const { return GetParam(); }
+    Result<Snapshot> write_and_read() {
+        const std::string path =
+            write_synthetic(dir_.path() + (core() ? "/s.core" : "/s.dmp"), core());
+        EXPECT_FALSE(path.empty());
+        return core() ? read_elf_core(path) : read_minidump(path);
+    }
+    ScratchDir dir_;
+};
+
+TEST_P(DumpReaders, ThreadsComeBackWithRegistersNamesAndSystemCalls) {
+    auto s = write_and_read();
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    const Snapshot expected = synthetic_snapshot();
+    ASSERT_EQ(s->threads.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+        const Thread& got = s->threads[i];
+        const Thread& want = expected.threads[i];
+        EXPECT_EQ(got.tid, want.tid);
+        EXPECT_EQ(got.name, want.name);
+        EXPECT_EQ(got.state, 'S');
+        EXPECT_EQ(got.regs.gp.rip, want.regs.gp.rip);
+        EXPECT_EQ(got.regs.gp.rsp, want.regs.gp.rsp);
+        EXPECT_EQ(got.regs.gp.rbp, want.regs.gp.rbp);
+        EXPECT_EQ(got.regs.gp.rax, want.regs.gp.rax);
+        EXPECT_EQ(got.regs.gp.fs_base, want.regs.gp.fs_base);
+        EXPECT_TRUE(got.regs.has_fpregs);
+        EXPECT_EQ(got.regs.fxsave, want.regs.fxsave);
+        EXPECT_TRUE(got.syscall.in_syscall);
+        EXPECT_EQ(got.syscall.number, 202);
+        EXPECT_EQ(got.stack_start, kStack);
+        EXPECT_EQ(got.stack_end, kStack + 4 * kPage);
+    }
+}
+
+TEST_P(DumpReaders, ProcessSystemModulesMappingsAndDescriptorsComeBack) {
+    auto s = write_and_read();
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_EQ(s->process.pid, kPid);
+    EXPECT_EQ(s->process.ppid, 1);
+    EXPECT_EQ(s->process.name, "synthetic");
+    EXPECT_EQ(s->process.argv, (std::vector<std::string>{"/bin/synthetic", "--flag"}));
+    EXPECT_EQ(s->system.release, "6.1.0-test");
+    EXPECT_EQ(s->system.version, "#1 SMP PREEMPT_DYNAMIC Debian 6.1.1-1");
+    EXPECT_EQ(s->system.machine, "x86_64");
+    ASSERT_EQ(s->modules.size(), 1u);
+    EXPECT_EQ(s->modules[0].path, "/bin/synthetic");
+    EXPECT_EQ(s->modules[0].base, kExe);
+    EXPECT_EQ(s->modules[0].end, kData + kPage);
+    EXPECT_EQ(s->modules[0].build_id, synthetic_snapshot().modules[0].build_id);
+    EXPECT_TRUE(s->modules[0].is_main_executable);
+    ASSERT_EQ(s->mappings.size(), 4u);
+    EXPECT_EQ(s->mappings[1].start, kData);
+    EXPECT_EQ(s->mappings[1].offset, 0x2000u);
+    EXPECT_TRUE(s->mappings[1].write);
+    EXPECT_EQ(s->mappings[3].path, "[stack]");
+    ASSERT_EQ(s->fds.size(), 1u);
+    EXPECT_EQ(s->fds[0].fd, 3);
+    EXPECT_EQ(s->fds[0].target, "/etc/passwd");
+}
+
+TEST_P(DumpReaders, MemoryReadsTheDumpedBytesAndStopsWhereTheDumpHasNone) {
+    auto s = write_and_read();
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    std::vector<uint8_t> buffer(3 * kPage, 0xcc);
+    // Heap pages 0-1 are dumped, 2-3 are not: the read stops after two pages.
+    auto got = s->memory->read(kHeap, buffer);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(*got, 2 * kPage);
+    for (uint64_t i = 0; i < 2 * kPage; ++i) ASSERT_EQ(buffer[i], pattern(kHeap + i)) << i;
+    EXPECT_EQ(buffer[2 * kPage], 0xcc) << "bytes after a short read must stay untouched";
+    // Not dumped at all: nothing is read.
+    got = s->memory->read(kStack, std::span<uint8_t>(buffer.data(), 16));
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(*got, 0u);
+    EXPECT_EQ(s->memory->bytes_present(kHeap, 4 * kPage), 2 * kPage);
+    EXPECT_EQ(s->memory->bytes_present(kStack, 4 * kPage), 2 * kPage);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothFormats, DumpReaders, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "ElfCore" : "Minidump"; });
+
+TEST(RangeMemorySource, ReadsAcrossAdjacentRangesAndStopsAtGaps) {
+    std::vector<uint8_t> a(16, 1), b(16, 2), c(16, 3);
+    auto source = RangeMemorySource::create({{0x1010, b}, {0x1000, a}, {0x1040, c}}, nullptr);
+    ASSERT_TRUE(source.ok());
+    std::vector<uint8_t> out(64, 0);
+    auto got = (*source)->read(0x1008, out);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(*got, 24u);  // 8 of a, 16 of b, then the gap at 0x1020
+    EXPECT_EQ(out[7], 1);
+    EXPECT_EQ(out[8], 2);
+    EXPECT_EQ(out[24], 0);
+    EXPECT_EQ((*source)->bytes_present(0x1000, 0x100), 48u);
+    EXPECT_EQ((*source)->bytes_present(0x1018, 0x30), 8u + 8u);
+}
+
+TEST(RangeMemorySource, OverlappingRangesAreAnError) {
+    std::vector<uint8_t> a(16, 1), b(16, 2);
+    auto source = RangeMemorySource::create({{0x1000, a}, {0x100f, b}}, nullptr);
+    ASSERT_FALSE(source.ok());
+    EXPECT_NE(source.error().message.find("overlap"), std::string::npos);
+}
+
+TEST(RangeMemorySource, RangesThatWrapAroundAreAnError) {
+    std::vector<uint8_t> a(16, 1);
+    auto source = RangeMemorySource::create({{UINT64_MAX - 4, a}}, nullptr);
+    ASSERT_FALSE(source.ok());
+    EXPECT_NE(source.error().message.find("wraps"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dumpscope
