@@ -61,7 +61,9 @@ std::string hex_build_id(const std::vector<uint8_t>& id) {
 }
 
 SymbolLocator::SymbolLocator(SymbolOptions options)
-    : options_(std::move(options)), debuginfod_(std::make_unique<DebuginfodClient>()) {}
+    : options_(std::move(options)),
+      cache_(options_.cache_dir),
+      debuginfod_(std::make_unique<DebuginfodClient>()) {}
 
 bool SymbolLocator::is_vdso(const Module& module) {
     return module.path == kVdsoModuleName || module.path == "[vdso]";
@@ -141,7 +143,7 @@ std::string SymbolLocator::find_debug_file(const Module& module) const {
     if (found.empty()) {
         if (auto downloaded = debuginfod_->find_debuginfo(module.build_id)) found = *downloaded;
     }
-    return found;
+    return found.empty() ? found : cache_.usable(found, module.build_id);
 }
 
 }  // namespace dumpscope::analysis

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/debug_file_cache.h"
 #include "analysis/debuginfod_client.h"
 #include "snapshot/snapshot.h"
 
@@ -39,6 +40,7 @@ struct ModuleFiles {
 struct SymbolOptions {
     std::vector<std::string> symbol_dirs;  // --symbols
     std::string debug_root = "/usr/lib/debug";
+    std::string cache_dir;  // uncompressed copies of debug files ("" = none): debug_file_cache.h
 };
 
 class SymbolLocator {
@@ -46,7 +48,7 @@ public:
     explicit SymbolLocator(SymbolOptions options);
 
     ModuleFiles locate(const Module& module) const;
-    // "" if none was found.
+    // "" if none was found; an uncompressed cached copy when the cache has or can make one.
     std::string find_debug_file(const Module& module) const;
 
     static bool is_vdso(const Module& module);
@@ -57,6 +59,7 @@ private:
                                const std::vector<uint8_t>& id) const;
 
     SymbolOptions options_;
+    DebugFileCache cache_;
     std::unique_ptr<DebuginfodClient> debuginfod_;
 };
 

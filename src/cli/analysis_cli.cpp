@@ -12,11 +12,15 @@ void add_dump_options(CLI::App* command, AnalysisInvocation& invocation) {
                      "repeatable")
         ->allow_extra_args(false);
     command->add_flag("--json", invocation.json, "Print JSON");
+    command->add_flag("--no-cache", invocation.no_cache,
+                      "Do not keep uncompressed copies of debug files (in $DUMPSCOPE_CACHE_DIR, "
+                      "else ~/.cache/dumpscope)");
 }
 
 Result<std::unique_ptr<analysis::DumpAnalysis>> open_for(const AnalysisInvocation& invocation) {
     analysis::SymbolOptions options;
     options.symbol_dirs = invocation.symbol_dirs;
+    if (!invocation.no_cache) options.cache_dir = analysis::DebugFileCache::default_directory();
     return analysis::open_dump_analysis(invocation.dump, options);
 }
 

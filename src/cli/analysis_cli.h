@@ -16,10 +16,11 @@ struct AnalysisInvocation {
     std::string dump;
     std::vector<std::string> symbol_dirs;
     bool json = false;
+    bool no_cache = false;
     std::function<int(AnalysisInvocation&)> action;  // set by the chosen subcommand
 };
 
-// DUMP, --symbols DIR (repeatable), --json.
+// DUMP, --symbols DIR (repeatable), --json, --no-cache.
 void add_dump_options(CLI::App* command, AnalysisInvocation& invocation);
 
 // Opens the dump, runs one analysis command, prints its text (or JSON with --json). Exit code 1

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "snapshot/json_numbers.h"
+
 namespace dumpscope {
 
 std::string capture_record_to_json(const CaptureRecord& r) {
@@ -24,6 +26,9 @@ std::string capture_record_to_json(const CaptureRecord& r) {
 Result<CaptureRecord> capture_record_from_json(const std::string& text) {
     auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) return Error{"capture record is not valid JSON"};
+    if (has_unexpected_float(j, {"pause_ms", "write_ms"})) {
+        return Error{"capture record has a fractional number in an integer field or nests too deep"};
+    }
     CaptureRecord r;
     try {
         r.tool_version = j.value("tool_version", "");

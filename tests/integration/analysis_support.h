@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -25,10 +26,19 @@ using Stacks = std::map<int, std::vector<NamedFrame>>;  // by thread id
 inline std::string lldb_binary() { return have_program("lldb-16") ? "lldb-16" : "lldb"; }
 
 // No reader may reach the network for symbols during tests (Debian sets DEBUGINFOD_URLS for
-// login shells; libdebuginfod, gdb and lldb would all use it).
+// login shells; libdebuginfod, gdb and lldb would all use it), and dumpscope's cache of
+// uncompressed debug files lives in a directory of the test's own, removed at the end.
 class NoDebuginfod : public ::testing::Environment {
 public:
-    void SetUp() override { ::unsetenv("DEBUGINFOD_URLS"); }
+    void SetUp() override {
+        ::unsetenv("DEBUGINFOD_URLS");
+        cache_ = std::make_unique<TempDir>();
+        ::setenv("DUMPSCOPE_CACHE_DIR", cache_->path().c_str(), 1);
+    }
+    void TearDown() override { cache_.reset(); }
+
+private:
+    std::unique_ptr<TempDir> cache_;
 };
 
 // "THREAD <tid> kind:name kind:name ..." lines.

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "analysis/command.h"
+#include "analysis/debug_file_cache.h"
 #include "analysis/memory_text.h"
 #include "analysis/region_classifier.h"
 #include "analysis/stack_json.h"
@@ -216,6 +217,27 @@ TEST(ConversionPlan, OnlyMemoryTheInputHoldsIsPlannedAndExactly) {
     EXPECT_FALSE(content->whole_pages);
     EXPECT_EQ(intersect_ranges({{0, 10}, {20, 10}}, {{5, 20}}),
               (std::vector<MemoryRange>{{5, 5}, {20, 5}}));
+}
+
+TEST(DebugFileCache, CompressedDebugFilesAreCachedUncompressedOnceByBuildId) {
+    test::ScratchDir dir;
+    const std::string compressed = dir.path() + "/compressed";
+    ASSERT_EQ(std::system(("eu-elfcompress -q -t zlib -o " + compressed + " " + kSomeElf).c_str()),
+              0);
+    ASSERT_TRUE(has_compressed_sections(compressed));
+    ASSERT_FALSE(has_compressed_sections(kSomeElf));
+    auto id = build_id_from_file(kSomeElf);
+    ASSERT_TRUE(id.ok());
+    const DebugFileCache cache(dir.path() + "/cache");
+    const std::string cached = cache.usable(compressed, *id);
+    EXPECT_EQ(cached, dir.path() + "/cache/debug/" + hex_build_id(*id) + ".debug");
+    EXPECT_FALSE(has_compressed_sections(cached));
+    EXPECT_EQ(*build_id_from_file(cached), *id);
+    const auto made = std::filesystem::last_write_time(cached);
+    EXPECT_EQ(cache.usable(compressed, *id), cached);
+    EXPECT_EQ(std::filesystem::last_write_time(cached), made) << "made once";
+    EXPECT_EQ(cache.usable(kSomeElf, {9, 9, 9}), kSomeElf) << "uncompressed files are used as is";
+    EXPECT_EQ(DebugFileCache("").usable(compressed, *id), compressed) << "disabled";
 }
 
 }  // namespace

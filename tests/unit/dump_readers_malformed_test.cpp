@@ -4,9 +4,12 @@
 #include <elf.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "elfcore/core_reader.h"
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_reader.h"
+#include "snapshot/json_numbers.h"
 #include "synthetic_dump.h"
 
 namespace dumpscope {
@@ -217,6 +220,34 @@ TEST_F(Malformed, CountsThatWouldOverflowAreErrors) {
     core = core_;  // NT_FILE count * 24 wraps around 64 bits
     put<uint64_t>(core, note_header(NT_FILE) + 12 + 8, (uint64_t{1} << 61) + 1);
     expect_error(core, true, "claims");
+}
+
+TEST_F(Malformed, FractionalNumbersInOurJsonRecordsAreErrors) {
+    // Found by the core reader's fuzzer: nlohmann turns 4e43 into an int with undefined behaviour.
+    auto core = core_;
+    const std::string pid = "\"pid\":4242";
+    auto at = std::search(core.begin(), core.end(), pid.begin(), pid.end());
+    ASSERT_NE(at, core.end());
+    std::copy_n("\"pid\":4e43", pid.size(), at);
+    expect_error(core, true, "fractional");
+    auto dump = minidump_;
+    const std::string type = "\"dump_type\":\"custom\"";
+    auto where = std::search(dump.begin(), dump.end(), type.begin(), type.end());
+    ASSERT_NE(where, dump.end());
+    std::copy_n("\"dump_flags\":4e43   ", type.size(), where);
+    expect_error(dump, false, "fractional");
+}
+
+TEST(JsonRecords, NestingDeeperThanAnyRecordIsRejectedWithoutExhaustingTheStack) {
+    const int depth = 200000;
+    const auto hostile =
+        nlohmann::json::parse(std::string(depth, '[') + std::string(depth, ']'), nullptr, false);
+    ASSERT_FALSE(hostile.is_discarded());
+    EXPECT_TRUE(has_unexpected_float(hostile));
+    const auto record = nlohmann::json::parse(R"({"a":{"b":[{"c":[1,2,{"d":3}]}]}})");
+    EXPECT_FALSE(has_unexpected_float(record));
+    EXPECT_TRUE(has_unexpected_float(nlohmann::json::parse(R"({"a":[{"b":0.5}]})")));
+    EXPECT_FALSE(has_unexpected_float(nlohmann::json::parse(R"({"ms":0.5})"), {"ms"}));
 }
 
 }  // namespace
