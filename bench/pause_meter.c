@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig) { (void)sig; stop_requested = 1; }
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
 
 static double now_ms(void) {
     struct timespec ts;

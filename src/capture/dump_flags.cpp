@@ -20,8 +20,7 @@ const std::vector<DumpFlagInfo>& all_dump_flags() {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return std::tolower(static_cast<unsigned char>(x)) ==
                       std::tolower(static_cast<unsigned char>(y));
            });
@@ -54,8 +53,8 @@ Result<uint32_t> parse_dump_flags(std::string_view list) {
         auto it = std::find_if(all_dump_flags().begin(), all_dump_flags().end(),
                                [&](const DumpFlagInfo& f) { return iequals(f.name, word); });
         if (it == all_dump_flags().end())
-            return Error{fmt::format("unknown dump flag '{}' (see dumpscope collect --list-flags)",
-                                     word)};
+            return Error{
+                fmt::format("unknown dump flag '{}' (see dumpscope collect --list-flags)", word)};
         bits |= it->value;
     }
     return bits;

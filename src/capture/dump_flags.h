@@ -11,7 +11,8 @@
 namespace dumpscope {
 
 namespace dump_flag {
-#define DS_DUMP_FLAG(name, value, linux_meaning, description) inline constexpr uint32_t name = value;
+#define DS_DUMP_FLAG(name, value, linux_meaning, description) \
+    inline constexpr uint32_t name = value;
 #include "capture/dump_flags.def"
 #undef DS_DUMP_FLAG
 }  // namespace dump_flag

@@ -9,7 +9,7 @@ namespace dumpscope {
 
 namespace {
 
-constexpr size_t kMaxObjects = 4096;      // a link_map chain longer than this is corrupt
+constexpr size_t kMaxObjects = 4096;         // a link_map chain longer than this is corrupt
 constexpr uint64_t kLinkMapPublicSize = 40;  // l_addr, l_name, l_ld, l_next, l_prev
 constexpr uint64_t kRDebugSize = 40;         // r_version, r_map, r_brk, r_state, r_ldbase
 constexpr uint64_t kNameBytes = 256;
@@ -30,7 +30,8 @@ bool find_dynamic(const MemorySource& memory, const Module& exe, uint64_t& addr,
         return false;
     std::vector<Elf64_Phdr> phdrs(ehdr.e_phnum);
     for (size_t i = 0; i < phdrs.size(); ++i)
-        if (!read_struct(memory, exe.base + ehdr.e_phoff + i * sizeof(Elf64_Phdr), phdrs[i])) return false;
+        if (!read_struct(memory, exe.base + ehdr.e_phoff + i * sizeof(Elf64_Phdr), phdrs[i]))
+            return false;
     uint64_t lowest = UINT64_MAX;
     for (const auto& p : phdrs)
         if (p.p_type == PT_LOAD) lowest = std::min(lowest, p.p_vaddr & ~uint64_t{0xfff});
@@ -60,7 +61,8 @@ std::vector<MemoryRange> loader_data_ranges(const Snapshot& snapshot) {
     out.push_back({dynamic, dynamic_size});
 
     uint64_t r_debug = 0;
-    for (uint64_t at = dynamic; at + sizeof(Elf64_Dyn) <= dynamic + dynamic_size; at += sizeof(Elf64_Dyn)) {
+    for (uint64_t at = dynamic; at + sizeof(Elf64_Dyn) <= dynamic + dynamic_size;
+         at += sizeof(Elf64_Dyn)) {
         Elf64_Dyn entry;
         if (!read_struct(memory, at, entry) || entry.d_tag == DT_NULL) break;
         if (entry.d_tag == DT_DEBUG) r_debug = entry.d_un.d_ptr;

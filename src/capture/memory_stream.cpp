@@ -92,8 +92,9 @@ private:
 
 }  // namespace
 
-Status stream_dump_memory(Snapshot& snapshot, const DumpContent& content, const WriteContext& ctx,
-                          const std::function<Status(size_t, uint64_t, std::span<const uint8_t>)>& sink) {
+Status stream_dump_memory(
+    Snapshot& snapshot, const DumpContent& content, const WriteContext& ctx,
+    const std::function<Status(size_t, uint64_t, std::span<const uint8_t>)>& sink) {
     ChunkQueue queue;
     std::vector<uint64_t> unreadable(content.memory.size(), 0);
     std::thread reader([&] {

@@ -65,8 +65,8 @@ std::vector<uint64_t> read_words(const Snapshot& snapshot, MemoryRange range) {
 }
 
 std::vector<uint64_t> register_values(const X86GeneralRegisters& r) {
-    return {r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8,  r.r9,
-            r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
+    return {r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8,
+            r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
 }
 
 bool in_any_stack(const Snapshot& snapshot, uint64_t value) {
@@ -78,8 +78,8 @@ bool in_any_stack(const Snapshot& snapshot, uint64_t value) {
 // Everything the plan derives from the included threads' stacks and registers.
 struct StackScan {
     std::vector<MemoryRange> stacks;
-    std::vector<uint64_t> values;        // stack words and registers (candidate pointers)
-    std::vector<MemoryRange> zeroed;     // FilterMemory
+    std::vector<uint64_t> values;     // stack words and registers (candidate pointers)
+    std::vector<MemoryRange> zeroed;  // FilterMemory
 };
 
 StackScan scan_stacks(const Snapshot& snapshot, const std::vector<size_t>& threads,
@@ -121,8 +121,8 @@ Result<std::vector<size_t>> choose_threads(const Snapshot& snapshot, const PlanO
         auto it = std::find_if(snapshot.threads.begin(), snapshot.threads.end(),
                                [&](const Thread& t) { return t.tid == tid; });
         if (it == snapshot.threads.end())
-            return Error{fmt::format("thread {} is not a thread of process {}", tid,
-                                     snapshot.process.pid)};
+            return Error{
+                fmt::format("thread {} is not a thread of process {}", tid, snapshot.process.pid)};
     }
     for (size_t i = 0; i < snapshot.threads.size(); ++i) {
         const int32_t tid = snapshot.threads[i].tid;
@@ -230,12 +230,12 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
     }
     // Instruction windows of every included thread and of the faulting context.
     for (size_t index : content.threads) {
-        wanted.push_back(window_around(snapshot.threads[index].regs.gp.rip,
-                                       kInstructionWindow / 2, kInstructionWindow / 2));
+        wanted.push_back(window_around(snapshot.threads[index].regs.gp.rip, kInstructionWindow / 2,
+                                       kInstructionWindow / 2));
     }
     if (snapshot.exception) {
-        wanted.push_back(window_around(snapshot.exception->context.gp.rip,
-                                       kInstructionWindow / 2, kInstructionWindow / 2));
+        wanted.push_back(window_around(snapshot.exception->context.gp.rip, kInstructionWindow / 2,
+                                       kInstructionWindow / 2));
     }
 
     if (has(flags, dump_flag::WithDataSegs)) {
@@ -244,7 +244,8 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
             if (!options.data_seg_modules.empty() &&
                 !module_matches(module, options.data_seg_modules))
                 continue;
-            add_module_mappings(snapshot, module, [](const Mapping& m) { return m.write; }, wanted);
+            add_module_mappings(
+                snapshot, module, [](const Mapping& m) { return m.write; }, wanted);
         }
     }
     if (has(flags, dump_flag::WithCodeSegs)) {
@@ -253,7 +254,8 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
             if (!options.code_seg_modules.empty() &&
                 !module_matches(module, options.code_seg_modules))
                 continue;
-            add_module_mappings(snapshot, module, [](const Mapping& m) { return m.exec; }, wanted);
+            add_module_mappings(
+                snapshot, module, [](const Mapping& m) { return m.exec; }, wanted);
         }
     }
     // Module headers (ELF header, program headers, build-id note) and the whole vdso: debuggers
@@ -311,7 +313,8 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
     }
     content.memory = normalize_ranges(std::move(readable));
     if (options.available_memory) {
-        content.memory = intersect_ranges(content.memory, normalize_ranges(*options.available_memory));
+        content.memory =
+            intersect_ranges(content.memory, normalize_ranges(*options.available_memory));
         content.whole_pages = false;
     }
     content.zeroed = normalize_ranges(std::move(scan.zeroed));

@@ -33,7 +33,8 @@ Status read_dump_memory(const Snapshot& snapshot, const DumpContent& content, ui
 // Streams every range of content.memory through `sink(range_index, offset_in_range, bytes)`
 // in chunks of at most `chunk` bytes, reporting progress and honouring cancellation.
 // Unreadable bytes are zero-filled and noted in snapshot.capture.notes.
-Status stream_dump_memory(Snapshot& snapshot, const DumpContent& content, const WriteContext& ctx,
-                          const std::function<Status(size_t, uint64_t, std::span<const uint8_t>)>& sink);
+Status stream_dump_memory(
+    Snapshot& snapshot, const DumpContent& content, const WriteContext& ctx,
+    const std::function<Status(size_t, uint64_t, std::span<const uint8_t>)>& sink);
 
 }  // namespace dumpscope

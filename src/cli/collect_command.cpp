@@ -26,7 +26,8 @@ Result<MemoryRange> parse_range(const std::string& text) {
     const size_t colon = text.find(':');
     const size_t dash = text.find('-');
     const size_t sep = colon != std::string::npos ? colon : dash;
-    if (sep == std::string::npos) return Error{"memory range must be ADDR:LEN or START-END: " + text};
+    if (sep == std::string::npos)
+        return Error{"memory range must be ADDR:LEN or START-END: " + text};
     auto start = parse_number(text.substr(0, sep));
     auto second = parse_number(text.substr(sep + 1));
     if (!start.ok()) return start.error();
@@ -42,8 +43,8 @@ Result<UserStream> parse_user_stream(const std::string& text) {
     auto type = parse_number(text.substr(0, colon));
     if (!type.ok()) return type.error();
     if (*type <= 0xffff || *type > 0xffffffff)
-        return Error{fmt::format("user stream type {:#x} must be above 0xffff (LastReservedStream)",
-                                 *type)};
+        return Error{
+            fmt::format("user stream type {:#x} must be above 0xffff (LastReservedStream)", *type)};
     const std::string path = text.substr(colon + 1);
     std::ifstream in(path, std::ios::binary);
     if (!in) return errno_error("cannot read user stream file " + path);
@@ -62,7 +63,8 @@ void print_flag_table() {
 }  // namespace
 
 void CollectCommand::add_to(CLI::App& app) {
-    CLI::App* cmd = app.add_subcommand("collect", "Dump a live process (hang mode: freeze, copy, resume)");
+    CLI::App* cmd =
+        app.add_subcommand("collect", "Dump a live process (hang mode: freeze, copy, resume)");
     cmd->add_option("TARGET", target_, "PID or process name");
     cmd->add_option("OUTPUT", output_, "Output file or directory (default: current directory)");
     cmd->add_option("--format", format_, "minidump (default) or core")
@@ -181,8 +183,9 @@ int CollectCommand::run() const {
         fmt::print("{}: {} threads, {} modules, {} of memory; {} on disk\n", result->path,
                    result->threads, result->modules, human_bytes(result->memory_bytes),
                    human_bytes(result->disk_usage));
-        fmt::print("target paused {} ({}), dump written in {}\n", human_duration_ms(result->pause_ms),
-                   result->method, human_duration_ms(result->total_ms));
+        fmt::print("target paused {} ({}), dump written in {}\n",
+                   human_duration_ms(result->pause_ms), result->method,
+                   human_duration_ms(result->total_ms));
     }
     return 0;
 }

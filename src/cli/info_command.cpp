@@ -25,7 +25,8 @@ Result<DumpSummary> summarize(const std::string& path) {
 nlohmann::json to_json(const DumpSummary& s) {
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& e : s.entries)
-        entries.push_back({{"type", e.type}, {"name", e.name}, {"offset", e.offset}, {"size", e.size}});
+        entries.push_back(
+            {{"type", e.type}, {"name", e.name}, {"offset", e.offset}, {"size", e.size}});
     nlohmann::json memory = nlohmann::json::array();
     for (const auto& r : s.memory) memory.push_back({{"start", r.start}, {"size", r.size}});
     nlohmann::json j = {
@@ -84,7 +85,8 @@ void print_text(const DumpSummary& s, bool all_ranges) {
     for (size_t i = 0; i < shown; ++i)
         fmt::print("           {:#018x}-{:#018x} {}\n", s.memory[i].start, s.memory[i].end(),
                    human_bytes(s.memory[i].size));
-    if (shown < s.memory.size()) fmt::print("           ... {} more (--all-ranges)\n", s.memory.size() - shown);
+    if (shown < s.memory.size())
+        fmt::print("           ... {} more (--all-ranges)\n", s.memory.size() - shown);
     if (s.exception) {
         fmt::print("exception: signal {} code {} address {:#x} thread {}\n", s.exception->signo,
                    s.exception->code, s.exception->fault_address, s.exception_tid);

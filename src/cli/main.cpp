@@ -21,9 +21,9 @@ namespace {
 // are translated before parsing; no collect option uses these short names).
 const char* procdump_trigger_option(const std::string& arg) {
     static const std::pair<const char*, const char*> kTable[] = {
-        {"-c", "--cpu"},       {"-cl", "--cpu-below"}, {"-m", "--mem"},  {"-ml", "--mem-below"},
-        {"-tc", "--threads"},  {"-fc", "--fds"},       {"-sig", "--signal"}, {"-n", "--count"},
-        {"-s", "--seconds"},   {"-pf", "--poll"},      {"-w", "--wait"}, {"-pgid", "--pgid"},
+        {"-c", "--cpu"},      {"-cl", "--cpu-below"}, {"-m", "--mem"},      {"-ml", "--mem-below"},
+        {"-tc", "--threads"}, {"-fc", "--fds"},       {"-sig", "--signal"}, {"-n", "--count"},
+        {"-s", "--seconds"},  {"-pf", "--poll"},      {"-w", "--wait"},     {"-pgid", "--pgid"},
     };
     for (const auto& [procdump, ours] : kTable)
         if (arg == procdump) return ours;
@@ -42,11 +42,16 @@ std::vector<std::string> translate_procdump_aliases(int argc, char** argv) {
             args.push_back(a);
             continue;
         }
-        if (a == "-mm") a = "--type=mini";
-        else if (a == "-mp") a = "--type=midi";
-        else if (a == "-ma") a = "--type=full";
-        else if (a == "-o") a = "--overwrite";
-        else if (collect && procdump_trigger_option(a) != nullptr) a = procdump_trigger_option(a);
+        if (a == "-mm")
+            a = "--type=mini";
+        else if (a == "-mp")
+            a = "--type=midi";
+        else if (a == "-ma")
+            a = "--type=full";
+        else if (a == "-o")
+            a = "--overwrite";
+        else if (collect && procdump_trigger_option(a) != nullptr)
+            a = procdump_trigger_option(a);
         args.push_back(a);
     }
     return args;

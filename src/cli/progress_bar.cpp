@@ -28,9 +28,11 @@ void ProgressBar::update(uint64_t done, uint64_t total) {
     if (drawn_ && done < total && now - last_draw_ < std::chrono::milliseconds(100)) return;
     last_draw_ = now;
     constexpr int kWidth = 30;
-    const int filled = static_cast<int>(kWidth * static_cast<double>(done) / static_cast<double>(total));
+    const int filled =
+        static_cast<int>(kWidth * static_cast<double>(done) / static_cast<double>(total));
     fmt::print(stderr, "\r[{:=<{}}{: <{}}] {:>10} / {:<10} {:>10}", "", filled, "", kWidth - filled,
-               human_bytes(done), human_bytes(total), human_rate(static_cast<double>(done) / elapsed));
+               human_bytes(done), human_bytes(total),
+               human_rate(static_cast<double>(done) / elapsed));
     std::fflush(stderr);
     drawn_ = true;
 }

@@ -72,7 +72,7 @@ bool process_exists(int32_t pid) {
 
 std::string default_dump_name(const std::string& process_name, int32_t pid,
                               const std::string& trigger, DumpFormat format, time_t when) {
-    std::tm tm {};
+    std::tm tm{};
     ::localtime_r(&when, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);

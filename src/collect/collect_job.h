@@ -20,8 +20,8 @@ enum class DumpFormat { Minidump, ElfCore };
 enum class CloneMode { kOff, kPreferred, kRequired };
 
 struct CollectRequest {
-    std::string target;      // PID or process name
-    std::string output;      // file or directory; "" = current directory
+    std::string target;  // PID or process name
+    std::string output;  // file or directory; "" = current directory
     DumpFormat format = DumpFormat::Minidump;
     PlanOptions plan;
     bool overwrite = false;
@@ -42,7 +42,7 @@ struct CollectResult {
     size_t modules = 0;
     double pause_ms = 0;
     double total_ms = 0;
-    std::string method;  // "ptrace", "clone", ...
+    std::string method;          // "ptrace", "clone", ...
     std::string clone_fallback;  // why --clone wrote a ptrace dump instead; "" otherwise
 };
 

@@ -22,7 +22,7 @@ inline Error errno_error(const std::string& what, int err = errno) {
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    Result(T value) : state_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
     Result(Error error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool ok() const { return std::holds_alternative<T>(state_); }
@@ -45,7 +45,8 @@ private:
 class [[nodiscard]] Status {
 public:
     Status() = default;
-    Status(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
+    Status(Error error)
+        : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
 
     static Status success() { return {}; }
     bool ok() const { return !failed_; }
@@ -60,8 +61,8 @@ private:
 }  // namespace dumpscope
 
 // Propagate a failed Status/Result from the enclosing function.
-#define DS_TRY(expr)                                      \
-    do {                                                  \
-        auto ds_try_result_ = (expr);                     \
+#define DS_TRY(expr)                                             \
+    do {                                                         \
+        auto ds_try_result_ = (expr);                            \
         if (!ds_try_result_.ok()) return ds_try_result_.error(); \
     } while (0)

@@ -18,7 +18,8 @@ Result<std::vector<uint8_t>> build_process_notes(const Snapshot& snapshot,
                                                  const DumpContent& content);
 
 // Second PT_NOTE, written after all memory: the capture record and the process note (owner
-// "DUMPSCOPE", core_process_note.h) and the content's user streams (owner "DUMPSCOPE_USER", note type = stream type).
+// "DUMPSCOPE", core_process_note.h) and the content's user streams (owner "DUMPSCOPE_USER", note
+// type = stream type).
 Result<std::vector<uint8_t>> build_trailing_notes(const Snapshot& snapshot,
                                                   const DumpContent& content);
 

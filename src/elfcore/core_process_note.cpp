@@ -185,7 +185,8 @@ std::string process_note_to_json(const Snapshot& snapshot, const DumpContent& co
 Result<ProcessNote> process_note_from_json(const std::string& text) {
     auto j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) return Error{"process note is not valid JSON"};
-    if (has_unexpected_float(j)) return Error{"process note has a fractional number or nests too deep"};
+    if (has_unexpected_float(j))
+        return Error{"process note has a fractional number or nests too deep"};
     ProcessNote note;
     try {
         read_system(j.value("system", json::object()), note.system);

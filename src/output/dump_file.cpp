@@ -73,7 +73,8 @@ bool writer_is_alive(pid_t pid) {
 Result<DumpFile> DumpFile::create(const std::string& final_path, bool overwrite) {
     struct stat st {};
     if (::lstat(final_path.c_str(), &st) == 0) {
-        if (!overwrite) return Error{final_path + " already exists (use --overwrite to replace it)"};
+        if (!overwrite)
+            return Error{final_path + " already exists (use --overwrite to replace it)"};
         if (S_ISDIR(st.st_mode)) return Error{final_path + " is a directory"};
     }
     const std::string dir = directory_of(final_path);
@@ -93,12 +94,16 @@ Result<DumpFile> DumpFile::create(const std::string& final_path, bool overwrite)
 }
 
 DumpFile::DumpFile(int fd, std::string final_path, std::string temp_path, bool overwrite)
-    : fd_(fd), final_path_(std::move(final_path)), temp_path_(std::move(temp_path)),
+    : fd_(fd),
+      final_path_(std::move(final_path)),
+      temp_path_(std::move(temp_path)),
       overwrite_(overwrite) {}
 
 DumpFile::DumpFile(DumpFile&& other) noexcept
-    : fd_(other.fd_), final_path_(std::move(other.final_path_)),
-      temp_path_(std::move(other.temp_path_)), overwrite_(other.overwrite_),
+    : fd_(other.fd_),
+      final_path_(std::move(other.final_path_)),
+      temp_path_(std::move(other.temp_path_)),
+      overwrite_(other.overwrite_),
       committed_(other.committed_) {
     other.fd_ = -1;
     other.committed_ = true;

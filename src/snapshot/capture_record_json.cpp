@@ -8,26 +8,23 @@ namespace dumpscope {
 
 std::string capture_record_to_json(const CaptureRecord& r) {
     nlohmann::json j = {
-        {"tool", "dumpscope"},
-        {"tool_version", r.tool_version},
-        {"dump_type", r.dump_type},
-        {"dump_flags", r.dump_flags},
-        {"trigger", r.trigger},
-        {"trigger_detail", r.trigger_detail},
-        {"method", r.method},
-        {"capture_time_unix", r.capture_time_unix},
-        {"pause_ms", r.pause_ms},
-        {"write_ms", r.write_ms},
+        {"tool", "dumpscope"},      {"tool_version", r.tool_version},
+        {"dump_type", r.dump_type}, {"dump_flags", r.dump_flags},
+        {"trigger", r.trigger},     {"trigger_detail", r.trigger_detail},
+        {"method", r.method},       {"capture_time_unix", r.capture_time_unix},
+        {"pause_ms", r.pause_ms},   {"write_ms", r.write_ms},
         {"notes", r.notes},
     };
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // paths may not be UTF-8
+    return j.dump(-1, ' ', false,
+                  nlohmann::json::error_handler_t::replace);  // paths may not be UTF-8
 }
 
 Result<CaptureRecord> capture_record_from_json(const std::string& text) {
     auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) return Error{"capture record is not valid JSON"};
     if (has_unexpected_float(j, {"pause_ms", "write_ms"})) {
-        return Error{"capture record has a fractional number in an integer field or nests too deep"};
+        return Error{
+            "capture record has a fractional number in an integer field or nests too deep"};
     }
     CaptureRecord r;
     try {

@@ -38,8 +38,8 @@ struct SyscallState {
 
 struct Thread {
     int32_t tid = 0;
-    std::string name;   // /proc/PID/task/TID/comm
-    char state = '?';   // R, S, D, T, t, Z ... as /proc/PID/task/TID/stat says, before we stopped it
+    std::string name;  // /proc/PID/task/TID/comm
+    char state = '?';  // R, S, D, T, t, Z ... as /proc/PID/task/TID/stat says, before we stopped it
     ThreadRegisters regs;
     SyscallState syscall;
     uint64_t user_time_ns = 0;
@@ -58,10 +58,10 @@ struct Mapping {
     bool read = false, write = false, exec = false, shared = false;
     uint32_t dev_major = 0, dev_minor = 0;
     uint64_t inode = 0;
-    std::string path;          // "" for anonymous, "[heap]", "[stack]", "/usr/lib/..."
-    bool dont_fork = false;    // smaps VmFlags "dc" (MADV_DONTFORK)
-    bool wipe_on_fork = false; // smaps VmFlags "wf" (MADV_WIPEONFORK)
-    bool io = false;           // smaps VmFlags "io" / "pf": device memory, never read
+    std::string path;           // "" for anonymous, "[heap]", "[stack]", "/usr/lib/..."
+    bool dont_fork = false;     // smaps VmFlags "dc" (MADV_DONTFORK)
+    bool wipe_on_fork = false;  // smaps VmFlags "wf" (MADV_WIPEONFORK)
+    bool io = false;            // smaps VmFlags "io" / "pf": device memory, never read
     uint64_t size() const { return end - start; }
     // An absolute path: a file (dump readers may not know its device and inode, ELF cores' NT_FILE
     // does not record them).
@@ -80,10 +80,10 @@ struct Module {
 
 struct FileDescriptor {
     int32_t fd = -1;
-    std::string target;   // readlink of /proc/PID/fd/N: "/path", "socket:[123]", "pipe:[4]", ...
-    std::string type;     // "file", "directory", "socket", "pipe", "anon_inode", "device", ...
+    std::string target;  // readlink of /proc/PID/fd/N: "/path", "socket:[123]", "pipe:[4]", ...
+    std::string type;    // "file", "directory", "socket", "pipe", "anon_inode", "device", ...
     uint64_t position = 0;
-    uint32_t flags = 0;   // open flags from fdinfo
+    uint32_t flags = 0;  // open flags from fdinfo
 };
 
 struct SignalInfo {
@@ -134,11 +134,11 @@ struct ProcessInfo {
 // How the snapshot was taken; goes into the dumpscope capture stream / note.
 struct CaptureRecord {
     std::string tool_version;
-    std::string dump_type;       // "mini", "full", ... or "custom"
-    uint32_t dump_flags = 0;     // MINIDUMP_TYPE bits
+    std::string dump_type;    // "mini", "full", ... or "custom"
+    uint32_t dump_flags = 0;  // MINIDUMP_TYPE bits
     std::string trigger = "manual";
-    std::string trigger_detail;  // e.g. "cpu 93% >= 90% for 10 s"
-    std::string method = "ptrace";  // "ptrace" (hang mode), "clone", "reader"
+    std::string trigger_detail;      // e.g. "cpu 93% >= 90% for 10 s"
+    std::string method = "ptrace";   // "ptrace" (hang mode), "clone", "reader"
     uint64_t capture_time_unix = 0;  // seconds
     double pause_ms = 0;             // how long the target was stopped
     double write_ms = 0;

@@ -31,9 +31,10 @@ protected:
     }
 
     Dump dump(const std::vector<std::string>& options, const std::string& format = "minidump") {
-        const std::string path = dir_.path() + "/d" + std::to_string(counter_++) +
-                                 (format == "core" ? ".core" : ".dmp");
-        std::vector<std::string> argv = {dumpscope_binary(), "collect", "--quiet", "--format", format};
+        const std::string path =
+            dir_.path() + "/d" + std::to_string(counter_++) + (format == "core" ? ".core" : ".dmp");
+        std::vector<std::string> argv = {dumpscope_binary(), "collect", "--quiet", "--format",
+                                         format};
         argv.insert(argv.end(), options.begin(), options.end());
         argv.push_back(std::to_string(fixture_->pid()));
         argv.push_back(path);
@@ -51,7 +52,8 @@ protected:
     }
     static bool has_stream(const Dump& d, uint32_t type) {
         auto s = minidump_streams(d.bytes);
-        return std::any_of(s.begin(), s.end(), [&](const DecodedStream& x) { return x.type == type; });
+        return std::any_of(s.begin(), s.end(),
+                           [&](const DecodedStream& x) { return x.type == type; });
     }
     static bool has_module(const Dump& d, const std::string& fragment) {
         for (const auto& m : d.info.at("modules"))
@@ -105,11 +107,12 @@ TEST_F(CaptureContents, MidiHasGlobalsHeapTlsHandlesAndInfoStreams) {
     EXPECT_EQ(minidump_read_u64(d.bytes, addr("data_marker_address")), kDataMarker);
     EXPECT_EQ(minidump_read_u64(d.bytes, addr("heap_marker_address")), kHeapMarker);
     for (int i = 0; i < 4; ++i)
-        EXPECT_EQ(minidump_read_u64(d.bytes, tls(i)), kTlsMarkerBase | static_cast<uint64_t>(i)) << i;
-    EXPECT_TRUE(has_stream(d, 12));   // HandleData
-    EXPECT_TRUE(has_stream(d, 16));   // MemoryInfoList
-    EXPECT_TRUE(has_stream(d, 17));   // ThreadInfoList
-    EXPECT_FALSE(has_stream(d, 9));   // not a full-memory dump
+        EXPECT_EQ(minidump_read_u64(d.bytes, tls(i)), kTlsMarkerBase | static_cast<uint64_t>(i))
+            << i;
+    EXPECT_TRUE(has_stream(d, 12));  // HandleData
+    EXPECT_TRUE(has_stream(d, 16));  // MemoryInfoList
+    EXPECT_TRUE(has_stream(d, 17));  // ThreadInfoList
+    EXPECT_FALSE(has_stream(d, 9));  // not a full-memory dump
     // Code is not in a midi dump.
     EXPECT_FALSE(minidump_read_u64(d.bytes, addr("code_address")).has_value());
 }
@@ -178,7 +181,8 @@ TEST_F(CaptureContents, FilterMemoryZeroesNonPointerStackWords) {
     Dump filtered = dump({"--flags", "FilterMemory"});
     Dump plain = dump({"--flags", "Normal"});
     // The heap pointer on main's stack is neither code nor stack: zeroed.
-    EXPECT_EQ(minidump_read_u64(plain.bytes, addr("heap_pointer_slot")), addr("heap_marker_address"));
+    EXPECT_EQ(minidump_read_u64(plain.bytes, addr("heap_pointer_slot")),
+              addr("heap_marker_address"));
     EXPECT_EQ(minidump_read_u64(filtered.bytes, addr("heap_pointer_slot")), 0u);
     EXPECT_EQ(filtered.info.at("memory_bytes"), plain.info.at("memory_bytes"));
 }
@@ -190,7 +194,8 @@ TEST_F(CaptureContents, FilterModulePathsKeepsOnlyFileNames) {
     for (const auto& n : names) EXPECT_EQ(n.find('/'), std::string::npos) << n;
     Dump full = dump({"--flags", "Normal"});
     bool any_path = false;
-    for (const auto& n : minidump_module_names(full.bytes)) any_path |= n.find('/') != std::string::npos;
+    for (const auto& n : minidump_module_names(full.bytes))
+        any_path |= n.find('/') != std::string::npos;
     EXPECT_TRUE(any_path);
 }
 
@@ -229,7 +234,8 @@ TEST_F(CaptureContents, OnlyThreadsKeepsTheChosenThread) {
     const int tid = fixture_->info().at("tids").at(2).get<int>();
     Dump d = dump({"--only-threads", std::to_string(tid)});
     EXPECT_EQ(d.info.at("thread_count"), 1);
-    EXPECT_NE(d.info.at("threads").at(0).get<std::string>().find(std::to_string(tid)), std::string::npos);
+    EXPECT_NE(d.info.at("threads").at(0).get<std::string>().find(std::to_string(tid)),
+              std::string::npos);
 }
 
 TEST_F(CaptureContents, ExcludeModuleLeavesItOut) {
@@ -242,8 +248,8 @@ TEST_F(CaptureContents, AddMemoryAndUserStreamsAreWritten) {
     const std::string payload_path = dir_.path() + "/payload.bin";
     std::ofstream(payload_path) << "dumpscope user stream payload";
     const std::string range = std::to_string(addr("heap_marker_address")) + ":64";
-    Dump d = dump({"--flags", "Normal", "--add-memory", range, "--user-stream",
-                   "0x10001:" + payload_path});
+    Dump d = dump(
+        {"--flags", "Normal", "--add-memory", range, "--user-stream", "0x10001:" + payload_path});
     EXPECT_EQ(minidump_read_u64(d.bytes, addr("heap_marker_address")), kHeapMarker);
     bool found = false;
     for (const auto& s : minidump_streams(d.bytes)) {
@@ -264,10 +270,13 @@ TEST_F(CaptureContents, DumpsAreOwnerOnlyAndSizesGrowTinyMiniMidiMaxi) {
         EXPECT_EQ(st.st_mode & 0777, 0600u) << type;
         sizes.emplace_back(type, static_cast<uint64_t>(st.st_size));
     }
-    std::printf("\n  %-6s %12s   (fixture_waiters, like the article's Figure 19)\n", "type", "bytes");
-    for (const auto& [type, size] : sizes) std::printf("  %-6s %12llu\n", type.c_str(), static_cast<unsigned long long>(size));
+    std::printf("\n  %-6s %12s   (fixture_waiters, like the article's Figure 19)\n", "type",
+                "bytes");
+    for (const auto& [type, size] : sizes)
+        std::printf("  %-6s %12llu\n", type.c_str(), static_cast<unsigned long long>(size));
     for (size_t i = 1; i < sizes.size(); ++i)
-        EXPECT_LT(sizes[i - 1].second, sizes[i].second) << sizes[i - 1].first << " < " << sizes[i].first;
+        EXPECT_LT(sizes[i - 1].second, sizes[i].second)
+            << sizes[i - 1].first << " < " << sizes[i].first;
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // A deadlocked process: every reader shows both lockers where they block, and the dumpscope
 // thread stream records that each one sleeps in futex() on the other's mutex.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstring>
@@ -57,7 +56,8 @@ TEST(DeadlockCapture, ReadersShowBothLockersBlockedOnEachOthersMutex) {
     }
     TempDir dir;
     const std::string dump = dir.path() + "/deadlock.dmp";
-    CommandResult r = run({dumpscope_binary(), "collect", "--quiet", std::to_string(target.pid()), dump});
+    CommandResult r =
+        run({dumpscope_binary(), "collect", "--quiet", std::to_string(target.pid()), dump});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(eventually_running(target.pid()));
 

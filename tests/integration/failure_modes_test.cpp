@@ -1,7 +1,7 @@
 // Bad input and bad luck: a one-line error, a non-zero exit, no partial file, target running.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
@@ -10,8 +10,8 @@
 
 #include <chrono>
 #include <cstring>
-#include <memory>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include "support.h"
@@ -27,7 +27,8 @@ bool one_line(const std::string& text) {
 bool has_dump_files(const TempDir& dir) {
     for (const auto& f : dir.files()) {
         if (f.rfind(".dumpscope-tmp.", 0) == 0) continue;  // a temporary, not a dump
-        if (f.find(".dmp") != std::string::npos || f.find(".core") != std::string::npos) return true;
+        if (f.find(".dmp") != std::string::npos || f.find(".core") != std::string::npos)
+            return true;
     }
     return false;
 }
@@ -39,7 +40,8 @@ TEST(FailureModes, NoSuchProcess) {
     EXPECT_TRUE(one_line(r.err)) << r.err;
     EXPECT_NE(r.err.find("999999999"), std::string::npos) << r.err;
     EXPECT_TRUE(dir.files().empty());
-    CommandResult by_name = run({dumpscope_binary(), "collect", "no-process-has-this-name", dir.path()});
+    CommandResult by_name =
+        run({dumpscope_binary(), "collect", "no-process-has-this-name", dir.path()});
     EXPECT_NE(by_name.exit_code, 0);
     EXPECT_TRUE(one_line(by_name.err)) << by_name.err;
 }
@@ -80,7 +82,8 @@ TEST(FailureModes, ExistingOutputIsNotOverwrittenWithoutFlag) {
 TEST(FailureModes, DefaultNameInDirectory) {
     Fixture target("fixture_waiters");
     TempDir dir;
-    CommandResult r = run({dumpscope_binary(), "collect", "--quiet", std::to_string(target.pid()), dir.path()});
+    CommandResult r =
+        run({dumpscope_binary(), "collect", "--quiet", std::to_string(target.pid()), dir.path()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_EQ(dir.files().size(), 1u);
     const std::string name = dir.files()[0];
@@ -96,7 +99,8 @@ TEST(FailureModes, AlreadyTracedTargetNamesTheTracer) {
     Fixture target("fixture_waiters");
     ASSERT_EQ(::ptrace(PTRACE_SEIZE, target.pid(), nullptr, nullptr), 0);
     TempDir dir;
-    CommandResult r = run({dumpscope_binary(), "collect", std::to_string(target.pid()), dir.path()});
+    CommandResult r =
+        run({dumpscope_binary(), "collect", std::to_string(target.pid()), dir.path()});
     ::ptrace(PTRACE_DETACH, target.pid(), nullptr, nullptr);
     EXPECT_NE(r.exit_code, 0);
     EXPECT_TRUE(one_line(r.err)) << r.err;
@@ -109,13 +113,16 @@ TEST(FailureModes, UnprivilegedUserCannotTraceRootProcess) {
     if (::getuid() != 0) GTEST_SKIP() << "needs root to start a process another user may not trace";
     if (!have_program("setpriv")) GTEST_SKIP() << "setpriv missing";
     if (run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-x",
-             dumpscope_binary()}).exit_code != 0)
-        GTEST_SKIP() << "user nobody cannot execute " << dumpscope_binary() << " (a parent directory is private)";
+             dumpscope_binary()})
+            .exit_code != 0)
+        GTEST_SKIP() << "user nobody cannot execute " << dumpscope_binary()
+                     << " (a parent directory is private)";
     Fixture target("fixture_waiters");
     TempDir dir;
     ::chmod(dir.path().c_str(), 0777);
-    CommandResult r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                           dumpscope_binary(), "collect", std::to_string(target.pid()), dir.path()});
+    CommandResult r =
+        run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", dumpscope_binary(),
+             "collect", std::to_string(target.pid()), dir.path()});
     EXPECT_NE(r.exit_code, 0);
     EXPECT_TRUE(one_line(r.err)) << r.err;
     EXPECT_NE(r.err.find(std::to_string(target.pid())), std::string::npos) << r.err;
@@ -125,8 +132,8 @@ TEST(FailureModes, UnprivilegedUserCannotTraceRootProcess) {
 
 TEST(FailureModes, UnwritableDirectoryFailsBeforeTouchingTarget) {
     Fixture target("fixture_waiters");
-    CommandResult r = run({dumpscope_binary(), "collect", std::to_string(target.pid()),
-                           "/proc/no-such-dir/"});
+    CommandResult r =
+        run({dumpscope_binary(), "collect", std::to_string(target.pid()), "/proc/no-such-dir/"});
     EXPECT_NE(r.exit_code, 0);
     EXPECT_TRUE(one_line(r.err)) << r.err;
     EXPECT_TRUE(running_and_not_stopped(target.pid()));
@@ -164,8 +171,8 @@ pid_t start_slow_dump(pid_t target, const TempDir& dir) {
     while (std::chrono::steady_clock::now() < deadline) {
         for (const auto& f : dir.files()) {
             struct stat st {};
-            if (f.rfind(".dumpscope-tmp.", 0) == 0 && ::stat((dir.path() + "/" + f).c_str(), &st) == 0 &&
-                st.st_size > (1 << 20))
+            if (f.rfind(".dumpscope-tmp.", 0) == 0 &&
+                ::stat((dir.path() + "/" + f).c_str(), &st) == 0 && st.st_size > (1 << 20))
                 return child;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -194,7 +201,8 @@ TEST(FailureModes, SigkillMidDumpResumesTargetAndNextRunCleansUp) {
     EXPECT_TRUE(eventually_running(target.pid()));
     EXPECT_FALSE(has_dump_files(dir));
     Fixture small("fixture_waiters");
-    CommandResult r = run({dumpscope_binary(), "collect", "--quiet", std::to_string(small.pid()), dir.path()});
+    CommandResult r =
+        run({dumpscope_binary(), "collect", "--quiet", std::to_string(small.pid()), dir.path()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     for (const auto& f : dir.files()) EXPECT_NE(f.rfind(".dumpscope-tmp.", 0), 0u) << f;
     EXPECT_EQ(dir.files().size(), 1u);
@@ -214,9 +222,10 @@ TEST(FailureModes, TargetExitingMidDumpGivesErrorAndNoFile) {
 
 TEST(FailureModes, BadOptionsAreUsageErrors) {
     Fixture target("fixture_waiters");
-    for (const std::vector<std::string>& extra :
-         {std::vector<std::string>{"--type", "huge"}, {"--flags", "WithEverything"},
-          {"--user-stream", "5:/etc/hostname"}, {"--add-memory", "0x10:zz"}}) {
+    for (const std::vector<std::string>& extra : {std::vector<std::string>{"--type", "huge"},
+                                                  {"--flags", "WithEverything"},
+                                                  {"--user-stream", "5:/etc/hostname"},
+                                                  {"--add-memory", "0x10:zz"}}) {
         std::vector<std::string> argv = {dumpscope_binary(), "collect"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         argv.push_back(std::to_string(target.pid()));

@@ -58,14 +58,16 @@ TEST_P(RealReaders, LldbShowsEveryThreadsFunctionsAndTheDataMarkerOnlyWhenInclud
     const std::string dump = collect(type, "minidump");
     if (type == "tiny") {
         // No threads to walk: lldb must still load it.
-        CommandResult r = run({lldb_binary(), "--no-lldbinit", "-b", "-c", dump, "-o", "thread list"}, 180);
+        CommandResult r =
+            run({lldb_binary(), "--no-lldbinit", "-b", "-c", dump, "-o", "thread list"}, 180);
         EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
         EXPECT_NE(r.out.find("was loaded"), std::string::npos) << r.out;
         EXPECT_EQ(r.out.find("tid ="), std::string::npos) << r.out;
         return;
     }
-    CommandResult r = run({lldb_binary(), "--no-lldbinit", "-b", "-c", dump, "-o", "thread list",
-                           "-o", "bt all"}, 180);
+    CommandResult r =
+        run({lldb_binary(), "--no-lldbinit", "-b", "-c", dump, "-o", "thread list", "-o", "bt all"},
+            180);
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     // "thread list" maps lldb's index to the tid ("thread #2: tid = 1234, ..."); "bt all" then
     // prints each stack under "thread #2".
@@ -86,17 +88,21 @@ TEST_P(RealReaders, LldbShowsEveryThreadsFunctionsAndTheDataMarkerOnlyWhenInclud
     EXPECT_NE(blocks[tid(0)].find("main_thread_wait"), std::string::npos) << blocks[tid(0)];
     EXPECT_NE(blocks[tid(0)].find("main"), std::string::npos);
     for (int i = 1; i <= 3; ++i) {
-        EXPECT_NE(blocks[tid(i)].find("wait_forever_in_waiter"), std::string::npos) << blocks[tid(i)];
+        EXPECT_NE(blocks[tid(i)].find("wait_forever_in_waiter"), std::string::npos)
+            << blocks[tid(i)];
         EXPECT_NE(blocks[tid(i)].find("waiter_thread_main"), std::string::npos) << blocks[tid(i)];
     }
     // lldb fails a read of memory that is not in the dump: the exit code says nothing here.
     std::ostringstream read_marker;
-    read_marker << "memory read --format x --size 8 --count 1 " << fixture_->address("data_marker_address");
-    CommandResult read = run({lldb_binary(), "--no-lldbinit", "-b", "-c", dump, "-o", read_marker.str()}, 180);
+    read_marker << "memory read --format x --size 8 --count 1 "
+                << fixture_->address("data_marker_address");
+    CommandResult read =
+        run({lldb_binary(), "--no-lldbinit", "-b", "-c", dump, "-o", read_marker.str()}, 180);
     std::ostringstream marker;
     marker << "0x" << std::hex << kDataMarker;
     const bool expect_marker = type == "midi" || type == "maxi";
-    EXPECT_EQ(read.out.find(marker.str()) != std::string::npos, expect_marker) << read.out << read.err;
+    EXPECT_EQ(read.out.find(marker.str()) != std::string::npos, expect_marker)
+        << read.out << read.err;
 }
 
 TEST_P(RealReaders, GdbShowsEveryThreadsFunctionsFromTheCore) {
@@ -104,7 +110,8 @@ TEST_P(RealReaders, GdbShowsEveryThreadsFunctionsFromTheCore) {
     const std::string type = GetParam();
     const std::string core = collect(type, "core");
     if (type == "tiny") {  // no threads: gdb must still load it, and show none of the fixture's
-        CommandResult r = run({"gdb", "-nx", "-batch", "-ex", "info threads", fixture_->path(), core}, 180);
+        CommandResult r =
+            run({"gdb", "-nx", "-batch", "-ex", "info threads", fixture_->path(), core}, 180);
         EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
         EXPECT_EQ(r.out.find("LWP"), std::string::npos) << r.out;
         return;
@@ -112,7 +119,8 @@ TEST_P(RealReaders, GdbShowsEveryThreadsFunctionsFromTheCore) {
     std::ostringstream read_marker;
     read_marker << "x/gx " << fixture_->address("data_marker_address");
     CommandResult r = run({"gdb", "-nx", "-batch", "-ex", "set debuginfod enabled off", "-ex",
-                           "thread apply all bt", "-ex", read_marker.str(), fixture_->path(), core}, 180);
+                           "thread apply all bt", "-ex", read_marker.str(), fixture_->path(), core},
+                          180);
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     // gdb: "Thread 2 (LWP 1234 ...)" or "Thread 2 (Thread 0x... (LWP 1234))".
     auto blocks = blocks_by_tid(r.out, std::regex(R"(^Thread \d+ \(.*LWP (\d+))"));

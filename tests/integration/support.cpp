@@ -24,8 +24,10 @@ using Clock = std::chrono::steady_clock;
 void read_available(int fd, std::string& into, bool& open) {
     char buf[65536];
     ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0) into.append(buf, static_cast<size_t>(n));
-    else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) open = false;
+    if (n > 0)
+        into.append(buf, static_cast<size_t>(n));
+    else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+        open = false;
 }
 
 template <typename T>
@@ -69,8 +71,10 @@ CommandResult run(const std::vector<std::string>& argv, int timeout_seconds) {
             break;
         }
         if (::poll(fds, 2, ms) <= 0) continue;
-        if (out_open && (fds[0].revents & (POLLIN | POLLHUP))) read_available(out_pipe[0], result.out, out_open);
-        if (err_open && (fds[1].revents & (POLLIN | POLLHUP))) read_available(err_pipe[0], result.err, err_open);
+        if (out_open && (fds[0].revents & (POLLIN | POLLHUP)))
+            read_available(out_pipe[0], result.out, out_open);
+        if (err_open && (fds[1].revents & (POLLIN | POLLHUP)))
+            read_available(err_pipe[0], result.err, err_open);
     }
     if (timed_out) ::kill(child, SIGKILL);
     int status = 0;
@@ -83,7 +87,9 @@ CommandResult run(const std::vector<std::string>& argv, int timeout_seconds) {
 }
 
 std::string dumpscope_binary() { return DUMPSCOPE_BINARY; }
-std::string fixture_path(const std::string& name) { return std::string(DUMPSCOPE_FIXTURE_DIR) + "/" + name; }
+std::string fixture_path(const std::string& name) {
+    return std::string(DUMPSCOPE_FIXTURE_DIR) + "/" + name;
+}
 
 bool have_program(const std::string& name) {
     return run({"sh", "-c", "command -v " + name}, 10).exit_code == 0;
@@ -181,7 +187,8 @@ std::vector<char> thread_states(pid_t pid) {
         std::ifstream in(task_dir + "/" + e->d_name + "/stat");
         std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         const size_t paren = stat.rfind(')');
-        if (paren != std::string::npos && paren + 2 < stat.size()) states.push_back(stat[paren + 2]);
+        if (paren != std::string::npos && paren + 2 < stat.size())
+            states.push_back(stat[paren + 2]);
     }
     ::closedir(d);
     return states;
@@ -227,7 +234,8 @@ std::vector<std::string> TempDir::files() const {
 
 std::vector<uint8_t> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
 }
 
 nlohmann::json info_json(const std::string& dump) {
@@ -243,8 +251,8 @@ std::vector<DecodedStream> minidump_streams(const std::vector<uint8_t>& file) {
     const uint32_t dir = load<uint32_t>(file, 12);
     for (uint32_t i = 0; i < count && dir + 12ull * (i + 1) <= file.size(); ++i) {
         const uint64_t at = dir + 12ull * i;
-        streams.push_back({load<uint32_t>(file, at), load<uint32_t>(file, at + 4),
-                           load<uint32_t>(file, at + 8)});
+        streams.push_back(
+            {load<uint32_t>(file, at), load<uint32_t>(file, at + 4), load<uint32_t>(file, at + 8)});
     }
     return streams;
 }
@@ -258,7 +266,8 @@ std::optional<uint64_t> minidump_read_u64(const std::vector<uint8_t>& file, uint
                 const uint64_t start = load<uint64_t>(file, d);
                 const uint32_t size = load<uint32_t>(file, d + 8);
                 const uint32_t rva = load<uint32_t>(file, d + 12);
-                if (addr >= start && addr + 8 <= start + size) return load<uint64_t>(file, rva + (addr - start));
+                if (addr >= start && addr + 8 <= start + size)
+                    return load<uint64_t>(file, rva + (addr - start));
             }
         } else if (s.type == 9) {  // Memory64List: u64 count, u64 base rva, {u64 start, u64 size}
             const uint64_t n = load<uint64_t>(file, s.rva);
@@ -267,7 +276,8 @@ std::optional<uint64_t> minidump_read_u64(const std::vector<uint8_t>& file, uint
                 const uint64_t d = s.rva + 16 + 16 * i;
                 const uint64_t start = load<uint64_t>(file, d);
                 const uint64_t size = load<uint64_t>(file, d + 8);
-                if (addr >= start && addr + 8 <= start + size) return load<uint64_t>(file, rva + (addr - start));
+                if (addr >= start && addr + 8 <= start + size)
+                    return load<uint64_t>(file, rva + (addr - start));
                 rva += size;
             }
         }
@@ -276,24 +286,31 @@ std::optional<uint64_t> minidump_read_u64(const std::vector<uint8_t>& file, uint
 }
 
 std::optional<uint64_t> core_read_u64(const std::vector<uint8_t>& file, uint64_t addr) {
-    if (file.size() < 64 || std::memcmp(file.data(), "\x7f" "ELF", 4) != 0) return std::nullopt;
+    if (file.size() < 64 || std::memcmp(file.data(),
+                                        "\x7f"
+                                        "ELF",
+                                        4) != 0)
+        return std::nullopt;
     const uint64_t phoff = load<uint64_t>(file, 32);
     const uint16_t phentsize = load<uint16_t>(file, 54);
     uint64_t phnum = load<uint16_t>(file, 56);
-    if (phnum == 0xffff) phnum = load<uint32_t>(file, load<uint64_t>(file, 40) + 44);  // sh_info of section 0
+    if (phnum == 0xffff)
+        phnum = load<uint32_t>(file, load<uint64_t>(file, 40) + 44);  // sh_info of section 0
     for (uint64_t i = 0; i < phnum; ++i) {
         const uint64_t ph = phoff + i * phentsize;
         if (load<uint32_t>(file, ph) != 1) continue;  // PT_LOAD
         const uint64_t offset = load<uint64_t>(file, ph + 8);
         const uint64_t vaddr = load<uint64_t>(file, ph + 16);
         const uint64_t filesz = load<uint64_t>(file, ph + 32);
-        if (addr >= vaddr && addr + 8 <= vaddr + filesz) return load<uint64_t>(file, offset + (addr - vaddr));
+        if (addr >= vaddr && addr + 8 <= vaddr + filesz)
+            return load<uint64_t>(file, offset + (addr - vaddr));
     }
     return std::nullopt;
 }
 
 std::optional<uint64_t> dump_read_u64(const std::vector<uint8_t>& file, uint64_t addr) {
-    return load<uint32_t>(file, 0) == 0x504d444d ? minidump_read_u64(file, addr) : core_read_u64(file, addr);
+    return load<uint32_t>(file, 0) == 0x504d444d ? minidump_read_u64(file, addr)
+                                                 : core_read_u64(file, addr);
 }
 
 std::vector<std::string> minidump_module_names(const std::vector<uint8_t>& file) {
@@ -305,7 +322,8 @@ std::vector<std::string> minidump_module_names(const std::vector<uint8_t>& file)
             const uint32_t name_rva = load<uint32_t>(file, s.rva + 4 + 108ull * i + 20);
             const uint32_t bytes = load<uint32_t>(file, name_rva);
             std::string name;
-            for (uint32_t k = 0; k + 1 < bytes; k += 2) name += static_cast<char>(load<uint16_t>(file, name_rva + 4 + k));
+            for (uint32_t k = 0; k + 1 < bytes; k += 2)
+                name += static_cast<char>(load<uint16_t>(file, name_rva + 4 + k));
             names.push_back(name);
         }
     }

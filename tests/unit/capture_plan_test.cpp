@@ -28,7 +28,8 @@ public:
         for (const auto& [a, v] : words) {
             for (int i = 0; i < 8; ++i) {
                 const uint64_t at = a + static_cast<uint64_t>(i);
-                if (at >= addr && at < addr + n) out[at - addr] = static_cast<uint8_t>(v >> (8 * i));
+                if (at >= addr && at < addr + n)
+                    out[at - addr] = static_cast<uint8_t>(v >> (8 * i));
             }
         }
         return n;
@@ -94,8 +95,8 @@ protected:
         s.threads.push_back(t2);
         memory = std::make_shared<FakeMemory>(&s);
         memory->words[kSp + 0x10] = kExeBase + 0x2123;  // return address into the executable
-        memory->words[kSp + 0x18] = kHeap + 0x5000;    // pointer to the heap
-        memory->words[kSp + 0x20] = 0x1234;            // a plain number
+        memory->words[kSp + 0x18] = kHeap + 0x5000;     // pointer to the heap
+        memory->words[kSp + 0x20] = 0x1234;             // a plain number
         s.memory = memory;
     }
 
@@ -121,13 +122,14 @@ TEST_F(PlanTest, NormalHasUsedStacksAndInstructionWindowsOnly) {
     EXPECT_EQ(c.threads.size(), 2u);
     EXPECT_EQ(c.modules.size(), 3u);
     EXPECT_TRUE(covers(c, kSp - 128, kStackEnd - (kSp - 128)));  // red zone up to the top
-    EXPECT_FALSE(covers(c, kStack));                            // unused stack below
-    EXPECT_TRUE(covers(c, kLibBase + 0x800 - 128, 256));        // instruction window
+    EXPECT_FALSE(covers(c, kStack));                             // unused stack below
+    EXPECT_TRUE(covers(c, kLibBase + 0x800 - 128, 256));         // instruction window
     EXPECT_FALSE(covers(c, kHeap + 0x5000));
     EXPECT_FALSE(covers(c, kExeData));
     EXPECT_TRUE(covers(c, kExeBase, 0x1000));  // each module's headers (gdb matches build-ids)
     EXPECT_FALSE(covers(c, kExeBase + 0x1000));
-    for (size_t i = 1; i < c.memory.size(); ++i) EXPECT_LT(c.memory[i - 1].end(), c.memory[i].start);
+    for (size_t i = 1; i < c.memory.size(); ++i)
+        EXPECT_LT(c.memory[i - 1].end(), c.memory[i].start);
 }
 
 TEST_F(PlanTest, IndirectMemoryIsAWindowAroundPointersOutsideModules) {
@@ -156,7 +158,7 @@ TEST_F(PlanTest, PrivateReadWriteIsAnonymousNonModuleMemory) {
     EXPECT_TRUE(covers(c, kHeap, 0x10000));
     EXPECT_TRUE(covers(c, kAnon, 0x10000));
     EXPECT_FALSE(covers(c, kShared));
-    EXPECT_FALSE(covers(c, kExeBss));   // .bss belongs to the module image
+    EXPECT_FALSE(covers(c, kExeBss));  // .bss belongs to the module image
     EXPECT_FALSE(covers(c, kLibData));
 }
 

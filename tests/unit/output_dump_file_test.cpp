@@ -112,7 +112,8 @@ TEST(DumpFile, StaleTemporaryOfADeadWriterIsCleanedUp) {
     ::waitpid(child, nullptr, 0);  // a pid that is certainly dead now
     const std::string stale = dir.path + "/.dumpscope-tmp." + std::to_string(child) + ".1234.x.dmp";
     std::ofstream(stale) << "half";
-    const std::string live = dir.path + "/.dumpscope-tmp." + std::to_string(::getpid()) + ".1.y.dmp";
+    const std::string live =
+        dir.path + "/.dumpscope-tmp." + std::to_string(::getpid()) + ".1.y.dmp";
     std::ofstream(live) << "ours";
     clean_stale_temporaries(dir.path);
     struct stat st {};
