@@ -4,11 +4,13 @@
 
 namespace dumpscope {
 
-Result<CloneAttempt> CloneAttempt::start(const CollectRequest& request, int32_t pid, Log log) {
-    CloneAttempt attempt(request.clone, log);
+Result<CloneAttempt> CloneAttempt::start(const CollectRequest& request, int32_t pid, Log log,
+                                         long ptrace_options) {
+    CloneAttempt attempt(request.clone, pid, log);
     if (request.clone == CloneMode::kOff) return attempt;
     CloneOptions options;
     options.log = log;
+    options.ptrace_options = ptrace_options;
     auto session = CloneSession::prepare(pid, std::move(options));
     if (session.ok()) {
         attempt.session_.emplace(std::move(*session));
@@ -27,14 +29,14 @@ Status CloneAttempt::refuse(const std::string& why, Snapshot* snapshot) {
     return {};
 }
 
-Status CloneAttempt::make(ProcessFreezer& frozen, Snapshot& snapshot, ReleaseTarget& release) {
+Status CloneAttempt::make(const std::vector<int32_t>& tids, const ResumeTarget& resume,
+                          Snapshot& snapshot, ReleaseTarget& release) {
     if (mode_ == CloneMode::kOff) return {};
     if (!session_) return refuse(refusal_, &snapshot);  // refused before the freeze
-    if (Status made = session_->make(frozen.tids(), snapshot); !made.ok()) {
+    if (Status made = session_->make(tids, snapshot); !made.ok()) {
         return refuse(made.error().message, &snapshot);
     }
-    frozen.thaw();
-    pause_ms_ = frozen.paused_ms();
+    pause_ms_ = resume();
     if (Status held = session_->target_resumed(); !held.ok()) {
         return Error{held.error().message + "; no dump written"};
     }
@@ -48,7 +50,7 @@ Status CloneAttempt::make(ProcessFreezer& frozen, Snapshot& snapshot, ReleaseTar
     };
     release.vanished_error = fmt::format(
         "the clone {} of process {} was killed during the dump (out of memory?); no dump written",
-        session.clone_pid(), frozen.pid());
+        session.clone_pid(), pid_);
     return {};
 }
 

@@ -6,11 +6,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "collect/collect_job.h"
 #include "common/result.h"
 #include "live/clone_source.h"
-#include "live/process_freezer.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope {
@@ -21,16 +21,29 @@ public:
 
     // Before the target is stopped: the checks that need no stop, and the reaper. A refusal is
     // an Error with --clone=required, else remembered for a ptrace dump.
-    static Result<CloneAttempt> start(const CollectRequest& request, int32_t pid, Log log);
+    // `ptrace_options`: those the caller traces the target with (CloneOptions::ptrace_options).
+    static Result<CloneAttempt> start(const CollectRequest& request, int32_t pid, Log log,
+                                      long ptrace_options = 0);
 
     CloneAttempt(CloneAttempt&&) noexcept = default;
     CloneAttempt& operator=(CloneAttempt&&) = delete;
 
-    // The target frozen and snapshotted: make the clone, resume the target and point `release`
-    // at the clone. When no clone can be made: an Error with --clone=required; otherwise the
-    // reason goes into the capture notes and `release` is left alone (a ptrace dump).
-    Status make(ProcessFreezer& frozen, Snapshot& snapshot, ReleaseTarget& release);
+    // Resumes every stopped thread of the target and returns how long it was paused (ms).
+    using ResumeTarget = std::function<double()>;
 
+    // The target's threads `tids` held stopped by us and snapshotted: make the clone, resume
+    // the target and point `release` at the clone. When no clone can be made: an Error with
+    // --clone=required; otherwise the reason goes into the capture notes and `release` is left
+    // alone (a ptrace dump).
+    Status make(const std::vector<int32_t>& tids, const ResumeTarget& resume, Snapshot& snapshot,
+                ReleaseTarget& release);
+
+    // True once make() made a clone (the dump is read from it).
+    bool made() const { return session_ && session_->clone_pid() != 0; }
+    // CloneSession::reap_through: for a caller that traces the target and holds `tids` again.
+    Status reap_through(const std::vector<int32_t>& tids) {
+        return session_ ? session_->reap_through(tids) : Status::success();
+    }
     // After the dump and after the target was resumed: reap the clone. Idempotent.
     void finish();
 
@@ -43,10 +56,12 @@ public:
     const std::string& refusal() const { return refusal_; }
 
 private:
-    CloneAttempt(CloneMode mode, Log log) : mode_(mode), log_(std::move(log)) {}
+    CloneAttempt(CloneMode mode, int32_t pid, Log log)
+        : mode_(mode), pid_(pid), log_(std::move(log)) {}
     Status refuse(const std::string& why, Snapshot* snapshot);
 
     CloneMode mode_ = CloneMode::kOff;
+    int32_t pid_ = 0;
     Log log_;
     std::optional<CloneSession> session_;
     std::string refusal_;

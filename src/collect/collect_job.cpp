@@ -190,7 +190,11 @@ Result<CollectResult> collect_dump(const CollectRequest& request) {
         frozen->thaw();
         record.pause_ms = frozen->paused_ms();
     };
-    DS_TRY(clone->make(*frozen, *snapshot, release));
+    auto resume = [&frozen] {
+        frozen->thaw();
+        return frozen->paused_ms();
+    };
+    DS_TRY(clone->make(frozen->tids(), resume, *snapshot, release));
     auto result = write_snapshot_dump(*snapshot, logged, *file, release);
     frozen->thaw();  // on every path
     clone->finish();

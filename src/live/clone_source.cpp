@@ -18,6 +18,7 @@
 #include "live/proc_files.h"
 #include "live/syscall_injector.h"
 #include "live/test_stall.h"
+#include "live/zombie_reaping.h"
 
 namespace dumpscope {
 
@@ -206,6 +207,7 @@ Status CloneSession::make(const std::vector<int32_t>& tids, Snapshot& snapshot) 
     request.args = {CLONE_FILES, 0, 0, 0, 0, 0};  // exit signal 0: no SIGCHLD, no wait()
     request.fork_like = true;
     request.suspend_seccomp = thread->suspend_seccomp;
+    request.ptrace_options = options_.ptrace_options;
     // The child stops by itself before its first instruction; waiting for that stop (it must
     // first be scheduled) and setting PTRACE_O_EXITKILL wait until the target runs again
     // (target_resumed): untraced meanwhile, the child would only run the exit at the site.
@@ -267,6 +269,21 @@ Status CloneSession::target_resumed() {
 
 void CloneSession::release() {
     if (child_) child_->kill();
+}
+
+Status CloneSession::reap_through(const std::vector<int32_t>& tids) {
+    if (!child_) return {};
+    const int32_t clone = child_->pid();
+    child_->kill();
+    child_->reap();  // as its tracer: it is now an untraced zombie of the target's
+    auto facts = read_child_facts(clone);
+    if (!facts || facts->ppid != pid_) return {};  // gone already
+    auto thread = choose_thread(pid_, tids);
+    if (!thread.ok()) return thread.error();
+    DS_TRY(reap_zombie_with_thread(pid_, thread->tid, facts->innermost_pid, options_.ptrace_options,
+                                   thread->suspend_seccomp));
+    log(fmt::format("clone: {} reaped through thread {}", clone, thread->tid));
+    return {};
 }
 
 void CloneSession::finish() {

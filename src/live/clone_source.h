@@ -29,6 +29,9 @@ struct CloneOptions {
     // during the stop up to this many bytes in all; beyond it they are left out of the dump.
     uint64_t max_stop_copy_bytes = 64u << 20;
     std::string reaper_program = "/proc/self/exe";  // the dumpscope CLI (clone_reaper.h)
+    // The ptrace options the caller traces the target's threads with (the monitor's): the
+    // injecting thread gets them back after the clone.
+    long ptrace_options = 0;
     std::function<void(const std::string&)> log;
 };
 
@@ -62,6 +65,10 @@ public:
     bool clone_alive() const { return child_ && child_->alive(); }
     // Every byte has been read from the clone: kill it.
     void release();
+    // For a caller that traces the target itself (the monitor), where the reaper cannot stop a
+    // thread of it: after the dump, with the target's threads `tids` held stopped again, kills
+    // the clone and reaps its zombie through one of them (zombie_reaping.h).
+    Status reap_through(const std::vector<int32_t>& tids);
     // Reaps the clone and waits for the reaper to clean up after it. Idempotent.
     void finish();
 

@@ -101,9 +101,10 @@ class ThreadInjection {
 public:
     // The site's bytes go through /proc/TID/mem (one pread/pwrite each way; a tracer may write
     // to read-only text there) or, where that cannot be opened, PTRACE_PEEKDATA/POKEDATA.
-    ThreadInjection(int32_t tid, uint64_t site)
+    ThreadInjection(int32_t tid, uint64_t site, long options_after)
         : tid_(tid),
           site_(site),
+          options_after_(options_after),
           mem_(::open(("/proc/" + std::to_string(tid) + "/mem").c_str(), O_RDWR | O_CLOEXEC)) {}
     ThreadInjection(const ThreadInjection&) = delete;
     ThreadInjection& operator=(const ThreadInjection&) = delete;
@@ -137,7 +138,7 @@ public:
     Status restore() {
         DS_TRY(set_sigmask(tid_, mask_));
         DS_TRY(set_regs(tid_, regs_));
-        DS_TRY(set_options(tid_, 0));
+        DS_TRY(set_options(tid_, options_after_));
         DS_TRY(transfer(original_.data(), true));
         dirty_ = false;
         return {};
@@ -171,6 +172,7 @@ private:
 
     int32_t tid_;
     uint64_t site_;
+    long options_after_;
     UniqueFd mem_;
     X86GeneralRegisters regs_{};
     uint64_t mask_ = 0;
@@ -292,7 +294,7 @@ Result<SyscallOutcome> inject_syscall(int32_t pid, int32_t tid, uint64_t site,
     if (!in_interrupt_stop(tid)) {
         return Error{fmt::format("thread {} is not in a plain ptrace interrupt stop", tid)};
     }
-    ThreadInjection thread(tid, site);
+    ThreadInjection thread(tid, site, request.ptrace_options);
     DS_TRY(thread.save());
     const InjectionCode code = build_injection_code(site, resume_registers(thread.regs()),
                                                     thread.mask(), request.fork_like);

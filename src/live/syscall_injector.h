@@ -1,7 +1,7 @@
 // Makes one thread of another process run one system call for dumpscope, through ptrace, and
 // puts the thread back exactly as it was.
 //
-// The thread must be one we seized (PTRACE_SEIZE, no options) and hold in the stop that
+// The thread must be one we seized (PTRACE_SEIZE) and hold in the stop that
 // PTRACE_INTERRUPT causes (a PTRACE_EVENT_STOP that holds no signal), on the calling thread of
 // dumpscope. The call runs from kInjectionCodeSize bytes of code written at `site` (see
 // injection_site.h): the thread enters it doing a harmless read(-1, NULL, 0); at its
@@ -35,6 +35,8 @@ struct SyscallRequest {
     // needs CAP_SYS_ADMIN and an unfiltered dumpscope).
     bool suspend_seccomp = false;
     std::chrono::milliseconds timeout{120000};  // for the call itself (fork of a huge process)
+    // The ptrace options the thread had (there is no PTRACE_GETOPTIONS): set again afterwards.
+    long ptrace_options = 0;
 };
 
 struct SyscallOutcome {

@@ -53,7 +53,9 @@ private:
 
 }  // namespace
 
-Status reap_zombie_through_parent(int32_t parent, int32_t child_pid) {
+namespace {
+
+Result<InjectionSite> site_in(int32_t parent) {
     auto maps = read_file_whole(proc_dir(parent) + "/maps");
     if (!maps.ok()) return Error{fmt::format("process {} is gone", parent)};
     auto mappings = parse_maps(*maps);
@@ -63,22 +65,41 @@ Status reap_zombie_through_parent(int32_t parent, int32_t child_pid) {
     auto exe_link = read_link(proc_dir(parent) + "/exe");
     const std::string exe = exe_link.ok() ? *exe_link : std::string();
     const long page = ::sysconf(_SC_PAGESIZE);
-    auto site = find_injection_site(*mappings, **memory, exe, page > 0 ? page : 4096);
-    if (!site.ok()) return site.error();
+    return find_injection_site(*mappings, **memory, exe, page > 0 ? page : 4096);
+}
 
-    auto stopped = OneThreadStop::stop_any(parent);
-    if (!stopped.ok()) return stopped.error();
+Status wait4_in(int32_t parent, int32_t tid, uint64_t site, int32_t child_pid,
+                long ptrace_options = 0, bool suspend_seccomp = false) {
     SyscallRequest wait;
+    wait.ptrace_options = ptrace_options;
+    wait.suspend_seccomp = suspend_seccomp;
     wait.number = SYS_wait4;
     wait.args = {static_cast<uint64_t>(child_pid), 0, __WALL | WNOHANG, 0, 0, 0};
     wait.timeout = std::chrono::milliseconds(5000);
-    auto outcome = inject_syscall(parent, stopped->tid(), site->address, wait);
+    auto outcome = inject_syscall(parent, tid, site, wait);
     if (!outcome.ok()) return outcome.error();
     if (outcome->result != child_pid) {
         return Error{
             fmt::format("wait4({}) in process {} returned {}", child_pid, parent, outcome->result)};
     }
     return {};
+}
+
+}  // namespace
+
+Status reap_zombie_through_parent(int32_t parent, int32_t child_pid) {
+    auto site = site_in(parent);
+    if (!site.ok()) return site.error();
+    auto stopped = OneThreadStop::stop_any(parent);
+    if (!stopped.ok()) return stopped.error();
+    return wait4_in(parent, stopped->tid(), site->address, child_pid);
+}
+
+Status reap_zombie_with_thread(int32_t parent, int32_t held_tid, int32_t child_pid,
+                               long ptrace_options, bool suspend_seccomp) {
+    auto site = site_in(parent);
+    if (!site.ok()) return site.error();
+    return wait4_in(parent, held_tid, site->address, child_pid, ptrace_options, suspend_seccomp);
 }
 
 }  // namespace dumpscope

@@ -15,4 +15,10 @@ namespace dumpscope {
 // else, gone), no injection site, the call failed.
 Status reap_zombie_through_parent(int32_t parent, int32_t child_pid);
 
+// The same through `held_tid`, a thread of `parent` the caller already holds in a ptrace
+// interrupt stop (the monitor's own tracee), left in that stop with `ptrace_options` afterwards;
+// `suspend_seccomp` runs the call with its seccomp filter suspended.
+Status reap_zombie_with_thread(int32_t parent, int32_t held_tid, int32_t child_pid,
+                               long ptrace_options, bool suspend_seccomp);
+
 }  // namespace dumpscope

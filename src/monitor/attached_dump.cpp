@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "collect/clone_attempt.h"
 #include "live/proc_files.h"
 #include "live/stat_parser.h"
 #include "monitor/signal_info.h"
@@ -49,9 +50,13 @@ Result<CollectResult> dump_attached(TracedProcess& traced, const CollectRequest&
     if (!path) return path.error();
     auto file = DumpFile::create(*path, request.overwrite);
     if (!file) return file.error();
+    auto clone = CloneAttempt::start(request, pid, request.log, traced.ptrace_options());
+    if (!clone) return clone.error();
 
     AllStopped stopped = traced.stop_all(kStopTimeout);
-    auto snapshot = snapshot_stopped_threads(stopped.threads());
+    StoppedThreads threads = stopped.threads();
+    threads.smaps_before = clone->smaps_before();
+    auto snapshot = snapshot_stopped_threads(threads);
     if (!snapshot) return snapshot.error();
     for (const std::string& note : stopped.notes) snapshot->capture.notes.push_back(note);
     snapshot->capture.method = "ptrace";
@@ -65,9 +70,27 @@ Result<CollectResult> dump_attached(TracedProcess& traced, const CollectRequest&
         stopped.release();
         record.pause_ms = stopped.paused_ms();
     };
+    // A clone is made by a thread in an interrupt stop, never by the one held at its signal,
+    // which stays stopped for the monitor to resume with that signal.
+    auto resume = [&stopped] {
+        stopped.release();
+        return stopped.paused_ms();
+    };
+    DS_TRY(clone->make(threads.tids, resume, *snapshot, release));
     auto result = write_snapshot_dump(*snapshot, request, *file, release);
     stopped.release();  // on every path
+    if (clone->made()) {
+        // The reaper cannot stop a thread we trace: reap the clone's zombie ourselves, in a
+        // second stop of well under a millisecond.
+        AllStopped again = traced.stop_all(kStopTimeout);
+        if (Status reaped = clone->reap_through(again.threads().tids); !reaped.ok()) {
+            if (request.log)
+                request.log("clone not reaped through the target: " + reaped.error().message);
+        }
+    }
+    clone->finish();
     if (!result) return result.error();
+    result->clone_fallback = clone->refusal();
     result->total_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();

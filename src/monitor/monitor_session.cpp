@@ -256,9 +256,13 @@ bool Session::dump(const std::string& trigger, const std::string& detail, int32_
     ++outcome_.dumps;
     outcome_.paths.push_back(result->path);
     last_dump_ = Clock::now();
-    say("dump {}/{} ({}: {}): {}; {} threads, {} of memory, target paused {}", outcome_.dumps,
-        wanted_, trigger, detail, result->path, result->threads, human_bytes(result->memory_bytes),
-        human_duration_ms(result->pause_ms));
+    if (!result->clone_fallback.empty())
+        say("no clone: {}; a ptrace dump instead", result->clone_fallback);
+    say("dump {}/{} ({}: {}): {}; {} threads, {} of memory, target paused {} ({}), dump written "
+        "in {}",
+        outcome_.dumps, wanted_, trigger, detail, result->path, result->threads,
+        human_bytes(result->memory_bytes), human_duration_ms(result->pause_ms), result->method,
+        human_duration_ms(result->total_ms));
     return true;
 }
 

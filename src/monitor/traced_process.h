@@ -53,6 +53,7 @@ public:
     int32_t pid() const { return pid_; }
     size_t thread_count() const { return threads_.size(); }
     bool gone() const { return gone_; }
+    long ptrace_options() const { return options_; }
 
     // Blocks until an event the monitor must decide about; nullopt when a signal interrupted
     // the wait (the monitor's tick or Ctrl-C).

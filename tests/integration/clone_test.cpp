@@ -60,21 +60,6 @@ std::string field(const std::string& path, const std::string& key) {
     return "";
 }
 
-// Tasks whose parent is `pid` and that are not its threads: /proc/PID/task/*/children.
-std::vector<pid_t> children_of(pid_t pid) {
-    std::vector<pid_t> out;
-    const std::string task = "/proc/" + std::to_string(pid) + "/task/";
-    DIR* dir = ::opendir(task.c_str());
-    if (dir == nullptr) return out;
-    while (dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] == '.') continue;
-        std::ifstream in(task + entry->d_name + "/children");
-        for (pid_t child = 0; in >> child;) out.push_back(child);
-    }
-    ::closedir(dir);
-    return out;
-}
-
 // dumpscope's clone reaper for `target` (dumpscope --internal-clone-reaper FD TARGET ...) runs.
 bool reaper_running(pid_t target) {
     DIR* proc = ::opendir("/proc");
@@ -92,15 +77,6 @@ bool reaper_running(pid_t target) {
     }
     if (proc) ::closedir(proc);
     return found;
-}
-
-bool eventually_childless(pid_t pid, int seconds = 30) {
-    const auto deadline = Clock::now() + std::chrono::seconds(seconds);
-    while (Clock::now() < deadline) {
-        if (children_of(pid).empty()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return children_of(pid).empty();
 }
 
 // A process that still exists and is not a zombie.

@@ -212,6 +212,29 @@ bool eventually_running(pid_t pid, int seconds) {
     return running_and_not_stopped(pid);
 }
 
+std::vector<pid_t> children_of(pid_t pid) {
+    std::vector<pid_t> out;
+    const std::string task = "/proc/" + std::to_string(pid) + "/task/";
+    DIR* dir = ::opendir(task.c_str());
+    if (dir == nullptr) return out;
+    while (dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] == '.') continue;
+        std::ifstream in(task + entry->d_name + "/children");
+        for (pid_t child = 0; in >> child;) out.push_back(child);
+    }
+    ::closedir(dir);
+    return out;
+}
+
+bool eventually_childless(pid_t pid, int seconds) {
+    const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    while (Clock::now() < deadline) {
+        if (children_of(pid).empty()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return children_of(pid).empty();
+}
+
 TempDir::TempDir(const std::string& base) {
     std::string pattern = base + "/dumpscope-test-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed in " + base);

@@ -68,6 +68,10 @@ std::vector<char> thread_states(pid_t pid);
 bool running_and_not_stopped(pid_t pid);
 // Waits up to `seconds` until no thread is stopped (a detach takes effect asynchronously).
 bool eventually_running(pid_t pid, int seconds = 10);
+// Processes whose parent is `pid` (a clone dumpscope made of it, say): /proc/PID/task/*/children.
+std::vector<pid_t> children_of(pid_t pid);
+// Waits up to `seconds` until `pid` has no children.
+bool eventually_childless(pid_t pid, int seconds = 30);
 
 class TempDir {
 public:

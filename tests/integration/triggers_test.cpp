@@ -337,6 +337,85 @@ TEST_F(Triggers, CrashOnNullDereferenceDumpsTheFaultThenTheProcessDiesOfIt) {
         << bt.out;
 }
 
+TEST_F(Triggers, CrashWithCloneWritesFromACloneAndTheProcessStillDiesOfItsSignal) {
+    DrivenFixture target("fixture_nullptr");  // two threads: the waiter can make the clone
+    const uint64_t crash_function = target.info()["crash_function"];
+    auto command =
+        monitor({"--crash", "--clone=required", std::to_string(target.pid()), dir_.path()});
+    target.send("go");
+    auto status = target.wait_exit(kGenerous);
+    ASSERT_TRUE(status.has_value()) << "the crashing process did not die";
+    ASSERT_TRUE(WIFSIGNALED(*status)) << *status;
+    EXPECT_EQ(WTERMSIG(*status), SIGSEGV);
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    EXPECT_NE(command->out().find("(clone)"), std::string::npos) << command->out();
+
+    const auto bytes = only_dump_bytes();
+    auto exception = minidump_exception(bytes);
+    ASSERT_TRUE(exception.has_value());
+    EXPECT_EQ(exception->tid, static_cast<uint32_t>(target.pid()));
+    EXPECT_EQ(exception->code, static_cast<uint32_t>(SIGSEGV));
+    EXPECT_GE(exception->rip, crash_function);
+    EXPECT_LT(exception->rip, crash_function + 64);
+    EXPECT_EQ(minidump_thread_count(bytes), 2u);
+    const nlohmann::json info = only_dump_info();
+    EXPECT_EQ(info["capture"]["method"], "clone");
+    EXPECT_EQ(info["capture"]["trigger"], "crash");
+}
+
+TEST_F(Triggers, SignalWithCloneOnASingleThreadedTargetFallsBackToAPtraceDump) {
+    // Its only thread is held at the signal, so no thread can make the clone.
+    DrivenFixture target("fixture_sighand");
+    auto command = monitor({"-sig", "USR2", "--clone", std::to_string(target.pid()), dir_.path()});
+    ASSERT_EQ(::kill(target.pid(), SIGUSR2), 0);
+    EXPECT_EQ(target.read_json()["handled"], "SIGUSR2");
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    EXPECT_NE(command->out().find("no clone: "), std::string::npos) << command->out();
+    const nlohmann::json info = only_dump_info();
+    EXPECT_EQ(info["capture"]["method"], "ptrace");
+    const std::string notes = info["capture"]["notes"].dump();
+    EXPECT_NE(notes.find("no clone"), std::string::npos) << notes;
+    EXPECT_TRUE(left_alone(target.pid()));
+    EXPECT_TRUE(children_of(target.pid()).empty());
+}
+
+TEST_F(Triggers, SignalWithCloneDumpsFromACloneAndTheMonitorReapsIt) {
+    DrivenFixture target("fixture_sighand");
+    target.send("thread");  // the second thread makes the clone; the main one holds the signal
+    EXPECT_EQ(target.read_json()["threads"], 2);
+    auto command =
+        monitor({"-sig", "USR2", "--clone=required", std::to_string(target.pid()), dir_.path()});
+    ASSERT_EQ(::kill(target.pid(), SIGUSR2), 0);
+    EXPECT_EQ(target.read_json()["handled"], "SIGUSR2");
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    EXPECT_NE(command->out().find("(clone)"), std::string::npos) << command->out();
+    // Reaped by the monitor before it let go of the target, not left as a zombie.
+    EXPECT_TRUE(children_of(target.pid()).empty());
+    const nlohmann::json info = only_dump_info();
+    EXPECT_EQ(info["capture"]["method"], "clone");
+    EXPECT_EQ(info["thread_count"], 2);
+    auto exception = minidump_exception(only_dump_bytes());
+    ASSERT_TRUE(exception.has_value());
+    EXPECT_EQ(exception->code, static_cast<uint32_t>(SIGUSR2));
+    EXPECT_EQ(exception->tid, static_cast<uint32_t>(target.pid()));
+    EXPECT_TRUE(left_alone(target.pid()));
+}
+
+TEST_F(Triggers, ProcTriggerWithCloneDumpsFromACloneAndLeavesNoChild) {
+    DrivenFixture target("fixture_spawn");
+    auto command = monitor(
+        {"-tc", "4", "-pf", "100", "--clone=required", std::to_string(target.pid()), dir_.path()});
+    target.send("spawn 3");
+    EXPECT_EQ(target.read_json()["threads"], 4);
+    EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
+    EXPECT_NE(command->out().find("(clone)"), std::string::npos) << command->out();
+    const nlohmann::json info = only_dump_info();
+    EXPECT_EQ(info["capture"]["method"], "clone");
+    EXPECT_EQ(info["thread_count"], 4);
+    EXPECT_TRUE(left_alone(target.pid()));
+    EXPECT_TRUE(eventually_childless(target.pid()));
+}
+
 TEST_F(Triggers, CrashOnDivideByZeroRecordsFpeAtTheInstruction) {
     DrivenFixture target("fixture_divzero");
     const uint64_t crash_function = target.info()["crash_function"];
