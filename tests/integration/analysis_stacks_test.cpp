@@ -1,5 +1,6 @@
 // dumpscope's stacks and module lists against lldb-16's and gdb's on the same dumps: the capture
-// fixtures (waiters, a deadlock) and a real program (python3 with a waiting thread), as our
+// fixtures (waiters, a deadlock) and real programs (python3 with a waiting thread, a bash
+// script blocked in `read`), as our
 // minidumps (read by lldb) and our cores (read by gdb), and as dumps written by others (gcore's
 // core, lldb's `process save-core` minidump).
 #include <gtest/gtest.h>
@@ -24,7 +25,10 @@ const char* const kPythonScript =
     "print('{\"pid\": %d}' % os.getpid(), flush=True)\n"
     "time.sleep(3600)\n";
 
-// A running target: one of the fixtures or python3.
+// bash blocked in its `read` builtin on a pipe it holds both ends of (no child to leave behind).
+const char* const kBashScript = "exec 3<> <(:); echo \"{\\\"pid\\\": $$}\"; read -r -u 3 line";
+
+// A running target: one of the fixtures, python3 or bash.
 struct Target {
     std::unique_ptr<Fixture> fixture;
     std::unique_ptr<Program> program;
@@ -38,6 +42,10 @@ std::unique_ptr<Target> start(const std::string& name) {
         target->program = std::make_unique<Program>(
             std::vector<std::string>{"/usr/bin/python3", "-c", kPythonScript});
         target->executable = "/usr/bin/python3";
+    } else if (name == "bash") {
+        target->program =
+            std::make_unique<Program>(std::vector<std::string>{"/bin/bash", "-c", kBashScript});
+        target->executable = "/bin/bash";
     } else {
         target->fixture = std::make_unique<Fixture>(name);
         target->executable = target->fixture->path();
@@ -51,6 +59,7 @@ protected:
         if (GetParam() == "python3" && !have_program("/usr/bin/python3")) {
             GTEST_SKIP() << "no /usr/bin/python3";
         }
+        if (GetParam() == "bash" && !have_program("/bin/bash")) GTEST_SKIP() << "no /bin/bash";
         target_ = start(GetParam());
     }
     std::string collect(const std::string& type, const std::string& format) {
@@ -68,7 +77,7 @@ TEST_P(AnalysisStacks, MinidumpStacksMatchLldb) {
     if (!have_program(lldb_binary())) GTEST_SKIP() << "lldb is not installed (make deps)";
     const std::string dump = collect("mini", "minidump");
     const Stacks ours = dumpscope_stacks(dump);
-    ASSERT_GE(ours.size(), 2u);
+    ASSERT_GE(ours.size(), GetParam() == "bash" ? 1u : 2u);
     EXPECT_TRUE(same_stacks(ours, lldb_stacks(dir_.path(), dump)));
 }
 
@@ -76,7 +85,7 @@ TEST_P(AnalysisStacks, CoreStacksMatchGdb) {
     if (!have_program("gdb")) GTEST_SKIP() << "gdb is not installed (make deps)";
     const std::string core = collect("mini", "core");
     const Stacks ours = dumpscope_stacks(core);
-    ASSERT_GE(ours.size(), 2u);
+    ASSERT_GE(ours.size(), GetParam() == "bash" ? 1u : 2u);
     EXPECT_TRUE(same_stacks(ours, gdb_stacks(dir_.path(), target_->executable, core)));
 }
 
@@ -165,6 +174,7 @@ TEST_P(AnalysisStacks, ModuleListsMatchLldbAndGdb) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, AnalysisStacks,
-                         ::testing::Values("fixture_waiters", "fixture_deadlock", "python3"));
+                         ::testing::Values("fixture_waiters", "fixture_deadlock", "python3",
+                                           "bash"));
 
 }  // namespace
