@@ -6,11 +6,12 @@
 #include <cstring>
 #include <memory>
 
+#include "common/mapped_file.h"
 #include "elfcore/core_file_note.h"
 #include "elfcore/core_format.h"
 #include "elfcore/core_process_note.h"
 #include "elfcore/core_view.h"
-#include "elfcore/mapped_file.h"
+#include "elfcore/note_fields.h"
 #include "elfcore/note_names.h"
 #include "live/elf_build_id.h"
 #include "live/elf_image.h"
@@ -27,23 +28,9 @@ using elfcore::CoreNote;
 
 constexpr uint64_t kNanosecondsPerSecond = 1000000000ull;
 
-template <typename T>
-T load(std::span<const uint8_t> bytes, size_t offset) {
-    T value;
-    std::memcpy(&value, bytes.data() + offset, sizeof(T));
-    return value;
-}
-
-std::string bounded_string(std::span<const uint8_t> bytes) {
-    const auto* text = reinterpret_cast<const char*>(bytes.data());
-    return std::string(text, strnlen(text, bytes.size()));
-}
-
-Error short_note(const CoreNote& note, size_t needed) {
-    return Error{fmt::format("{} note at {:#x} has {} bytes, expected at least {}",
-                             elfcore::note_type_name(note.owner, note.type), note.desc_offset,
-                             note.desc.size(), needed)};
-}
+using elfcore::bounded_string;
+using elfcore::load;
+using elfcore::short_note;
 
 uint64_t timeval_ns(const elfcore::CoreTimeval& tv) {
     if (tv.sec < 0 || tv.usec < 0) return 0;
@@ -327,9 +314,9 @@ void apply_signal(Snapshot& s, const NoteFacts& facts) {
 }  // namespace
 
 Result<Snapshot> read_elf_core(const std::string& path) {
-    auto opened = elfcore::MappedFile::open(path);
+    auto opened = MappedFile::open(path);
     if (!opened.ok()) return opened.error();
-    auto file = std::make_shared<elfcore::MappedFile>(std::move(*opened));
+    auto file = std::make_shared<MappedFile>(std::move(*opened));
     auto failed = [&](const Error& e) { return Error{path + ": " + e.message}; };
 
     auto view = elfcore::parse_elf_core(file->bytes());

@@ -10,9 +10,10 @@
 #include <map>
 #include <set>
 
+#include "common/mapped_file.h"
 #include "elfcore/core_format.h"
 #include "elfcore/core_view.h"
-#include "elfcore/mapped_file.h"
+#include "elfcore/note_fields.h"
 #include "elfcore/note_names.h"
 #include "snapshot/capture_record_json.h"
 
@@ -22,23 +23,9 @@ namespace {
 
 using elfcore::CoreNote;
 
-template <typename T>
-T load(std::span<const uint8_t> bytes, size_t offset) {
-    T value;
-    std::memcpy(&value, bytes.data() + offset, sizeof(T));
-    return value;
-}
-
-std::string bounded_string(std::span<const uint8_t> bytes) {
-    const auto* text = reinterpret_cast<const char*>(bytes.data());
-    return std::string(text, strnlen(text, bytes.size()));
-}
-
-Status short_note(const CoreNote& note, size_t needed) {
-    return Error{fmt::format("{} note at {:#x} has {} bytes, expected at least {}",
-                             elfcore::note_type_name(note.owner, note.type), note.desc_offset,
-                             note.desc.size(), needed)};
-}
+using elfcore::bounded_string;
+using elfcore::load;
+using elfcore::short_note;
 
 Status read_prpsinfo(const CoreNote& note, DumpSummary& out) {
     if (note.desc.size() < sizeof(elfcore::CorePrPsInfo)) {
@@ -222,7 +209,7 @@ bool looks_like_elf_core(const std::string& path) {
 }
 
 Result<DumpSummary> summarize_elf_core(const std::string& path) {
-    auto file = elfcore::MappedFile::open(path);
+    auto file = MappedFile::open(path);
     if (!file.ok()) return file.error();
     auto view = elfcore::parse_elf_core(file->bytes());
     if (!view.ok()) return Error{path + ": " + view.error().message};

@@ -1,10 +1,6 @@
 #include "minidump/minidump_file.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "minidump/utf16.h"
 
@@ -18,30 +14,13 @@ constexpr uint32_t kMaxStringBytes = 1u << 20;
 }  // namespace
 
 Result<MinidumpFile> MinidumpFile::open(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno_error("cannot open " + path);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        const int err = errno;
-        ::close(fd);
-        return errno_error("cannot stat " + path, err);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return Error{path + " is not a regular file"};
-    }
-    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    auto mapping = MappedFile::open(path);
+    if (!mapping.ok()) return mapping.error();
+    const uint64_t size = mapping->bytes().size();
     if (size < sizeof(Header)) {
-        ::close(fd);
         return Error{fmt::format("{} is too small to be a minidump ({} bytes)", path, size)};
     }
-    void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    const int err = errno;
-    ::close(fd);
-    if (data == MAP_FAILED) return errno_error("cannot map " + path, err);
-
-    MinidumpFile file(static_cast<const uint8_t*>(data), size,
-                      static_cast<uint64_t>(st.st_blocks) * 512);
+    MinidumpFile file(std::move(*mapping));
     std::memcpy(&file.header_, file.data_, sizeof(Header));
     if (file.header_.signature != kMinidumpSignature) {
         return Error{path + " is not a minidump (no MDMP signature)"};
@@ -54,20 +33,6 @@ Result<MinidumpFile> MinidumpFile::open(const std::string& path) {
         return Error{path + ": " + parsed.error().message};
     }
     return file;
-}
-
-MinidumpFile::MinidumpFile(MinidumpFile&& other) noexcept
-    : data_(other.data_),
-      size_(other.size_),
-      disk_usage_(other.disk_usage_),
-      header_(other.header_),
-      directory_(std::move(other.directory_)) {
-    other.data_ = nullptr;
-    other.size_ = 0;
-}
-
-MinidumpFile::~MinidumpFile() {
-    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 Status MinidumpFile::parse_directory() {

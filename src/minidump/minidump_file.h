@@ -1,6 +1,6 @@
-// A minidump file mapped read-only, with its header and directory checked: every read goes
-// through bounds-checked helpers that turn a bad offset, size or count into an Error. Used by
-// summarize_minidump; the base for a future minidump snapshot source.
+// A minidump file mapped read-only (common/mapped_file.h), with its header and directory
+// checked: every read goes through bounds-checked helpers that turn a bad offset, size or count
+// into an Error. Used by read_minidump and summarize_minidump.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/mapped_file.h"
 #include "common/result.h"
 #include "minidump/minidump_format.h"
 
@@ -22,13 +23,12 @@ public:
     // Maps the file and checks the header and that every directory entry lies inside the file.
     static Result<MinidumpFile> open(const std::string& path);
 
-    MinidumpFile(MinidumpFile&& other) noexcept;
+    MinidumpFile(MinidumpFile&& other) noexcept = default;
     MinidumpFile& operator=(MinidumpFile&&) = delete;
     MinidumpFile(const MinidumpFile&) = delete;
-    ~MinidumpFile();
 
     uint64_t size() const { return size_; }
-    uint64_t disk_usage() const { return disk_usage_; }
+    uint64_t disk_usage() const { return mapping_.disk_usage(); }
     const Header& header() const { return header_; }
     const std::vector<Directory>& directory() const { return directory_; }
 
@@ -47,13 +47,15 @@ public:
     Result<std::string> string_at(uint64_t rva, std::string_view what) const;
 
 private:
-    MinidumpFile(const uint8_t* data, uint64_t size, uint64_t disk_usage)
-        : data_(data), size_(size), disk_usage_(disk_usage) {}
+    explicit MinidumpFile(MappedFile mapping)
+        : mapping_(std::move(mapping)),
+          data_(mapping_.bytes().data()),
+          size_(mapping_.bytes().size()) {}
     Status parse_directory();
 
-    const uint8_t* data_ = nullptr;
+    MappedFile mapping_;
+    const uint8_t* data_ = nullptr;  // mapping_'s bytes
     uint64_t size_ = 0;
-    uint64_t disk_usage_ = 0;
     Header header_{};
     std::vector<Directory> directory_;
 };

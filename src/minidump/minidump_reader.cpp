@@ -11,6 +11,7 @@
 #include "live/status_parser.h"
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
+#include "minidump/minidump_memory_lists.h"
 #include "minidump/minidump_reader_parts.h"
 #include "snapshot/capture_record_json.h"
 #include "snapshot/dump_completion.h"
@@ -122,50 +123,6 @@ void read_process(const MinidumpFile& file, Snapshot& s) {
     }
 }
 
-// MemoryList and Memory64List, each range checked against the file.
-Status read_memory(const MinidumpFile& file, std::vector<DumpMemoryRange>& ranges) {
-    if (const auto stream = file.stream(StreamType::MemoryList)) {
-        uint32_t count = 0;
-        auto entries =
-            list_entries(*stream, sizeof(minidump::MemoryDescriptor), "MemoryListStream", count);
-        if (!entries.ok()) return entries.error();
-        for (uint32_t i = 0; i < count; ++i) {
-            auto range = read_struct<minidump::MemoryDescriptor>(
-                *entries, uint64_t{i} * sizeof(minidump::MemoryDescriptor), "MemoryListStream");
-            if (!range.ok()) return range.error();
-            auto bytes = file.slice(range->memory, fmt::format("the bytes of memory range {:#x}",
-                                                               range->start_of_memory_range));
-            if (!bytes.ok()) return bytes.error();
-            ranges.push_back({range->start_of_memory_range, *bytes});
-        }
-    }
-    if (const auto stream = file.stream(StreamType::Memory64List)) {
-        auto header = read_struct<minidump::Memory64ListHeader>(*stream, 0, "Memory64ListStream");
-        if (!header.ok()) return header.error();
-        const uint64_t room = (stream->size() - sizeof(minidump::Memory64ListHeader)) /
-                              sizeof(minidump::MemoryDescriptor64);
-        if (header->number_of_memory_ranges > room) {
-            return Error{fmt::format("Memory64ListStream claims {} ranges but has room for {}",
-                                     header->number_of_memory_ranges, room)};
-        }
-        uint64_t offset = header->base_rva;
-        for (uint64_t i = 0; i < header->number_of_memory_ranges; ++i) {
-            auto range = read_struct<minidump::MemoryDescriptor64>(
-                *stream,
-                sizeof(minidump::Memory64ListHeader) + i * sizeof(minidump::MemoryDescriptor64),
-                "Memory64ListStream");
-            if (!range.ok()) return range.error();
-            auto bytes = file.slice(
-                offset, range->data_size,
-                fmt::format("the bytes of memory range {:#x}", range->start_of_memory_range));
-            if (!bytes.ok()) return bytes.error();
-            offset += range->data_size;  // cannot wrap: the slice lies inside the file
-            ranges.push_back({range->start_of_memory_range, *bytes});
-        }
-    }
-    return {};
-}
-
 Status read_exception(const MinidumpFile& file, Snapshot& s) {
     const auto stream = file.stream(StreamType::Exception);
     if (!stream) return {};
@@ -210,7 +167,7 @@ Status read_all(const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
     DS_TRY(read_system(*file, s));
     read_process(*file, s);
     std::vector<DumpMemoryRange> ranges;
-    DS_TRY(read_memory(*file, ranges));
+    DS_TRY(read_memory_lists(*file, ranges));
     std::vector<DumpMemoryRange> stacks;
     DS_TRY(minidump::read_threads(*file, s, stacks));
     // Stacks that only the thread list holds (Breakpad-style writers), unless the memory list

@@ -11,6 +11,7 @@
 
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
+#include "minidump/minidump_memory_lists.h"
 #include "snapshot/capture_record_json.h"
 
 namespace dumpscope {
@@ -211,45 +212,11 @@ Status summarize_modules(const MinidumpFile& file, DumpSummary& summary) {
 }
 
 Status summarize_memory(const MinidumpFile& file, DumpSummary& summary) {
-    if (const auto stream = file.stream(StreamType::MemoryList)) {
-        uint32_t count = 0;
-        auto entries =
-            list_entries(*stream, sizeof(minidump::MemoryDescriptor), "MemoryListStream", count);
-        if (!entries.ok()) return entries.error();
-        for (uint32_t i = 0; i < count; ++i) {
-            auto range = read_struct<minidump::MemoryDescriptor>(
-                *entries, uint64_t{i} * sizeof(minidump::MemoryDescriptor), "MemoryListStream");
-            if (!range.ok()) return range.error();
-            DS_TRY(file.slice(range->memory, fmt::format("the bytes of memory range {:#x}",
-                                                         range->start_of_memory_range)));
-            summary.memory.push_back(
-                MemoryRange{range->start_of_memory_range, range->memory.data_size});
-            summary.memory_bytes += range->memory.data_size;
-        }
-    }
-    if (const auto stream = file.stream(StreamType::Memory64List)) {
-        auto header = read_struct<minidump::Memory64ListHeader>(*stream, 0, "Memory64ListStream");
-        if (!header.ok()) return header.error();
-        const uint64_t room = (stream->size() - sizeof(minidump::Memory64ListHeader)) /
-                              sizeof(minidump::MemoryDescriptor64);
-        if (header->number_of_memory_ranges > room) {
-            return Error{fmt::format("Memory64ListStream claims {} ranges but has room for {}",
-                                     header->number_of_memory_ranges, room)};
-        }
-        uint64_t offset = header->base_rva;
-        for (uint64_t i = 0; i < header->number_of_memory_ranges; ++i) {
-            auto range = read_struct<minidump::MemoryDescriptor64>(
-                *stream,
-                sizeof(minidump::Memory64ListHeader) + i * sizeof(minidump::MemoryDescriptor64),
-                "Memory64ListStream");
-            if (!range.ok()) return range.error();
-            DS_TRY(file.slice(
-                offset, range->data_size,
-                fmt::format("the bytes of memory range {:#x}", range->start_of_memory_range)));
-            offset += range->data_size;  // cannot wrap: the slice above lies inside the file
-            summary.memory.push_back(MemoryRange{range->start_of_memory_range, range->data_size});
-            summary.memory_bytes += range->data_size;
-        }
+    std::vector<DumpMemoryRange> ranges;
+    DS_TRY(read_memory_lists(file, ranges));
+    for (const DumpMemoryRange& range : ranges) {
+        summary.memory.push_back(MemoryRange{range.address, range.bytes.size()});
+        summary.memory_bytes += range.bytes.size();
     }
     return {};
 }

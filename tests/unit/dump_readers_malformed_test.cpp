@@ -86,7 +86,7 @@ protected:
 };
 
 TEST_F(Malformed, TruncatedMinidumpsAreErrors) {
-    expect_error({}, false, "too small");
+    expect_error({}, false, "is empty");
     for (size_t size : {size_t{16}, size_t{31}}) {
         expect_error(std::vector<uint8_t>(minidump_.begin(), minidump_.begin() + size), false,
                      "too small");

@@ -145,7 +145,7 @@ TEST_F(ElfCoreSummaryTest, RejectsTruncatedFiles) {
     expect_error({core.begin(), core.begin() + 100}, "program headers");
     expect_error({core.begin(), core.begin() + 300}, "PT_NOTE");
     expect_error({core.begin(), core.end() - 1}, "truncated core");
-    expect_error({}, "empty");
+    expect_error({}, "is empty");
 }
 
 TEST_F(ElfCoreSummaryTest, RejectsBadMagicAndOtherFileKinds) {

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
 
+#include <fstream>
+
 #include "live/maps_parser.h"
 #include "live/proc_files.h"
 #include "live/process_freezer.h"
@@ -64,10 +66,15 @@ TEST(LiveRegisters, SyscallStateOfBlockedThreads) {
     ChildProcess child = ChildProcess::fork_with(testing::standard_child_body);
     StandardReport report{};
     ASSERT_TRUE(child.read_report(&report, sizeof(report)));
-    // Let the main thread reach pause().
-    for (int i = 0; i < 2000 && testing::thread_state(child.pid(), child.pid()) != 'S'; ++i) {
-        testing::sleep_ms(5);
-    }
+    // Let the main thread reach pause(): sleeping, and in that very call (the state alone could
+    // be a brief sleep on the way there).
+    auto in_pause = [&] {
+        std::ifstream in("/proc/" + std::to_string(child.pid()) + "/syscall");
+        long number = -1;
+        in >> number;
+        return testing::thread_state(child.pid(), child.pid()) == 'S' && number == SYS_pause;
+    };
+    for (int i = 0; i < 2000 && !in_pause(); ++i) testing::sleep_ms(5);
     auto frozen = ProcessFreezer::freeze(child.pid());
     ASSERT_TRUE(frozen.ok()) << frozen.error().message;
     auto regs = read_thread_registers(child.pid());

@@ -109,7 +109,7 @@ protected:
 
 TEST_F(MinidumpSummaryTest, MissingEmptyAndTruncatedFilesAreErrors) {
     EXPECT_FALSE(summarize_minidump(dir_ + "/absent.dmp").ok());
-    expect_error({}, "too small");
+    expect_error({}, "is empty");
     expect_error(std::vector<uint8_t>(good_.begin(), good_.begin() + 20), "too small");
     // Cut in the middle of the streams: something now runs past the end.
     expect_error(std::vector<uint8_t>(good_.begin(), good_.begin() + good_.size() / 2),

@@ -1,4 +1,6 @@
-// A whole file mapped read-only, unmapped on destruction.
+// A whole regular file mapped read-only, unmapped on destruction: the dump readers' view of a
+// dump, so opening a multi-gigabyte file costs a few page-table entries. An empty file is an
+// Error ("PATH is empty"): nothing can be read from it.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +9,7 @@
 
 #include "common/result.h"
 
-namespace dumpscope::elfcore {
+namespace dumpscope {
 
 class MappedFile {
 public:
@@ -30,4 +32,4 @@ private:
     uint64_t disk_usage_ = 0;
 };
 
-}  // namespace dumpscope::elfcore
+}  // namespace dumpscope
