@@ -2,10 +2,10 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev libcli11-dev \
-	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils gdb lldb-16 procdump \
+	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
 	clang-format bc libreadline-dev libc6-dbg
 
-.PHONY: all deps build test demo bench bench-clone format clean
+.PHONY: all deps build test demo bench bench-clone bench-analysis format clean
 
 all: build
 
@@ -39,6 +39,10 @@ bench: deps build
 # Low-pause clone dumps against gcore, procdump and a plain dump (issue 5; takes ~15 minutes).
 bench-clone: deps build
 	@bash bench/clone.sh $(BUILD_DIR)
+
+# Opening a 2 GiB dump and printing every stack, against gdb, lldb and eu-stack (issue 3).
+bench-analysis: deps build
+	@bash bench/analysis.sh $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h' '*.c')
