@@ -89,6 +89,15 @@ int tracer_of(pid_t pid) {
 }
 
 // Running, not stopped, and traced by nobody: how every target must be left.
+// The fixture ended, killed by `signo`.
+::testing::AssertionResult died_of(DrivenFixture& target, int signo) {
+    auto status = target.wait_exit(kGenerous);
+    if (!status) return ::testing::AssertionFailure() << "the process did not die";
+    if (!WIFSIGNALED(*status) || WTERMSIG(*status) != signo)
+        return ::testing::AssertionFailure() << "wait status " << *status;
+    return ::testing::AssertionSuccess();
+}
+
 ::testing::AssertionResult left_alone(pid_t pid) {
     if (!eventually_running(pid)) return ::testing::AssertionFailure() << pid << " is stopped";
     if (tracer_of(pid) != 0)
@@ -304,10 +313,7 @@ TEST_F(Triggers, CrashOnNullDereferenceDumpsTheFaultThenTheProcessDiesOfIt) {
     const uint64_t crash_function = target.info()["crash_function"];
     auto command = monitor({"--crash", std::to_string(target.pid()), dir_.path()});
     target.send("go");
-    auto status = target.wait_exit(kGenerous);
-    ASSERT_TRUE(status.has_value()) << "the crashing process did not die";
-    ASSERT_TRUE(WIFSIGNALED(*status)) << *status;
-    EXPECT_EQ(WTERMSIG(*status), SIGSEGV);
+    ASSERT_TRUE(died_of(target, SIGSEGV));
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
 
     const auto bytes = only_dump_bytes();
@@ -343,10 +349,7 @@ TEST_F(Triggers, CrashWithCloneWritesFromACloneAndTheProcessStillDiesOfItsSignal
     auto command =
         monitor({"--crash", "--clone=required", std::to_string(target.pid()), dir_.path()});
     target.send("go");
-    auto status = target.wait_exit(kGenerous);
-    ASSERT_TRUE(status.has_value()) << "the crashing process did not die";
-    ASSERT_TRUE(WIFSIGNALED(*status)) << *status;
-    EXPECT_EQ(WTERMSIG(*status), SIGSEGV);
+    ASSERT_TRUE(died_of(target, SIGSEGV));
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
     EXPECT_NE(command->out().find("(clone)"), std::string::npos) << command->out();
 
@@ -421,10 +424,7 @@ TEST_F(Triggers, CrashOnDivideByZeroRecordsFpeAtTheInstruction) {
     const uint64_t crash_function = target.info()["crash_function"];
     auto command = monitor({"--crash", std::to_string(target.pid()), dir_.path()});
     target.send("go");
-    auto status = target.wait_exit(kGenerous);
-    ASSERT_TRUE(status.has_value());
-    ASSERT_TRUE(WIFSIGNALED(*status));
-    EXPECT_EQ(WTERMSIG(*status), SIGFPE);
+    ASSERT_TRUE(died_of(target, SIGFPE));
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
     auto exception = minidump_exception(only_dump_bytes());
     ASSERT_TRUE(exception.has_value());
