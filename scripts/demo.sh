@@ -16,13 +16,17 @@ echo
 echo "== dumpscope collect --type mini $sample_pid $out/"
 "$bin" collect --type mini "$sample_pid" "$out/"
 echo
-echo "== dumpscope collect --type full --format core $sample_pid $out/"
-"$bin" collect --type full --format core "$sample_pid" "$out/"
+echo "== dumpscope collect --type full --format core --clone $sample_pid $out/   (paused for a clone only)"
+"$bin" collect --type full --format core --clone "$sample_pid" "$out/"
 echo
 
 mini=$(ls "$out"/*.dmp)
 echo "== dumpscope info $mini"
 "$bin" info "$mini"
+echo
+
+echo "== dumpscope debug $mini -c 'vertarget; ~; ~*k; lm; !address -summary'"
+"$bin" debug "$mini" -c 'vertarget; ~; ~*k; lm; !address -summary'
 echo
 
 lldb=$(command -v lldb-16 || command -v lldb || true)
