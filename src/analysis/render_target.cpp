@@ -45,7 +45,8 @@ Result<CommandOutput> command_target(DumpAnalysis& dump, const CommandArgs& args
     if (sys.release.empty()) kernel += " (the dump does not record the kernel version)";
     out.text += fmt::format("{} ({})\n", kernel, sys.machine.empty() ? "x86_64" : sys.machine);
     if (!sys.nodename.empty()) out.text += "Machine name: " + sys.nodename + "\n";
-    std::string cpu = sys.cpu_count != 0 ? fmt::format("{} processors", sys.cpu_count)
+    std::string cpu = sys.cpu_count != 0 ? fmt::format("{} processor{}", sys.cpu_count,
+                                                       sys.cpu_count == 1 ? "" : "s")
                                          : std::string("processors: unknown");
     if (!sys.cpu_vendor.empty()) cpu += ", " + sys.cpu_vendor;
     if (sys.cpu_family != 0) {
