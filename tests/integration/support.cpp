@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,6 +96,27 @@ bool have_program(const std::string& name) {
     return run({"sh", "-c", "command -v " + name}, 10).exit_code == 0;
 }
 
+namespace {
+
+// A started program has printed its line; on a busy machine its main thread may still be in
+// that write(), or between it and the call it then blocks in. Waits (up to 3 s, never failing:
+// some programs keep running) until the main thread is blocked in another system call, so that
+// two dumps taken one after the other see it in the same place.
+void wait_until_main_thread_blocks(pid_t pid) {
+    const std::string syscall_file = "/proc/" + std::to_string(pid) + "/syscall";
+    const auto deadline = Clock::now() + std::chrono::seconds(3);
+    while (Clock::now() < deadline) {
+        std::ifstream in(syscall_file);
+        std::string first;
+        in >> first;
+        const bool in_call = !first.empty() && first != "running" && first != "-1";
+        if (in_call && first != std::to_string(SYS_write)) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+}  // namespace
+
 Fixture::Fixture(const std::string& name, const std::vector<std::string>& args,
                  const std::string& exec_name) {
     path_ = fixture_path(name);
@@ -129,6 +151,7 @@ Fixture::Fixture(const std::string& name, const std::vector<std::string>& args,
         throw std::runtime_error("fixture " + name + " did not start");
     }
     info_ = nlohmann::json::parse(line.substr(0, line.find('\n')));
+    wait_until_main_thread_blocks(pid_);
 }
 
 Fixture::~Fixture() {
@@ -168,6 +191,7 @@ Program::Program(const std::vector<std::string>& argv) {
         throw std::runtime_error("program " + argv[0] + " did not start");
     }
     info_ = nlohmann::json::parse(line.substr(0, line.find('\n')));
+    wait_until_main_thread_blocks(pid_);
 }
 
 Program::~Program() {

@@ -62,10 +62,13 @@ uint32_t minidump_thread_count(const std::vector<uint8_t>& file) {
     return 0;
 }
 
+// Finished dumps only: a dump being written is a hidden ".dumpscope-tmp.*" file until renamed.
 std::vector<std::string> dumps_in(const TempDir& dir) {
     std::vector<std::string> dumps;
-    for (const auto& name : dir.files())
-        if (name.size() > 4 && name.substr(name.size() - 4) == ".dmp") dumps.push_back(name);
+    for (const auto& name : dir.files()) {
+        if (name.size() > 4 && name.substr(name.size() - 4) == ".dmp" && name[0] != '.')
+            dumps.push_back(name);
+    }
     std::sort(dumps.begin(), dumps.end());
     return dumps;
 }
