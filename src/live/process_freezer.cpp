@@ -71,6 +71,7 @@ ProcessFreezer::ProcessFreezer(ProcessFreezer&& other) noexcept
       attached_(std::exchange(other.attached_, false)),
       stopped_any_(other.stopped_any_),
       thawed_(other.thawed_),
+      first_interrupt_at_(other.first_interrupt_at_),
       frozen_at_(other.frozen_at_),
       thawed_at_(other.thawed_at_) {
     other.tids_.clear();
@@ -203,6 +204,7 @@ Status ProcessFreezer::seize_one(int32_t tid, std::vector<int32_t>& seized,
     seized.push_back(tid);
     states.push_back(stat->state);
     // ESRCH here means it is exiting; wait_for_stop() then collects its exit.
+    if (!first_interrupt_at_) first_interrupt_at_ = Clock::now();
     (void)interrupt_thread(tid);
     return Status::success();
 }
@@ -210,7 +212,7 @@ Status ProcessFreezer::seize_one(int32_t tid, std::vector<int32_t>& seized,
 void ProcessFreezer::add_stopped(int32_t tid, char state, int pending_signal) {
     if (!stopped_any_) {
         stopped_any_ = true;
-        frozen_at_ = Clock::now();
+        frozen_at_ = first_interrupt_at_.value_or(Clock::now());
     }
     tids_.push_back(tid);
     states_before_.push_back(state);
@@ -221,12 +223,12 @@ void ProcessFreezer::thaw() {
     if (!attached_) return;
     attached_ = false;
     frozen_ = false;
-    if (stopped_any_ && !thawed_) {
-        thawed_ = true;
-        thawed_at_ = Clock::now();
-    }
     // Main thread last: if the process died, its zombie can only be reaped after the others.
     for (size_t i = tids_.size(); i-- > 0;) detach_thread(tids_[i], pending_signals_[i]);
+    if (stopped_any_ && !thawed_) {
+        thawed_ = true;
+        thawed_at_ = Clock::now();  // the last thread runs again
+    }
     // Interrupted but never seen stopped: release them if they stop now; otherwise the kernel
     // releases them when dumpscope exits.
     for (int32_t tid : unstopped_) detach_thread(tid, 0);

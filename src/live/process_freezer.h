@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -64,6 +65,9 @@ private:
     bool attached_ = false;             // something seized that thaw() must still release
     bool stopped_any_ = false;
     bool thawed_ = false;
+    // The pause as the target may have felt it, counted generously: from the first
+    // PTRACE_INTERRUPT sent (the thread may stop at once) to the last thread let go.
+    std::optional<std::chrono::steady_clock::time_point> first_interrupt_at_;
     std::chrono::steady_clock::time_point frozen_at_;
     std::chrono::steady_clock::time_point thawed_at_;
 };
