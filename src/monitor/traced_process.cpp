@@ -328,9 +328,9 @@ AllStopped::~AllStopped() { release(); }
 void AllStopped::release() {
     if (traced_ == nullptr) return;
     TracedProcess* traced = std::exchange(traced_, nullptr);
-    released_at_ = Clock::now();
     for (auto& [tid, t] : traced->threads_)
         if (t.stopped && !t.decision_pending) traced->let_go(tid);
+    released_at_ = Clock::now();  // the last thread runs again
 }
 
 double AllStopped::paused_ms() const {
