@@ -53,6 +53,18 @@ void split_csd(const std::string& csd, SystemInfo& system) {
     system.machine = csd.substr(last + 1);
 }
 
+// The number of "processor : N" lines of a /proc/cpuinfo text.
+uint32_t processors_listed(std::string_view cpuinfo) {
+    uint32_t count = 0;
+    for (size_t at = 0; at < cpuinfo.size();) {
+        const size_t end = std::min(cpuinfo.find('\n', at), cpuinfo.size());
+        const std::string_view line = cpuinfo.substr(at, end - at);
+        if (line.rfind("processor", 0) == 0 && line.find(':') != std::string_view::npos) ++count;
+        at = end + 1;
+    }
+    return count;
+}
+
 Status read_system(const MinidumpFile& file, Snapshot& s) {
     s.system.cpuinfo = text_of(file.stream(StreamType::LinuxCpuInfo));
     s.system.os_release = text_of(file.stream(StreamType::LinuxLsbRelease));
@@ -73,7 +85,10 @@ Status read_system(const MinidumpFile& file, Snapshot& s) {
         s.system.sysname = "Linux";
     }
     if (s.system.machine.empty()) s.system.machine = "x86_64";
-    s.system.cpu_count = info->number_of_processors;
+    // Breakpad's cpuinfo reader stops at lines longer than 512 bytes (today's "flags" lines)
+    // and records 1 processor: the cpuinfo text it also keeps knows better.
+    s.system.cpu_count =
+        std::max<uint32_t>(info->number_of_processors, processors_listed(s.system.cpuinfo));
     s.system.cpu_family = info->processor_level;
     s.system.cpu_model = info->processor_revision >> 8;
     s.system.cpu_stepping = info->processor_revision & 0xff;

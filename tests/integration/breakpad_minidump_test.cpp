@@ -41,6 +41,10 @@ TEST(BreakpadMinidump, ThreadsExceptionAndProcess) {
     EXPECT_EQ(info["thread_count"], 3);
     EXPECT_EQ(info["module_count"], 7);
 
+    // SystemInfo says 1 (Breakpad's cpuinfo reader gives up at long lines); its LinuxCpuInfo
+    // stream lists the machine's 2 processors.
+    EXPECT_EQ(json_of({"vertarget"})["system"]["cpu_count"], 2);
+
     const nlohmann::json exception = json_of({"exception"});
     EXPECT_EQ(exception["signal"], 11);
     EXPECT_EQ(exception["code_name"], "SEGV_MAPERR");
