@@ -1,8 +1,13 @@
 #include "analysis/stack_walk.h"
 
 #include "analysis/symbolizer.h"
+#include "snapshot/dump_completion.h"
 
 namespace dumpscope::analysis {
+
+namespace {
+constexpr uint64_t kAuxvEntry = 9;  // AT_ENTRY
+}  // namespace
 
 ThreadStack walk_thread(DwflSession& session, const Thread& thread, const UnwindLimits& limits) {
     return walk_registers(session, thread, thread.regs.gp, limits);
@@ -13,7 +18,11 @@ ThreadStack walk_registers(DwflSession& session, const Thread& thread,
     ThreadStack stack;
     stack.tid = thread.tid;
     stack.name = thread.name;
-    stack.frames = unwind_thread(session, regs, thread.stack_start, thread.stack_end, limits);
+    UnwindLimits with_entry = limits;
+    if (auto entry = auxv_value(session.snapshot().process.auxv, kAuxvEntry)) {
+        with_entry.entry_point = *entry;
+    }
+    stack.frames = unwind_thread(session, regs, thread.stack_start, thread.stack_end, with_entry);
     for (Frame& frame : stack.frames) symbolize(session, frame);
     return stack;
 }

@@ -18,7 +18,9 @@ struct Walk {
     size_t max_frames = 0;
     size_t walked = 0;      // frames of this walk
     uint64_t last_rbp = 0;  // rbp of the last frame, for a scan restart
+    uint64_t entry_point = 0;
     bool looped = false;
+    bool reached_entry = false;  // the last frame is _start
 };
 
 int on_frame(Dwfl_Frame* state, void* arg) {
@@ -51,6 +53,12 @@ int on_frame(Dwfl_Frame* state, void* arg) {
     if (pc == 0) return DWARF_CB_ABORT;
     frames.push_back(frame);
     ++walk->walked;
+    const uint64_t at = frame.lookup_pc();
+    if (walk->entry_point != 0 && at >= walk->entry_point &&
+        at < walk->entry_point + kEntryFrameBytes) {
+        walk->reached_entry = true;
+        return DWARF_CB_ABORT;
+    }
     return frames.size() >= walk->max_frames ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 
@@ -69,8 +77,12 @@ std::vector<Frame> unwind_thread(DwflSession& session, const X86GeneralRegisters
         walk.first_trust = trust;
         walk.max_frames = limits.max_frames;
         walk.last_rbp = start.rbp;
+        walk.entry_point = limits.entry_point;
         const int result = session.walk(start, &on_frame, &walk);
-        if (result == 0 || walk.looped || frames.size() >= limits.max_frames) break;
+        if (result == 0 || walk.looped || walk.reached_entry ||
+            frames.size() >= limits.max_frames) {
+            break;
+        }
         if (frames.empty()) break;  // not even the context: nothing to scan from
         // libdwfl stopped before the end of the stack: look for the next return address above
         // the last frame's stack pointer, within the thread's stack.

@@ -15,7 +15,13 @@ namespace dumpscope::analysis {
 struct UnwindLimits {
     size_t max_frames = 256;
     size_t scan_words = 512;  // words searched for one return address
+    // The program's entry point (AT_ENTRY, 0 if unknown). A frame within kEntryFrameBytes of it
+    // is _start, the outermost frame of the main thread: the walk ends there, even where no CFI
+    // says so (a module whose file is missing) and stack scanning would go on into argv.
+    uint64_t entry_point = 0;
 };
+
+inline constexpr uint64_t kEntryFrameBytes = 64;
 
 // Frames of a thread whose registers are `regs` and whose stack is [stack_start, stack_end)
 // (0, 0 if unknown: scanning is then limited to scan_words). Frames are not symbolized.

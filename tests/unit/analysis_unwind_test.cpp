@@ -112,6 +112,26 @@ TEST_F(SyntheticProcess, FramePointerChainIsFollowedWithoutCallFrameInformation)
     EXPECT_EQ(frames[1].sp, frame + 16);
 }
 
+TEST_F(SyntheticProcess, TheWalkEndsAtTheProgramsEntryPointInsteadOfScanningOn) {
+    // _start at kCode + 0xf0 calls at kCode + 0x100 (returns to kReturn); above its slot the
+    // stack holds another word that looks like a return address (as argv and auxv can).
+    const uint64_t sp = kStack + 0x800;
+    put_word(sp, kReturn);  // frame 1: _start, by scanning
+    put_word(sp + 8, 0);
+    put_word(sp + 16, kReturn);  // would be a frame 2 by scanning again
+    auto s = session();
+    X86GeneralRegisters regs{};
+    regs.rip = kCode + 0x10;
+    regs.rsp = sp;
+    UnwindLimits limits;
+    EXPECT_EQ(unwind_thread(*s, regs, kStack, kStack + 0x1000, limits).size(), 3u)
+        << "without the entry point, scanning goes on";
+    limits.entry_point = kCode + 0xf0;
+    const std::vector<Frame> frames = unwind_thread(*s, regs, kStack, kStack + 0x1000, limits);
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_EQ(frames[1].pc, kReturn);
+}
+
 TEST_F(SyntheticProcess, AMissingModuleIsReportedAndNotGivenToLibdwfl) {
     auto s = session();
     ASSERT_EQ(s->modules().size(), 1u);
