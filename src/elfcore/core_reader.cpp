@@ -28,7 +28,6 @@ using elfcore::CoreNote;
 
 constexpr uint64_t kNanosecondsPerSecond = 1000000000ull;
 
-using elfcore::bounded_string;
 using elfcore::load;
 using elfcore::short_note;
 
@@ -36,10 +35,6 @@ uint64_t timeval_ns(const elfcore::CoreTimeval& tv) {
     if (tv.sec < 0 || tv.usec < 0) return 0;
     return static_cast<uint64_t>(tv.sec) * kNanosecondsPerSecond +
            static_cast<uint64_t>(tv.usec) * 1000;
-}
-
-bool is_fault_signal(int signo) {
-    return signo == 4 || signo == 5 || signo == 7 || signo == 8 || signo == 11;
 }
 
 // What the notes say besides threads and the process record.
@@ -68,20 +63,15 @@ Status read_prstatus(const CoreNote& note, Snapshot& s, NoteFacts& facts) {
 }
 
 Status read_prpsinfo(const CoreNote& note, ProcessInfo& process, char& leader_state) {
-    if (note.desc.size() < sizeof(elfcore::CorePrPsInfo)) {
-        return short_note(note, sizeof(elfcore::CorePrPsInfo));
-    }
-    const auto info = load<elfcore::CorePrPsInfo>(note.desc, 0);
+    auto decoded = elfcore::decode_prpsinfo(note);
+    if (!decoded.ok()) return decoded.error();
+    const elfcore::CorePrPsInfo& info = decoded->raw;
     process.pid = info.pid;
     process.ppid = info.ppid;
     process.uid = info.uid;
     process.gid = info.gid;
-    process.name = bounded_string(
-        note.desc.subspan(offsetof(elfcore::CorePrPsInfo, fname), elfcore::kPrFnameSize));
-    // psargs: the command line with spaces for NULs, cut at 80 bytes by the kernel.
-    std::string args = bounded_string(
-        note.desc.subspan(offsetof(elfcore::CorePrPsInfo, psargs), elfcore::kPrArgsSize));
-    while (!args.empty() && args.back() == ' ') args.pop_back();
+    process.name = decoded->name;
+    const std::string& args = decoded->args;
     process.argv.clear();
     size_t pos = 0;
     while (pos < args.size()) {
@@ -94,19 +84,9 @@ Status read_prpsinfo(const CoreNote& note, ProcessInfo& process, char& leader_st
 }
 
 Status read_siginfo(const CoreNote& note, NoteFacts& facts) {
-    constexpr size_t kNeeded = 24;  // si_signo, si_errno, si_code, padding, si_addr / si_pid
-    if (note.desc.size() < kNeeded) return short_note(note, kNeeded);
-    SignalInfo signal;
-    std::memcpy(signal.raw.data(), note.desc.data(), std::min(note.desc.size(), signal.raw.size()));
-    signal.signo = load<int32_t>(note.desc, 0);
-    signal.err = load<int32_t>(note.desc, 4);
-    signal.code = load<int32_t>(note.desc, 8);
-    if (is_fault_signal(signal.signo) && signal.code > 0) {
-        signal.fault_address = load<uint64_t>(note.desc, 16);
-    } else {
-        signal.sender_pid = load<int32_t>(note.desc, 16);
-    }
-    facts.siginfo = signal;
+    auto signal = elfcore::decode_siginfo(note);
+    if (!signal.ok()) return signal.error();
+    facts.siginfo = *signal;
     return {};
 }
 

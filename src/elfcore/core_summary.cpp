@@ -23,22 +23,15 @@ namespace {
 
 using elfcore::CoreNote;
 
-using elfcore::bounded_string;
 using elfcore::load;
 using elfcore::short_note;
 
 Status read_prpsinfo(const CoreNote& note, DumpSummary& out) {
-    if (note.desc.size() < sizeof(elfcore::CorePrPsInfo)) {
-        return short_note(note, sizeof(elfcore::CorePrPsInfo));
-    }
-    const auto info = load<elfcore::CorePrPsInfo>(note.desc, 0);
-    out.pid = info.pid;
-    out.process_name = bounded_string(
-        note.desc.subspan(offsetof(elfcore::CorePrPsInfo, fname), elfcore::kPrFnameSize));
-    std::string args = bounded_string(
-        note.desc.subspan(offsetof(elfcore::CorePrPsInfo, psargs), elfcore::kPrArgsSize));
-    while (!args.empty() && args.back() == ' ') args.pop_back();
-    out.command_line = args;
+    auto info = elfcore::decode_prpsinfo(note);
+    if (!info.ok()) return info.error();
+    out.pid = info->raw.pid;
+    out.process_name = info->name;
+    out.command_line = info->args;
     return {};
 }
 
@@ -57,21 +50,9 @@ Status read_prstatus(const CoreNote& note, DumpSummary& out, int16_t& cursig) {
 }
 
 Status read_siginfo(const CoreNote& note, DumpSummary& out) {
-    constexpr size_t kNeeded = 24;  // si_signo, si_errno, si_code, padding, si_addr / si_pid
-    if (note.desc.size() < kNeeded) return short_note(note, kNeeded);
-    SignalInfo signal;
-    std::memcpy(signal.raw.data(), note.desc.data(), std::min(note.desc.size(), signal.raw.size()));
-    signal.signo = load<int32_t>(note.desc, 0);
-    signal.err = load<int32_t>(note.desc, 4);
-    signal.code = load<int32_t>(note.desc, 8);
-    const bool fault = signal.signo == 4 || signal.signo == 5 || signal.signo == 7 ||
-                       signal.signo == 8 || signal.signo == 11;  // ILL TRAP BUS FPE SEGV
-    if (fault && signal.code > 0) {
-        signal.fault_address = load<uint64_t>(note.desc, 16);
-    } else {
-        signal.sender_pid = load<int32_t>(note.desc, 16);
-    }
-    if (signal.signo != 0) out.exception = signal;
+    auto signal = elfcore::decode_siginfo(note);
+    if (!signal.ok()) return signal.error();
+    if (signal->signo != 0) out.exception = *signal;
     return {};
 }
 

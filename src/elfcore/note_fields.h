@@ -11,8 +11,10 @@
 #include <string>
 
 #include "common/result.h"
+#include "elfcore/core_format.h"
 #include "elfcore/core_view.h"
 #include "elfcore/note_names.h"
+#include "snapshot/snapshot.h"
 
 namespace dumpscope::elfcore {
 
@@ -35,5 +37,18 @@ inline Error short_note(const CoreNote& note, size_t needed) {
                              note_type_name(note.owner, note.type), note.desc_offset,
                              note.desc.size(), needed)};
 }
+
+// NT_SIGINFO: the signal, with the fault address for a fault signal raised by the kernel
+// (si_code > 0), else the sender's pid.
+Result<SignalInfo> decode_siginfo(const CoreNote& note);
+
+// NT_PRPSINFO, the fields both readers use; `args` is psargs without its trailing spaces (the
+// command line with spaces for NULs, cut at 80 bytes by the kernel).
+struct PsInfo {
+    elfcore::CorePrPsInfo raw;
+    std::string name;
+    std::string args;
+};
+Result<PsInfo> decode_prpsinfo(const CoreNote& note);
 
 }  // namespace dumpscope::elfcore

@@ -15,6 +15,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 namespace test_support {
 
@@ -117,20 +118,26 @@ void wait_until_main_thread_blocks(pid_t pid) {
 
 }  // namespace
 
-Fixture::Fixture(const std::string& name, const std::vector<std::string>& args,
-                 const std::string& exec_name) {
-    path_ = fixture_path(name);
+// Starts `file` (through PATH with `search_path`) with `argv`, stdout on a pipe, and waits up to
+// 60 s for its first line, parsed as JSON; then until its main thread blocks again. Throws, with
+// the child killed and reaped, if no line comes.
+static std::pair<pid_t, nlohmann::json> start_with_ready_line(const std::string& file,
+                                                              const std::vector<std::string>& argv,
+                                                              bool search_path,
+                                                              const std::string& what) {
     int out_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    pid_ = ::fork();
-    if (pid_ == 0) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
         ::dup2(out_pipe[1], 1);
-        std::vector<std::string> all = {exec_name.empty() ? path_ : exec_name};
-        all.insert(all.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& a : all) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ::execv(path_.c_str(), argv.data());
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        if (search_path) {
+            ::execvp(file.c_str(), args.data());
+        } else {
+            ::execv(file.c_str(), args.data());
+        }
         ::_exit(127);
     }
     ::close(out_pipe[1]);
@@ -146,12 +153,21 @@ Fixture::Fixture(const std::string& name, const std::vector<std::string>& args,
     }
     ::close(out_pipe[0]);
     if (line.find('\n') == std::string::npos) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        throw std::runtime_error("fixture " + name + " did not start");
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        throw std::runtime_error(what + " did not start");
     }
-    info_ = nlohmann::json::parse(line.substr(0, line.find('\n')));
-    wait_until_main_thread_blocks(pid_);
+    nlohmann::json info = nlohmann::json::parse(line.substr(0, line.find('\n')));
+    wait_until_main_thread_blocks(pid);
+    return {pid, std::move(info)};
+}
+
+Fixture::Fixture(const std::string& name, const std::vector<std::string>& args,
+                 const std::string& exec_name) {
+    path_ = fixture_path(name);
+    std::vector<std::string> argv = {exec_name.empty() ? path_ : exec_name};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::tie(pid_, info_) = start_with_ready_line(path_, argv, false, "fixture " + name);
 }
 
 Fixture::~Fixture() {
@@ -162,36 +178,7 @@ Fixture::~Fixture() {
 }
 
 Program::Program(const std::vector<std::string>& argv) {
-    int out_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        ::dup2(out_pipe[1], 1);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    ::close(out_pipe[1]);
-    std::string line;
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (line.find('\n') == std::string::npos && Clock::now() < deadline) {
-        pollfd p{out_pipe[0], POLLIN, 0};
-        if (::poll(&p, 1, 1000) <= 0) continue;
-        char buf[4096];
-        ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
-        if (n <= 0) break;
-        line.append(buf, static_cast<size_t>(n));
-    }
-    ::close(out_pipe[0]);
-    if (line.find('\n') == std::string::npos) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        throw std::runtime_error("program " + argv[0] + " did not start");
-    }
-    info_ = nlohmann::json::parse(line.substr(0, line.find('\n')));
-    wait_until_main_thread_blocks(pid_);
+    std::tie(pid_, info_) = start_with_ready_line(argv.at(0), argv, true, "program " + argv[0]);
 }
 
 Program::~Program() {
