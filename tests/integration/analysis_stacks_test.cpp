@@ -63,11 +63,7 @@ protected:
         target_ = start(GetParam());
     }
     std::string collect(const std::string& type, const std::string& format) {
-        const std::string path = dir_.path() + "/" + type + (format == "core" ? ".core" : ".dmp");
-        const CommandResult r = run({dumpscope_binary(), "collect", "--quiet", "--type", type,
-                                     "--format", format, std::to_string(target_->pid()), path});
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        return path;
+        return collect_into(dir_.path(), target_->pid(), type, format);
     }
     std::unique_ptr<Target> target_;
     TempDir dir_;

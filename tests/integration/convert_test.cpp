@@ -22,11 +22,7 @@ protected:
         fixture_ = nullptr;
     }
     std::string collect(const std::string& type, const std::string& format) {
-        const std::string path = dir_.path() + "/" + type + (format == "core" ? ".core" : ".dmp");
-        const CommandResult r = run({dumpscope_binary(), "collect", "--quiet", "--type", type,
-                                     "--format", format, std::to_string(fixture_->pid()), path});
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        return path;
+        return collect_into(dir_.path(), fixture_->pid(), type, format);
     }
     std::string convert(const std::string& input, const std::string& output,
                         const std::vector<std::string>& options = {}) {

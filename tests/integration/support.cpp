@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -160,6 +161,15 @@ static std::pair<pid_t, nlohmann::json> start_with_ready_line(const std::string&
     nlohmann::json info = nlohmann::json::parse(line.substr(0, line.find('\n')));
     wait_until_main_thread_blocks(pid);
     return {pid, std::move(info)};
+}
+
+std::string collect_into(const std::string& dir, pid_t pid, const std::string& type,
+                         const std::string& format) {
+    const std::string path = dir + "/" + type + (format == "core" ? ".core" : ".dmp");
+    const CommandResult r = run({dumpscope_binary(), "collect", "--quiet", "--type", type,
+                                 "--format", format, std::to_string(pid), path});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return path;
 }
 
 Fixture::Fixture(const std::string& name, const std::vector<std::string>& args,
