@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "analysis_support.h"
+#include "shared_waiters.h"
 
 using namespace test_support;
 
@@ -35,23 +36,9 @@ uint64_t maps_total(pid_t pid) {
     return total;
 }
 
-class AnalysisCommands : public ::testing::Test {
+class AnalysisCommands : public SharedWaiters<::testing::Test> {
 protected:
-    static void SetUpTestSuite() { fixture_ = new Fixture("fixture_waiters"); }
-    static void TearDownTestSuite() {
-        delete fixture_;
-        fixture_ = nullptr;
-    }
-    std::string collect(const std::string& type, const std::string& format) {
-        return collect_into(dir_.path(), fixture_->pid(), type, format);
-    }
-    int tid(int index) const { return fixture_->info().at("tids").at(index).get<int>(); }
-
-    static Fixture* fixture_;
-    TempDir dir_;
 };
-
-Fixture* AnalysisCommands::fixture_ = nullptr;
 
 TEST_F(AnalysisCommands, RegionsSummaryTotalsMatchProcMapsAtCaptureTime) {
     for (const char* format : {"minidump", "core"}) {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "analysis_support.h"
+#include "shared_waiters.h"
 
 using namespace test_support;
 
@@ -14,16 +15,8 @@ namespace {
 
 const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new NoDebuginfod);
 
-class Convert : public ::testing::Test {
+class Convert : public SharedWaiters<::testing::Test> {
 protected:
-    static void SetUpTestSuite() { fixture_ = new Fixture("fixture_waiters"); }
-    static void TearDownTestSuite() {
-        delete fixture_;
-        fixture_ = nullptr;
-    }
-    std::string collect(const std::string& type, const std::string& format) {
-        return collect_into(dir_.path(), fixture_->pid(), type, format);
-    }
     std::string convert(const std::string& input, const std::string& output,
                         const std::vector<std::string>& options = {}) {
         std::vector<std::string> argv{dumpscope_binary(), "convert", "--quiet", input, output};
@@ -32,11 +25,7 @@ protected:
         EXPECT_EQ(r.exit_code, 0) << r.err;
         return output;
     }
-    static Fixture* fixture_;
-    TempDir dir_;
 };
-
-Fixture* Convert::fixture_ = nullptr;
 
 TEST_F(Convert, MinidumpBecomesACoreGdbWalksLikeTheOriginal) {
     if (!have_program("gdb")) GTEST_SKIP() << "gdb is not installed (make deps)";

@@ -6,6 +6,7 @@
 #include <regex>
 #include <sstream>
 
+#include "shared_waiters.h"
 #include "support.h"
 
 using namespace test_support;
@@ -30,23 +31,9 @@ std::map<int, std::string> blocks_by_tid(const std::string& text, const std::reg
     return blocks;
 }
 
-class RealReaders : public ::testing::TestWithParam<std::string> {
+class RealReaders : public SharedWaiters<::testing::TestWithParam<std::string>> {
 protected:
-    static void SetUpTestSuite() { fixture_ = new Fixture("fixture_waiters"); }
-    static void TearDownTestSuite() {
-        delete fixture_;
-        fixture_ = nullptr;
-    }
-    std::string collect(const std::string& type, const std::string& format) {
-        return collect_into(dir_.path(), fixture_->pid(), type, format);
-    }
-    int tid(int index) const { return fixture_->info().at("tids").at(index).get<int>(); }
-
-    static Fixture* fixture_;
-    TempDir dir_;
 };
-
-Fixture* RealReaders::fixture_ = nullptr;
 
 TEST_P(RealReaders, LldbShowsEveryThreadsFunctionsAndTheDataMarkerOnlyWhenIncluded) {
     if (!have_program(lldb_binary())) GTEST_SKIP() << "lldb is not installed (make deps)";
