@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "elfcore/core_layout.h"
+
 namespace dumpscope::analysis {
 
 namespace {
@@ -85,16 +87,7 @@ Status DwflSession::attach_state() {
     // The architecture comes from this header, so unwinding works even when no module file is
     // available.
     arch_header_.assign(sizeof(Elf64_Ehdr), 0);
-    Elf64_Ehdr header{};
-    std::memcpy(header.e_ident, ELFMAG, SELFMAG);
-    header.e_ident[EI_CLASS] = ELFCLASS64;
-    header.e_ident[EI_DATA] = ELFDATA2LSB;
-    header.e_ident[EI_VERSION] = EV_CURRENT;
-    header.e_ident[EI_OSABI] = ELFOSABI_NONE;
-    header.e_type = ET_CORE;
-    header.e_machine = EM_X86_64;
-    header.e_version = EV_CURRENT;
-    header.e_ehsize = sizeof(Elf64_Ehdr);
+    const Elf64_Ehdr header = elfcore::core_elf_header(0, 0);
     std::memcpy(arch_header_.data(), &header, sizeof(header));
     elf_version(EV_CURRENT);
     arch_elf_ = elf_memory(reinterpret_cast<char*>(arch_header_.data()), arch_header_.size());

@@ -2,6 +2,8 @@
 // part of it is dumped) and their file offsets.
 #pragma once
 
+#include <elf.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -34,5 +36,9 @@ Result<std::vector<LoadSegment>> plan_load_segments(const Snapshot& snapshot,
 // Segments without bytes get the current offset. Returns the end of the data.
 Result<uint64_t> assign_file_offsets(std::vector<LoadSegment>& segments, uint64_t data_start,
                                      uint64_t page);
+
+// The ELF header of an x86-64 core with `phnum` program headers right after it; `shoff` != 0:
+// extended numbering (PN_XNUM), the real count in section header 0 at that offset.
+Elf64_Ehdr core_elf_header(uint64_t phnum, uint64_t shoff);
 
 }  // namespace dumpscope::elfcore

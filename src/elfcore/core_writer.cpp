@@ -30,29 +30,6 @@ uint64_t align_up(uint64_t value, uint64_t alignment) {
     return (value + alignment - 1) & ~(alignment - 1);
 }
 
-Elf64_Ehdr make_elf_header(uint64_t phnum, uint64_t shoff) {
-    Elf64_Ehdr h{};
-    std::memcpy(h.e_ident, ELFMAG, SELFMAG);
-    h.e_ident[EI_CLASS] = ELFCLASS64;
-    h.e_ident[EI_DATA] = ELFDATA2LSB;
-    h.e_ident[EI_VERSION] = EV_CURRENT;
-    h.e_ident[EI_OSABI] = ELFOSABI_NONE;
-    h.e_type = ET_CORE;
-    h.e_machine = EM_X86_64;
-    h.e_version = EV_CURRENT;
-    h.e_phoff = sizeof(Elf64_Ehdr);
-    h.e_ehsize = sizeof(Elf64_Ehdr);
-    h.e_phentsize = sizeof(Elf64_Phdr);
-    h.e_phnum = static_cast<Elf64_Half>(std::min<uint64_t>(phnum, PN_XNUM));
-    if (shoff != 0) {  // extended numbering: the real count is in section header 0's sh_info
-        h.e_shoff = shoff;
-        h.e_shentsize = sizeof(Elf64_Shdr);
-        h.e_shnum = 1;
-        h.e_shstrndx = SHN_UNDEF;
-    }
-    return h;
-}
-
 Elf64_Phdr note_header(uint64_t offset, uint64_t size) {
     Elf64_Phdr p{};
     p.p_type = PT_NOTE;
@@ -148,7 +125,7 @@ Result<uint64_t> write_elf_core(Snapshot& snapshot, const DumpContent& content, 
     headers.push_back(note_header(notes_offset, notes->size()));
     for (const LoadSegment& s : *segments) headers.push_back(load_header(s, page));
     headers.push_back(note_header(trailing_offset, trailing->size()));
-    DS_TRY(file.write_at(0, bytes_of(make_elf_header(phnum, shoff))));
+    DS_TRY(file.write_at(0, bytes_of(elfcore::core_elf_header(phnum, shoff))));
     DS_TRY(file.write_at(sizeof(Elf64_Ehdr),
                          std::span(reinterpret_cast<const uint8_t*>(headers.data()),
                                    headers.size() * sizeof(Elf64_Phdr))));
