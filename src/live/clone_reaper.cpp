@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/ptrace.h>
@@ -31,10 +32,28 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kReaperFd = 3;
+constexpr int kReaperFd = 3;  // the report pipe
+constexpr int kReadyFd = 4;   // closed by the reaper once it has started
+constexpr auto kStartTimeout = std::chrono::seconds(5);
 constexpr auto kDeathTimeout = std::chrono::seconds(30);
 constexpr int kReapAttempts = 50;
 constexpr int kLateLooks = 10;  // 100 ms apart
+
+// Until `fd` (a pipe's read end) reports end of file, or `timeout` passes.
+void wait_for_eof(int fd, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) return;
+        pollfd p{fd, POLLIN, 0};
+        const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return;
+        char byte;
+        if (::read(fd, &byte, 1) <= 0) return;  // end of file (or an error): done waiting
+    }
+}
 
 void sleep_ms(long ms) {
     timespec ts{ms / 1000, (ms % 1000) * 1000000};
@@ -193,14 +212,19 @@ Result<CloneReaper> CloneReaper::spawn(int32_t target, const std::string& progra
     if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("cannot create a pipe");
     UniqueFd read_end(fds[0]);
     UniqueFd write_end(fds[1]);
+    int ready_fds[2];
+    if (::pipe2(ready_fds, O_CLOEXEC) != 0) return errno_error("cannot create a pipe");
+    UniqueFd ready_read(ready_fds[0]);
+    UniqueFd ready_write(ready_fds[1]);
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, read_end.get(), kReaperFd);
+    posix_spawn_file_actions_adddup2(&actions, ready_write.get(), kReadyFd);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addclosefrom_np(&actions, kReaperFd + 1);
+    posix_spawn_file_actions_addclosefrom_np(&actions, kReadyFd + 1);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none;
@@ -226,6 +250,10 @@ Result<CloneReaper> CloneReaper::spawn(int32_t target, const std::string& progra
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (err != 0) return errno_error("cannot start the clone reaper " + program, err);
+    // Wait until it has started (loading a program takes milliseconds of CPU), so that its
+    // start-up does not compete with the target for the CPUs while the target is stopped.
+    ready_write.reset();
+    wait_for_eof(ready_read.get(), kStartTimeout);
     return CloneReaper(reaper, std::move(write_end));
 }
 
@@ -283,6 +311,7 @@ bool CloneReaper::finish(std::chrono::milliseconds timeout) {
 int clone_reaper_main(int argc, char** argv) {
     if (argc != 6) return 2;
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) ::signal(sig, SIG_IGN);
+    ::close(kReadyFd);                   // started: dumpscope may stop the target now
     ::unsetenv("DUMPSCOPE_TEST_STALL");  // the tests stall dumpscope, never its reaper
     const int fd = std::atoi(argv[2]);
     const int32_t target = std::atoi(argv[3]);

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "dump_compare.h"
+#include "live/clone_reaper.h"
 #include "support.h"
 
 using namespace test_support;
@@ -124,6 +125,13 @@ void expect_same_dump(const std::string& plain_path, const std::string& clone_pa
         EXPECT_EQ(clone.threads.at(tid), context) << "registers of thread " << tid;
     }
     EXPECT_EQ(plain.modules, clone.modules);
+    // A clone dump reads the modules and fds after the target resumed (the fds through the
+    // table the clone shares): the same lists as a dump that read them while it was stopped.
+    const CommandResult plain_fds = run({dumpscope_binary(), "handles", plain_path});
+    const CommandResult clone_fds = run({dumpscope_binary(), "handles", clone_path});
+    EXPECT_EQ(plain_fds.exit_code, 0) << plain_fds.err;
+    EXPECT_NE(plain_fds.out.find(" descriptors"), std::string::npos) << plain_fds.out;
+    EXPECT_EQ(plain_fds.out, clone_fds.out);
     const MemoryComparison memory = compare_memory(plain, clone);
     EXPECT_GT(memory.compared, 1u << 20);
     EXPECT_EQ(memory.different, 0u) << std::hex << "first at 0x" << memory.first_difference;
@@ -265,6 +273,27 @@ TEST(CloneDump, MinidumpEqualsPlainDumpInThreadsRegistersModulesAndMemory) {
     expect_same_dump(dir.path() + "/plain.dmp", dir.path() + "/after.dmp");
     EXPECT_TRUE(eventually_running(target->pid()));
     EXPECT_TRUE(children_of(target->pid()).empty());
+}
+
+// The reaper's start-up (loading dumpscope again) must be over before the target is stopped,
+// or it competes with the target for the CPUs during the pause: spawn() returns only once the
+// reaper's main() has run, which closes the descriptor it was given to say so (fd 4).
+TEST(CloneReaper, HasStartedWhenSpawnReturns) {
+    auto target = still_waiters();
+    auto reaper = dumpscope::CloneReaper::spawn(target->pid(), dumpscope_binary());
+    ASSERT_TRUE(reaper.ok()) << reaper.error().message;
+    pid_t reaper_pid = 0;
+    for (pid_t child : children_of(::getpid())) {
+        std::ifstream cmdline("/proc/" + std::to_string(child) + "/cmdline");
+        const std::string args((std::istreambuf_iterator<char>(cmdline)), {});
+        if (args.find(dumpscope::kCloneReaperArg) != std::string::npos) reaper_pid = child;
+    }
+    ASSERT_NE(reaper_pid, 0) << "no reaper among our children";
+    const std::string fd_dir = "/proc/" + std::to_string(reaper_pid) + "/fd/";
+    struct stat st {};
+    EXPECT_EQ(::stat((fd_dir + "3").c_str(), &st), 0) << "the report pipe is open";
+    EXPECT_NE(::stat((fd_dir + "4").c_str(), &st), 0) << "the start-up descriptor is closed";
+    EXPECT_TRUE(reaper->finish());  // nothing was injected: it exits at once, successfully
 }
 
 TEST(CloneDump, CoreEqualsPlainCore) {
