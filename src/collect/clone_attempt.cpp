@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "live/system_info.h"
+
 namespace dumpscope {
 
 Result<CloneAttempt> CloneAttempt::start(const CollectRequest& request, int32_t pid, Log log,
@@ -14,6 +16,7 @@ Result<CloneAttempt> CloneAttempt::start(const CollectRequest& request, int32_t 
     auto session = CloneSession::prepare(pid, std::move(options));
     if (session.ok()) {
         attempt.session_.emplace(std::move(*session));
+        if (auto system = read_system_info(); system.ok()) attempt.system_before_ = *system;
     } else {
         DS_TRY(attempt.refuse(session.error().message, nullptr));
     }
@@ -29,19 +32,34 @@ Status CloneAttempt::refuse(const std::string& why, Snapshot* snapshot) {
     return {};
 }
 
+OutsideThePause CloneAttempt::outside_the_pause() const {
+    OutsideThePause outside;
+    if (!session_) return outside;
+    outside.smaps_before = session_->smaps_before();
+    outside.system_before = system_before_ ? &*system_before_ : nullptr;
+    outside.modules_and_fds_later = true;
+    return outside;
+}
+
 Status CloneAttempt::make(const std::vector<int32_t>& tids, const ResumeTarget& resume,
                           Snapshot& snapshot, ReleaseTarget& release) {
     if (mode_ == CloneMode::kOff) return {};
     if (!session_) return refuse(refusal_, &snapshot);  // refused before the freeze
     if (Status made = session_->make(tids, snapshot); !made.ok()) {
+        read_modules_and_fds(pid_, snapshot);  // the target is still stopped
         return refuse(made.error().message, &snapshot);
     }
     pause_ms_ = resume();
     if (Status held = session_->target_resumed(); !held.ok()) {
         return Error{held.error().message + "; no dump written"};
     }
+    // From the clone's memory, a copy of the target's at the pause, and the fd table it shares.
+    read_modules_and_fds(pid_, snapshot);
     if (log_)
-        log_(fmt::format("target resumed after {:.1f} ms; writing from the clone", pause_ms_));
+        log_(
+            fmt::format("target resumed after {:.1f} ms; writing from the clone ({} modules, "
+                        "{} fds read after the resume)",
+                        pause_ms_, snapshot.modules.size(), snapshot.fds.size()));
     CloneSession& session = *session_;
     release.memory_source_alive = [&session] { return session.clone_alive(); };
     release.release = [&session, pause = pause_ms_](CaptureRecord& record) {

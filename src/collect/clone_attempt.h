@@ -11,6 +11,7 @@
 #include "collect/collect_job.h"
 #include "common/result.h"
 #include "live/clone_source.h"
+#include "live/live_snapshot.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope {
@@ -31,10 +32,11 @@ public:
     // Resumes every stopped thread of the target and returns how long it was paused (ms).
     using ResumeTarget = std::function<double()>;
 
-    // The target's threads `tids` held stopped by us and snapshotted: make the clone, resume
-    // the target and point `release` at the clone. When no clone can be made: an Error with
-    // --clone=required; otherwise the reason goes into the capture notes and `release` is left
-    // alone (a ptrace dump).
+    // The target's threads `tids` held stopped by us and snapshotted (with
+    // outside_the_pause()): make the clone, resume the target, read the modules and fds the
+    // snapshot left out, and point `release` at the clone. When no clone can be made: an Error
+    // with --clone=required; otherwise the reason goes into the capture notes, the modules and
+    // fds are read at once and `release` is left alone (a ptrace dump).
     Status make(const std::vector<int32_t>& tids, const ResumeTarget& resume, Snapshot& snapshot,
                 ReleaseTarget& release);
 
@@ -47,10 +49,9 @@ public:
     // After the dump and after the target was resumed: reap the clone. Idempotent.
     void finish();
 
-    // smaps read before the freeze, for snapshot_live_process; nullptr without a clone.
-    const std::string* smaps_before() const {
-        return session_ ? session_->smaps_before() : nullptr;
-    }
+    // For snapshot_live_process: what was read before the freeze and what make() reads after
+    // the resume (nothing without a clone).
+    OutsideThePause outside_the_pause() const;
 
     // Why --clone fell back to a ptrace dump; "" if it did not (or was not asked for).
     const std::string& refusal() const { return refusal_; }
@@ -64,6 +65,7 @@ private:
     int32_t pid_ = 0;
     Log log_;
     std::optional<CloneSession> session_;
+    std::optional<SystemInfo> system_before_;
     std::string refusal_;
     double pause_ms_ = 0;
 };

@@ -177,10 +177,12 @@ Result<CollectResult> collect_dump(const CollectRequest& request) {
     log(fmt::format("froze {} thread(s) of process {}", frozen->tids().size(), *pid));
 
     if (cancel_requested().load()) return Error{"interrupted by a signal; no dump written"};
-    auto snapshot = snapshot_live_process(*frozen, clone->smaps_before());
+    auto snapshot = snapshot_live_process(*frozen, clone->outside_the_pause());
     if (!snapshot.ok()) return snapshot.error();
-    log(fmt::format("snapshot: {} threads, {} mappings, {} modules", snapshot->threads.size(),
-                    snapshot->mappings.size(), snapshot->modules.size()));
+    log(fmt::format(
+        "snapshot: {} threads, {} mappings{}", snapshot->threads.size(), snapshot->mappings.size(),
+        snapshot->modules.empty() ? std::string()
+                                  : fmt::format(", {} modules", snapshot->modules.size())));
     snapshot->capture.method = "ptrace";
 
     ReleaseTarget release;

@@ -82,12 +82,12 @@ Status read_threads(const StoppedThreads& frozen, Snapshot& snapshot) {
 }  // namespace
 
 Result<Snapshot> snapshot_live_process(const ProcessFreezer& frozen,
-                                       const std::string* smaps_before) {
+                                       const OutsideThePause& outside) {
     if (!frozen.frozen()) {
         return Error{"cannot snapshot process " + std::to_string(frozen.pid()) +
                      ": it is not frozen"};
     }
-    StoppedThreads stopped{frozen.pid(), frozen.tids(), frozen.states_before(), 0, smaps_before};
+    StoppedThreads stopped{frozen.pid(), frozen.tids(), frozen.states_before(), 0, outside};
     auto snapshot = snapshot_stopped_threads(stopped);
     if (snapshot.ok()) snapshot->capture.pause_ms = frozen.paused_ms();
     return snapshot;
@@ -100,14 +100,18 @@ Result<Snapshot> snapshot_stopped_threads(const StoppedThreads& stopped) {
     snapshot.capture.method = "ptrace";
     snapshot.capture.capture_time_unix = static_cast<uint64_t>(std::time(nullptr));
 
-    auto system = read_system_info();
-    if (!system) return system.error();
-    snapshot.system = std::move(system).value();
+    if (stopped.outside.system_before != nullptr) {
+        snapshot.system = *stopped.outside.system_before;
+    } else {
+        auto system = read_system_info();
+        if (!system) return system.error();
+        snapshot.system = std::move(system).value();
+    }
 
     auto process = read_process_info(pid, snapshot.system.boot_time_unix, snapshot.capture.notes);
     if (!process) return process.error();
     snapshot.process = std::move(process).value();
-    DS_TRY(read_mappings(pid, snapshot, stopped.smaps_before));
+    DS_TRY(read_mappings(pid, snapshot, stopped.outside.smaps_before));
 
     auto memory = LiveMemorySource::open(pid);
     if (!memory) {
@@ -117,16 +121,22 @@ Result<Snapshot> snapshot_stopped_threads(const StoppedThreads& stopped) {
     snapshot.memory = *memory;
 
     DS_TRY(read_threads(stopped, snapshot));
-    snapshot.modules = discover_modules(snapshot.mappings, **memory, snapshot.process.exe, pid);
+    if (!stopped.outside.modules_and_fds_later) read_modules_and_fds(pid, snapshot);
+    snapshot.capture.pause_ms = stopped.paused_ms;
+    return snapshot;
+}
 
+void read_modules_and_fds(int32_t pid, Snapshot& snapshot) {
+    if (snapshot.memory) {
+        snapshot.modules =
+            discover_modules(snapshot.mappings, *snapshot.memory, snapshot.process.exe, pid);
+    }
     auto fds = list_fds(pid);
     if (fds) {
         snapshot.fds = std::move(fds).value();
     } else {
         snapshot.capture.notes.push_back("no file descriptors: " + fds.error().message);
     }
-    snapshot.capture.pause_ms = stopped.paused_ms;
-    return snapshot;
 }
 
 }  // namespace dumpscope

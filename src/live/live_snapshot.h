@@ -23,11 +23,25 @@ namespace dumpscope {
 // parts that failed (environ, smaps VmFlags, fds, a thread killed meanwhile) leave a line in
 // capture.notes instead of failing the snapshot. Errors: the freezer is not frozen; "process
 // PID exited during the dump"; unreadable required /proc files.
-// `smaps_before`: /proc/PID/smaps read just before the freeze. Reading smaps walks every page
-// table (about 20 ms per GiB with 4 KiB pages); when the mappings have not changed since, its
-// VmFlags are used and the walk stays out of the pause (the clone source does this).
+// What a clone dump keeps out of the pause (the target is stopped only while the clone is
+// made): read before the freeze, or left for read_modules_and_fds() after the resume.
+struct OutsideThePause {
+    // /proc/PID/smaps read just before the freeze. Reading smaps walks every page table (about
+    // 20 ms per GiB with 4 KiB pages); when the mappings have not changed since, its VmFlags are
+    // used.
+    const std::string* smaps_before = nullptr;
+    const SystemInfo* system_before = nullptr;  // nothing in it depends on the target
+    // Leave snapshot.modules and snapshot.fds empty: the caller reads them later, from the
+    // clone's memory (a copy of the target's at the pause) and the fd table it shares.
+    bool modules_and_fds_later = false;
+};
+
 Result<Snapshot> snapshot_live_process(const ProcessFreezer& frozen,
-                                       const std::string* smaps_before = nullptr);
+                                       const OutsideThePause& outside = {});
+
+// The modules (ELF build-ids from snapshot.memory, else from the files) and open fds of process
+// `pid`, for a snapshot taken with modules_and_fds_later. An unreadable fd table is a note.
+void read_modules_and_fds(int32_t pid, Snapshot& snapshot);
 
 // Threads of a process that another owner holds in ptrace-stops (the monitor keeps a process
 // attached between triggers and stops it itself): the same snapshot without a ProcessFreezer.
@@ -37,7 +51,7 @@ struct StoppedThreads {
     std::vector<int32_t> tids;
     std::vector<char> states_before;  // parallel to tids: state letter before the stop
     double paused_ms = 0;
-    const std::string* smaps_before = nullptr;  // see snapshot_live_process
+    OutsideThePause outside;  // see snapshot_live_process
 };
 Result<Snapshot> snapshot_stopped_threads(const StoppedThreads& stopped);
 

@@ -55,7 +55,7 @@ Result<CollectResult> dump_attached(TracedProcess& traced, const CollectRequest&
 
     AllStopped stopped = traced.stop_all(kStopTimeout);
     StoppedThreads threads = stopped.threads();
-    threads.smaps_before = clone->smaps_before();
+    threads.outside = clone->outside_the_pause();
     auto snapshot = snapshot_stopped_threads(threads);
     if (!snapshot) return snapshot.error();
     for (const std::string& note : stopped.notes) snapshot->capture.notes.push_back(note);
