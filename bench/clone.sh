@@ -10,6 +10,8 @@
 #
 # usage: bench/clone.sh [BUILD_DIR] [SIZE_MIB ...]          (default: build 1024 4096)
 #   BENCH_PAGES="4k thp"  BENCH_TARGETS="tmpfs disk"  BENCH_TOOLS="gcore procdump dumpscope clone"
+#   BENCH_REPS=3: each row is the median of this many runs (wall time and pauses move by 10-30 %
+#   from run to run on a small VM; one run per row cannot tell a 10 % difference)
 # Disk rows (/var/tmp) are skipped with a note when it has less than 12 GiB free.
 set -euo pipefail
 build=${1:-build}
@@ -18,6 +20,7 @@ sizes=${*:-1024 4096}
 pages=${BENCH_PAGES:-4k thp}
 targets=${BENCH_TARGETS:-tmpfs disk}
 tools=${BENCH_TOOLS:-gcore procdump dumpscope clone}
+reps=${BENCH_REPS:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/dumpscope-clone-bench-XXXXXX)
 tmpfs_dir=/dev/shm/dumpscope-clone-bench.$$
@@ -66,9 +69,17 @@ stop_hog() {
     hog=""
 }
 
-run_one() {  # SIZE PAGES TOOL TARGET DIR COMMAND...
-    local size=$1 page=$2 tool=$3 target=$4 dir=$5
-    shift 5
+median() {  # the middle of the numbers on stdin (the lower middle for an even count)
+    sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'
+}
+
+to_ms() {  # "23 ms" / "1.4 s" -> milliseconds
+    awk '{ if ($2 == "s") print $1 * 1000; else print $1 }'
+}
+
+measure_once() {  # TOOL DIR COMMAND... -> "gap_ms reported_ms wall_s" or "failed: LINE"
+    local tool=$1 dir=$2
+    shift 2
     rm -rf "${dir:?}"/* "$dir"/.[!.]* 2>/dev/null || true
     sync
     "$work/pause_meter" "$hog" "$heartbeat" 900 > "$work/gap" &
@@ -82,17 +93,36 @@ run_one() {  # SIZE PAGES TOOL TARGET DIR COMMAND...
     kill -INT "$meter" 2>/dev/null || true
     wait "$meter" 2>/dev/null || true
     if [ "$status" -ne 0 ]; then
-        printf "| %s MiB | %s | %s | %s | failed (%s) | | | | | | |\n" "$size" "$page" "$tool" \
-            "$target" "$(echo "$out" | tail -1)"
+        echo "failed: $(echo "$out" | tail -1)"
         return
     fi
-    local gap reported file bytes disk wall rate
+    local gap reported
     gap=$(awk '{print $2}' "$work/gap" 2>/dev/null)
     reported=$(echo "$out" | sed -nE 's/.*target paused ([0-9.]+ m?s).*/\1/p' | head -1)
+    echo "${gap:-nan} $(if [ -n "$reported" ]; then echo "$reported" | to_ms; else echo -; fi)" \
+         "$(echo "$t1 - $t0" | bc -l)"
+}
+
+run_one() {  # SIZE PAGES TOOL TARGET DIR COMMAND...  (the median of $reps runs)
+    local size=$1 page=$2 tool=$3 target=$4 dir=$5
+    shift 5
+    local runs=() line
+    for _ in $(seq "$reps"); do
+        line=$(measure_once "$tool" "$dir" "$@")
+        if [[ $line == failed:* ]]; then
+            printf "| %s MiB | %s | %s | %s | %s | | | | | | |\n" "$size" "$page" "$tool" \
+                "$target" "$line"
+            return
+        fi
+        runs+=("$line")
+    done
+    local gap reported wall file bytes disk rate
+    gap=$(printf "%s\n" "${runs[@]}" | awk '{print $1}' | median)
+    reported=$(printf "%s\n" "${runs[@]}" | awk '$2 != "-" {print $2}' | median)
+    wall=$(printf "%s\n" "${runs[@]}" | awk '{print $3}' | median)
     file=$(find "$dir" -maxdepth 1 -type f | head -1)
     bytes=$(stat -c %s "$file")
     disk=$(( $(stat -c %b "$file") * 512 ))
-    wall=$(echo "$t1 - $t0" | bc -l)
     rate=$(echo "$rss_kib * 1024 / $wall / 1000000" | bc -l)
     # For the clone, the bare fork() of a same-sized process right afterwards: this machine's
     # load moves fork times by 2-3x within minutes, so only a paired figure is a fair floor.
@@ -100,9 +130,11 @@ run_one() {  # SIZE PAGES TOOL TARGET DIR COMMAND...
     if [[ $tool == *--clone* ]]; then
         fork="$("$work/fork_time" "$size" "$page" 3 | awk '{print $3}') ms"
     fi
-    local row="| %s MiB | %s | %s | %s | %s ms | %s | %s | %.2f s | %.0f MB/s | %.0f MiB |"
+    local shown="-"
+    if [ -n "$reported" ]; then shown=$(printf "%.1f ms" "$reported"); fi
+    local row="| %s MiB | %s | %s | %s | %.1f ms | %s | %s | %.2f s | %.0f MB/s | %.0f MiB |"
     printf "$row %.0f MiB |\n" \
-        "$size" "$page" "$tool" "$target" "${gap:-n/a}" "${reported:--}" "$fork" "$wall" "$rate" \
+        "$size" "$page" "$tool" "$target" "$gap" "$shown" "$fork" "$wall" "$rate" \
         "$(echo "$bytes / 1048576" | bc -l)" "$(echo "$disk / 1048576" | bc -l)"
     rm -rf "${dir:?}"/*
 }
