@@ -10,8 +10,9 @@
 #
 # usage: bench/clone.sh [BUILD_DIR] [SIZE_MIB ...]          (default: build 1024 4096)
 #   BENCH_PAGES="4k thp"  BENCH_TARGETS="tmpfs disk"  BENCH_TOOLS="gcore procdump dumpscope clone"
-#   BENCH_REPS=3: each row is the median of this many runs (wall time and pauses move by 10-30 %
-#   from run to run on a small VM; one run per row cannot tell a 10 % difference)
+#   BENCH_REPS=3: each row is the median of this many runs, taken in rounds of every tool in turn
+#   (wall time and pauses move by 10-40 % within minutes on a small VM; one run per row, or one
+#   tool's runs back to back, cannot tell a 10 % difference)
 # Disk rows (/var/tmp) are skipped with a note when it has less than 12 GiB free.
 set -euo pipefail
 build=${1:-build}
@@ -77,9 +78,9 @@ to_ms() {  # "23 ms" / "1.4 s" -> milliseconds
     awk '{ if ($2 == "s") print $1 * 1000; else print $1 }'
 }
 
-measure_once() {  # TOOL DIR COMMAND... -> "gap_ms reported_ms wall_s" or "failed: LINE"
-    local tool=$1 dir=$2
-    shift 2
+measure_once() {  # DIR COMMAND... -> "gap_ms reported_ms wall_s bytes disk_bytes" or "failed: LINE"
+    local dir=$1
+    shift
     rm -rf "${dir:?}"/* "$dir"/.[!.]* 2>/dev/null || true
     sync
     "$work/pause_meter" "$hog" "$heartbeat" 900 > "$work/gap" &
@@ -96,47 +97,60 @@ measure_once() {  # TOOL DIR COMMAND... -> "gap_ms reported_ms wall_s" or "faile
         echo "failed: $(echo "$out" | tail -1)"
         return
     fi
-    local gap reported
+    local gap reported file
     gap=$(awk '{print $2}' "$work/gap" 2>/dev/null)
     reported=$(echo "$out" | sed -nE 's/.*target paused ([0-9.]+ m?s).*/\1/p' | head -1)
+    file=$(find "$dir" -maxdepth 1 -type f | head -1)
     echo "${gap:-nan} $(if [ -n "$reported" ]; then echo "$reported" | to_ms; else echo -; fi)" \
-         "$(echo "$t1 - $t0" | bc -l)"
+         "$(echo "$t1 - $t0" | bc -l) $(stat -c %s "$file") $(( $(stat -c %b "$file") * 512 ))"
+    rm -rf "${dir:?}"/*
 }
 
-run_one() {  # SIZE PAGES TOOL TARGET DIR COMMAND...  (the median of $reps runs)
-    local size=$1 page=$2 tool=$3 target=$4 dir=$5
-    shift 5
-    local runs=() line
-    for _ in $(seq "$reps"); do
-        line=$(measure_once "$tool" "$dir" "$@")
-        if [[ $line == failed:* ]]; then
-            printf "| %s MiB | %s | %s | %s | %s | | | | | | |\n" "$size" "$page" "$tool" \
-                "$target" "$line"
-            return
-        fi
-        runs+=("$line")
-    done
-    local gap reported wall file bytes disk rate
-    gap=$(printf "%s\n" "${runs[@]}" | awk '{print $1}' | median)
-    reported=$(printf "%s\n" "${runs[@]}" | awk '$2 != "-" {print $2}' | median)
-    wall=$(printf "%s\n" "${runs[@]}" | awk '{print $3}' | median)
-    file=$(find "$dir" -maxdepth 1 -type f | head -1)
-    bytes=$(stat -c %s "$file")
-    disk=$(( $(stat -c %b "$file") * 512 ))
+tool_command() {  # TOOL DIR -> the command line, one word per line
+    case $1 in
+        gcore) printf "%s\n" gcore -o "$2/core" "$hog" ;;
+        procdump) printf "%s\n" procdump -p "$hog" -o "$2/" ;;
+        dumpscope) printf "%s\n" "$build/dumpscope" collect --type full "$hog" "$2/" ;;
+        clone) printf "%s\n" "$build/dumpscope" collect --type full --clone "$hog" "$2/" ;;
+    esac
+}
+
+tool_label() {
+    case $1 in
+        gcore) echo "gcore" ;;
+        procdump) echo "procdump -p" ;;
+        dumpscope) echo "dumpscope --type full" ;;
+        clone) echo "dumpscope --type full --clone" ;;
+    esac
+}
+
+print_row() {  # SIZE PAGES TOOL TARGET RUNS  (RUNS: measure_once lines, one per round)
+    local size=$1 page=$2 tool=$3 target=$4 runs=$5 label
+    label=$(tool_label "$tool")
+    if grep -q '^failed:' <<< "$runs"; then
+        printf "| %s MiB | %s | %s | %s | %s | | | | | | |\n" "$size" "$page" "$label" \
+            "$target" "$(grep -m1 '^failed:' <<< "$runs")"
+        return
+    fi
+    local gap reported wall bytes disk rate
+    gap=$(awk '{print $1}' <<< "$runs" | median)
+    reported=$(awk '$2 != "-" {print $2}' <<< "$runs" | median)
+    wall=$(awk '{print $3}' <<< "$runs" | median)
+    bytes=$(tail -1 <<< "$runs" | awk '{print $4}')
+    disk=$(tail -1 <<< "$runs" | awk '{print $5}')
     rate=$(echo "$rss_kib * 1024 / $wall / 1000000" | bc -l)
-    # For the clone, the bare fork() of a same-sized process right afterwards: this machine's
-    # load moves fork times by 2-3x within minutes, so only a paired figure is a fair floor.
+    # For the clone, the bare fork() of a same-sized process right after the rounds: this
+    # machine's load moves fork times by 2-3x within minutes, so only a paired figure is fair.
     local fork="-"
-    if [[ $tool == *--clone* ]]; then
+    if [ "$tool" = clone ]; then
         fork="$("$work/fork_time" "$size" "$page" 3 | awk '{print $3}') ms"
     fi
     local shown="-"
     if [ -n "$reported" ]; then shown=$(printf "%.1f ms" "$reported"); fi
     local row="| %s MiB | %s | %s | %s | %.1f ms | %s | %s | %.2f s | %.0f MB/s | %.0f MiB |"
     printf "$row %.0f MiB |\n" \
-        "$size" "$page" "$tool" "$target" "$gap" "$shown" "$fork" "$wall" "$rate" \
+        "$size" "$page" "$label" "$target" "$gap" "$shown" "$fork" "$wall" "$rate" \
         "$(echo "$bytes / 1048576" | bc -l)" "$(echo "$disk / 1048576" | bc -l)"
-    rm -rf "${dir:?}"/*
 }
 
 echo "| fixture | pages | tool | to | target stopped (max heartbeat gap) | pause reported |" \
@@ -149,19 +163,19 @@ for size in $sizes; do
         for target in $targets; do
             dir=$tmpfs_dir
             if [ "$target" = disk ]; then dir=$disk_dir; fi
-            for tool in $tools; do
-                case $tool in
-                    gcore) run_one "$size" "$page" gcore "$target" "$dir" \
-                               gcore -o "$dir/core" "$hog" ;;
-                    procdump) run_one "$size" "$page" "procdump -p" "$target" "$dir" \
-                                  procdump -p "$hog" -o "$dir/" ;;
-                    dumpscope) run_one "$size" "$page" "dumpscope --type full" "$target" "$dir" \
-                                   "$build/dumpscope" collect --type full "$hog" "$dir/" ;;
-                    clone) run_one "$size" "$page" "dumpscope --type full --clone" "$target" \
-                               "$dir" "$build/dumpscope" collect --type full --clone "$hog" \
-                               "$dir/" ;;
-                esac
+            # Rounds of every tool in turn, not each tool's runs back to back: this VM drifts
+            # by 20-40 % within minutes, and a drift must not fall on one tool's runs only.
+            declare -A runs=()
+            for _ in $(seq "$reps"); do
+                for tool in $tools; do
+                    mapfile -t command < <(tool_command "$tool" "$dir")
+                    runs[$tool]+="$(measure_once "$dir" "${command[@]}")"$'\n'
+                done
             done
+            for tool in $tools; do
+                print_row "$size" "$page" "$tool" "$target" "$(sed '/^$/d' <<< "${runs[$tool]}")"
+            done
+            unset runs
         done
         stop_hog
         read -r _ fmin fmed fmax < <("$work/fork_time" "$size" "$page" 5)
