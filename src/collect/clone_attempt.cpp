@@ -53,8 +53,9 @@ Status CloneAttempt::make(const std::vector<int32_t>& tids, const ResumeTarget& 
     if (Status held = session_->target_resumed(); !held.ok()) {
         return Error{held.error().message + "; no dump written"};
     }
-    // From the clone's memory, a copy of the target's at the pause, and the fd table it shares.
-    read_modules_and_fds(pid_, snapshot);
+    // Through the clone: its memory is the target's at the pause, it shares the target's fd table
+    // (CLONE_FILES), and it is there even if the target exits right after the resume.
+    read_modules_and_fds(session_->clone_pid(), snapshot);
     if (log_)
         log_(
             fmt::format("target resumed after {:.1f} ms; writing from the clone ({} modules, "

@@ -39,8 +39,10 @@ struct OutsideThePause {
 Result<Snapshot> snapshot_live_process(const ProcessFreezer& frozen,
                                        const OutsideThePause& outside = {});
 
-// The modules (ELF build-ids from snapshot.memory, else from the files) and open fds of process
-// `pid`, for a snapshot taken with modules_and_fds_later. An unreadable fd table is a note.
+// The modules (ELF build-ids from snapshot.memory, else from the files mapped in process `pid`)
+// and the open fds of `pid`, for a snapshot taken with modules_and_fds_later: `pid` is the
+// target, or its clone, which has the same mappings and shares its fd table. An unreadable fd
+// table is a note.
 void read_modules_and_fds(int32_t pid, Snapshot& snapshot);
 
 // Threads of a process that another owner holds in ptrace-stops (the monitor keeps a process
