@@ -115,6 +115,38 @@ TEST_F(LiveSnapshotTest, MappingsMemoryAndFds) {
     EXPECT_FALSE(snapshot_.exception.has_value());
 }
 
+// What a clone dump keeps out of the pause: the system info it read before the stop is used as
+// it is, and the modules and fds are left for read_modules_and_fds, which then finds the same
+// as a snapshot that read them during the stop.
+TEST_F(LiveSnapshotTest, OutsideThePausePartsAreTakenOrLeftForLater) {
+    SystemInfo before = snapshot_.system;
+    before.nodename = "read-before-the-stop";
+    OutsideThePause outside;
+    outside.system_before = &before;
+    outside.modules_and_fds_later = true;
+    auto partial = snapshot_live_process(*frozen_, outside);
+    ASSERT_TRUE(partial.ok()) << partial.error().message;
+    EXPECT_EQ(partial->system.nodename, "read-before-the-stop");
+    EXPECT_EQ(partial->threads.size(), snapshot_.threads.size());
+    EXPECT_EQ(partial->mappings.size(), snapshot_.mappings.size());
+    EXPECT_TRUE(partial->modules.empty());
+    EXPECT_TRUE(partial->fds.empty());
+
+    read_modules_and_fds(child_.pid(), *partial);
+    ASSERT_FALSE(snapshot_.modules.empty());
+    ASSERT_EQ(partial->modules.size(), snapshot_.modules.size());
+    for (size_t i = 0; i < snapshot_.modules.size(); ++i) {
+        EXPECT_EQ(partial->modules[i].path, snapshot_.modules[i].path);
+        EXPECT_EQ(partial->modules[i].build_id, snapshot_.modules[i].build_id);
+    }
+    ASSERT_FALSE(snapshot_.fds.empty());
+    ASSERT_EQ(partial->fds.size(), snapshot_.fds.size());
+    for (size_t i = 0; i < snapshot_.fds.size(); ++i) {
+        EXPECT_EQ(partial->fds[i].fd, snapshot_.fds[i].fd);
+        EXPECT_EQ(partial->fds[i].target, snapshot_.fds[i].target);
+    }
+}
+
 TEST(LiveSnapshot, RefusesAThawedFreezer) {
     ChildProcess child = ChildProcess::fork_with(testing::standard_child_body);
     StandardReport report{};
