@@ -11,18 +11,6 @@
 
 namespace dumpscope {
 
-// Reads system info, process info (/proc/PID/{status,stat,cmdline,environ,auxv,maps,smaps}),
-// every stopped thread (name, state before the stop, registers via PTRACE_GETREGSET
-// NT_PRSTATUS / NT_PRFPREG / NT_X86_XSTATE, syscall it is in, CPU times, stack mapping),
-// mappings, modules (ELF build-ids read from the target's memory, else from the file), open
-// fds. snapshot.memory reads the target with process_vm_readv (falling back to
-// /proc/PID/mem); it is valid while the process is frozen.
-//
-// Call it on the thread that froze the process (ptrace requests are per tracer thread). Fills
-// capture.tool_version, method ("ptrace"), capture_time_unix and pause_ms so far; best-effort
-// parts that failed (environ, smaps VmFlags, fds, a thread killed meanwhile) leave a line in
-// capture.notes instead of failing the snapshot. Errors: the freezer is not frozen; "process
-// PID exited during the dump"; unreadable required /proc files.
 // What a clone dump keeps out of the pause (the target is stopped only while the clone is
 // made): read before the freeze, or left for read_modules_and_fds() after the resume.
 struct OutsideThePause {
@@ -36,6 +24,19 @@ struct OutsideThePause {
     bool modules_and_fds_later = false;
 };
 
+// Reads system info, process info (/proc/PID/{status,stat,cmdline,environ,auxv,maps,smaps}),
+// every stopped thread (name, state before the stop, registers via PTRACE_GETREGSET
+// NT_PRSTATUS / NT_PRFPREG / NT_X86_XSTATE, syscall it is in, CPU times, stack mapping),
+// mappings, modules (ELF build-ids read from the target's memory, else from the file), open
+// fds. snapshot.memory reads the target with process_vm_readv (falling back to
+// /proc/PID/mem); it is valid while the process is frozen.
+//
+// Call it on the thread that froze the process (ptrace requests are per tracer thread). Fills
+// capture.tool_version, method ("ptrace"), capture_time_unix and pause_ms so far; best-effort
+// parts that failed (environ, smaps VmFlags, fds, a thread killed meanwhile) leave a line in
+// capture.notes instead of failing the snapshot. Errors: the freezer is not frozen; "process
+// PID exited during the dump"; unreadable required /proc files. `outside`: see OutsideThePause
+// (a plain dump reads everything here).
 Result<Snapshot> snapshot_live_process(const ProcessFreezer& frozen,
                                        const OutsideThePause& outside = {});
 
