@@ -1,5 +1,6 @@
 // Independent readers: lldb loads every minidump preset and names the fixture's functions on
-// the right threads; gdb and eu-stack load every ELF core and show the same stacks.
+// the right threads; gdb and eu-stack load every ELF core and show the same stacks. The same for
+// dumps written from a clone (`--clone=required`, the presets with memory).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -31,14 +32,19 @@ std::map<int, std::string> blocks_by_tid(const std::string& text, const std::reg
     return blocks;
 }
 
-class RealReaders : public SharedWaiters<::testing::TestWithParam<std::string>> {
+// (preset, written from a clone)
+class RealReaders : public SharedWaiters<::testing::TestWithParam<std::tuple<std::string, bool>>> {
 protected:
+    std::string preset() const { return std::get<0>(GetParam()); }
+    std::string dump(const std::string& format) {
+        return collect(preset(), format, std::get<1>(GetParam()));
+    }
 };
 
 TEST_P(RealReaders, LldbShowsEveryThreadsFunctionsAndTheDataMarkerOnlyWhenIncluded) {
     if (!have_program(lldb_binary())) GTEST_SKIP() << "lldb is not installed (make deps)";
-    const std::string type = GetParam();
-    const std::string dump = collect(type, "minidump");
+    const std::string type = preset();
+    const std::string dump = this->dump("minidump");
     if (type == "tiny") {
         // No threads to walk: lldb must still load it.
         CommandResult r =
@@ -90,8 +96,8 @@ TEST_P(RealReaders, LldbShowsEveryThreadsFunctionsAndTheDataMarkerOnlyWhenInclud
 
 TEST_P(RealReaders, GdbShowsEveryThreadsFunctionsFromTheCore) {
     if (!have_program("gdb")) GTEST_SKIP() << "gdb is not installed (make deps)";
-    const std::string type = GetParam();
-    const std::string core = collect(type, "core");
+    const std::string type = preset();
+    const std::string core = dump("core");
     if (type == "tiny") {  // no threads: gdb must still load it, and show none of the fixture's
         CommandResult r =
             run({"gdb", "-nx", "-batch", "-ex", "info threads", fixture_->path(), core}, 180);
@@ -119,8 +125,8 @@ TEST_P(RealReaders, GdbShowsEveryThreadsFunctionsFromTheCore) {
 
 TEST_P(RealReaders, EuStackWalksEveryThreadOfTheCore) {
     if (!have_program("eu-stack")) GTEST_SKIP() << "eu-stack is not installed (make deps)";
-    const std::string type = GetParam();
-    const std::string core = collect(type, "core");
+    const std::string type = preset();
+    const std::string core = dump("core");
     CommandResult r = run({"eu-stack", "--core", core, "--executable", fixture_->path()}, 120);
     if (type == "tiny") {  // eu-stack reads the process record and finds no thread
         EXPECT_NE(r.out.find("PID " + std::to_string(fixture_->pid())), std::string::npos) << r.out;
@@ -135,6 +141,11 @@ TEST_P(RealReaders, EuStackWalksEveryThreadOfTheCore) {
     EXPECT_NE(blocks[tid(0)].find("main_thread_wait"), std::string::npos) << blocks[tid(0)];
 }
 
-INSTANTIATE_TEST_SUITE_P(Presets, RealReaders, ::testing::Values("tiny", "mini", "midi", "maxi"));
+INSTANTIATE_TEST_SUITE_P(Presets, RealReaders,
+                         ::testing::Combine(::testing::Values("tiny", "mini", "midi", "maxi"),
+                                            ::testing::Values(false)));
+INSTANTIATE_TEST_SUITE_P(FromAClone, RealReaders,
+                         ::testing::Combine(::testing::Values("mini", "maxi"),
+                                            ::testing::Values(true)));
 
 }  // namespace

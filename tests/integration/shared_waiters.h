@@ -19,9 +19,10 @@ protected:
         delete fixture_;
         fixture_ = nullptr;
     }
-    // A dump of the fixture: DIR/TYPE.dmp or DIR/TYPE.core.
-    std::string collect(const std::string& type, const std::string& format) {
-        return collect_into(dir_.path(), fixture_->pid(), type, format);
+    // A dump of the fixture: DIR/TYPE.dmp or DIR/TYPE.core (written from a clone:
+    // DIR/TYPE-clone.*).
+    std::string collect(const std::string& type, const std::string& format, bool clone = false) {
+        return collect_into(dir_.path(), fixture_->pid(), type, format, clone);
     }
     // The tid of thread `index` (0: the main thread, 1-3: the waiters).
     int tid(int index) const { return fixture_->info().at("tids").at(index).template get<int>(); }

@@ -164,10 +164,15 @@ static std::pair<pid_t, nlohmann::json> start_with_ready_line(const std::string&
 }
 
 std::string collect_into(const std::string& dir, pid_t pid, const std::string& type,
-                         const std::string& format) {
-    const std::string path = dir + "/" + type + (format == "core" ? ".core" : ".dmp");
-    const CommandResult r = run({dumpscope_binary(), "collect", "--quiet", "--type", type,
-                                 "--format", format, std::to_string(pid), path});
+                         const std::string& format, bool clone) {
+    const std::string path =
+        dir + "/" + type + (clone ? "-clone" : "") + (format == "core" ? ".core" : ".dmp");
+    std::vector<std::string> argv{dumpscope_binary(), "collect", "--quiet", "--type", type,
+                                  "--format",         format};
+    if (clone) argv.push_back("--clone=required");
+    argv.push_back(std::to_string(pid));
+    argv.push_back(path);
+    const CommandResult r = run(argv);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return path;
 }

@@ -25,9 +25,9 @@ std::string dumpscope_binary();
 std::string fixture_path(const std::string& name);
 bool have_program(const std::string& name);
 // `dumpscope collect --quiet --type TYPE --format FORMAT PID DIR/TYPE.{dmp,core}`, expected to
-// succeed; returns the dump's path.
+// succeed; returns the dump's path. With `clone`, `--clone=required` (DIR/TYPE-clone.*).
 std::string collect_into(const std::string& dir, pid_t pid, const std::string& type,
-                         const std::string& format);
+                         const std::string& format, bool clone = false);
 
 // A started fixture; the constructor waits for its JSON ready line. Killed on destruction.
 class Fixture {
