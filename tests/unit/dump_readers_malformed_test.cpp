@@ -40,6 +40,17 @@ protected:
         EXPECT_NE(message.find(expected), std::string::npos) << message;
     }
 
+    // Overwrites the first `from` in `bytes` with `to`, of the same length (the layout stays).
+    static ::testing::AssertionResult overwrite_text(std::vector<uint8_t>& bytes,
+                                                     const std::string& from,
+                                                     const std::string& to) {
+        if (to.size() != from.size()) return ::testing::AssertionFailure() << "lengths differ";
+        auto at = std::search(bytes.begin(), bytes.end(), from.begin(), from.end());
+        if (at == bytes.end()) return ::testing::AssertionFailure() << "no " << from;
+        std::copy(to.begin(), to.end(), at);
+        return ::testing::AssertionSuccess();
+    }
+
     // Directory entry of a minidump stream: offset of the entry (type, size, rva).
     uint64_t directory_entry(md::StreamType type) const {
         const uint32_t count = get<uint32_t>(minidump_, 8);
@@ -225,16 +236,10 @@ TEST_F(Malformed, CountsThatWouldOverflowAreErrors) {
 TEST_F(Malformed, FractionalNumbersInOurJsonRecordsAreErrors) {
     // Found by the core reader's fuzzer: nlohmann turns 4e43 into an int with undefined behaviour.
     auto core = core_;
-    const std::string pid = "\"pid\":4242";
-    auto at = std::search(core.begin(), core.end(), pid.begin(), pid.end());
-    ASSERT_NE(at, core.end());
-    std::copy_n("\"pid\":4e43", pid.size(), at);
+    ASSERT_TRUE(overwrite_text(core, "\"pid\":4242", "\"pid\":4e43"));
     expect_error(core, true, "fractional");
     auto dump = minidump_;
-    const std::string type = "\"dump_type\":\"custom\"";
-    auto where = std::search(dump.begin(), dump.end(), type.begin(), type.end());
-    ASSERT_NE(where, dump.end());
-    std::copy_n("\"dump_flags\":4e43   ", type.size(), where);
+    ASSERT_TRUE(overwrite_text(dump, "\"dump_type\":\"custom\"", "\"dump_flags\":4e43   "));
     expect_error(dump, false, "fractional");
 }
 
