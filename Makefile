@@ -21,10 +21,13 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
-$(BUILD_DIR)/CMakeCache.txt:
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# The development and CI build: warnings are errors and the tests' fault-injection hooks are in.
+# (Plain `cmake` builds have neither: see CMakeLists.txt.) BUILD_TYPE may be any standard type.
+BUILD_TYPE ?= RelWithDebInfo
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDUMPSCOPE_WERROR=ON -DDUMPSCOPE_TEST_HOOKS=ON
 
-build: $(BUILD_DIR)/CMakeCache.txt
+build:
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) > /dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 test: deps build

@@ -14,7 +14,7 @@
 #include <memory>
 
 #include "analysis/symbol_locator.h"
-#include "live/elf_build_id.h"
+#include "elf/elf_build_id.h"
 
 extern char** environ;
 

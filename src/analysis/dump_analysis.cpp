@@ -1,7 +1,7 @@
 #include "analysis/dump_analysis.h"
 
 #include "analysis/stack_walk.h"
-#include "collect/convert_job.h"
+#include "readers/dump_reader.h"
 
 namespace dumpscope::analysis {
 

@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "elfcore/core_layout.h"
+#include "elf/core_header.h"
 
 namespace dumpscope::analysis {
 
@@ -87,7 +87,7 @@ Status DwflSession::attach_state() {
     // The architecture comes from this header, so unwinding works even when no module file is
     // available.
     arch_header_.assign(sizeof(Elf64_Ehdr), 0);
-    const Elf64_Ehdr header = elfcore::core_elf_header(0, 0);
+    const Elf64_Ehdr header = core_elf_header(0, 0);
     std::memcpy(arch_header_.data(), &header, sizeof(header));
     elf_version(EV_CURRENT);
     arch_elf_ = elf_memory(reinterpret_cast<char*>(arch_header_.data()), arch_header_.size());

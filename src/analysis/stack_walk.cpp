@@ -27,12 +27,4 @@ ThreadStack walk_registers(DwflSession& session, const Thread& thread,
     return stack;
 }
 
-std::vector<ThreadStack> walk_all_threads(DwflSession& session, const UnwindLimits& limits) {
-    std::vector<ThreadStack> stacks;
-    for (const Thread& thread : session.snapshot().threads) {
-        stacks.push_back(walk_thread(session, thread, limits));
-    }
-    return stacks;
-}
-
 }  // namespace dumpscope::analysis

@@ -17,6 +17,4 @@ ThreadStack walk_thread(DwflSession& session, const Thread& thread,
 ThreadStack walk_registers(DwflSession& session, const Thread& thread,
                            const X86GeneralRegisters& regs, const UnwindLimits& limits = {});
 
-std::vector<ThreadStack> walk_all_threads(DwflSession& session, const UnwindLimits& limits = {});
-
 }  // namespace dumpscope::analysis

@@ -4,8 +4,7 @@
 
 #include <algorithm>
 
-#include "live/elf_build_id.h"
-#include "live/module_discovery.h"
+#include "elf/elf_build_id.h"
 
 namespace dumpscope::analysis {
 

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <iterator>
 
-#include "capture/dump_flags.h"
 #include "cli/progress_bar.h"
 #include "common/units.h"
+#include "plan/dump_flags.h"
 
 namespace dumpscope {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "capture/collect_job.h"
 #include "cli/trigger_cli.h"
-#include "collect/collect_job.h"
 
 namespace dumpscope {
 

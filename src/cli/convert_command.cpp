@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "capture/dump_flags.h"
-#include "collect/convert_job.h"
+#include "capture/convert_job.h"
 #include "common/units.h"
+#include "plan/dump_flags.h"
 
 namespace dumpscope {
 

@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "capture/dump_flags.h"
 #include "common/units.h"
 #include "elfcore/core_summary.h"
 #include "minidump/minidump_summary.h"
+#include "plan/dump_flags.h"
 
 namespace dumpscope {
 

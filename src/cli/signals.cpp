@@ -2,7 +2,7 @@
 
 #include <signal.h>
 
-#include "capture/write_context.h"
+#include "output/write_context.h"
 
 namespace dumpscope {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "collect/collect_job.h"
+#include "capture/collect_job.h"
 #include "common/result.h"
 #include "monitor/process_discovery.h"
 #include "monitor/trigger_options.h"

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "capture/dump_content.h"
 #include "common/result.h"
+#include "output/dump_content.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope::elfcore {
@@ -36,9 +36,5 @@ Result<std::vector<LoadSegment>> plan_load_segments(const Snapshot& snapshot,
 // Segments without bytes get the current offset. Returns the end of the data.
 Result<uint64_t> assign_file_offsets(std::vector<LoadSegment>& segments, uint64_t data_start,
                                      uint64_t page);
-
-// The ELF header of an x86-64 core with `phnum` program headers right after it; `shoff` != 0:
-// extended numbering (PN_XNUM), the real count in section header 0 at that offset.
-Elf64_Ehdr core_elf_header(uint64_t phnum, uint64_t shoff);
 
 }  // namespace dumpscope::elfcore

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "capture/dump_content.h"
 #include "common/result.h"
+#include "output/dump_content.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope::elfcore {

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "live/maps_parser.h"
+#include "procfs/maps_parser.h"
 #include "snapshot/json_numbers.h"
 
 namespace dumpscope::elfcore {

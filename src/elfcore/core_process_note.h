@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "capture/dump_content.h"
 #include "common/result.h"
+#include "output/dump_content.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope::elfcore {

@@ -7,15 +7,15 @@
 #include <memory>
 
 #include "common/mapped_file.h"
+#include "elf/elf_build_id.h"
+#include "elf/elf_image.h"
 #include "elfcore/core_file_note.h"
 #include "elfcore/core_format.h"
 #include "elfcore/core_process_note.h"
 #include "elfcore/core_view.h"
 #include "elfcore/note_fields.h"
 #include "elfcore/note_names.h"
-#include "live/elf_build_id.h"
-#include "live/elf_image.h"
-#include "live/syscall_state.h"
+#include "procfs/syscall_parse.h"
 #include "snapshot/capture_record_json.h"
 #include "snapshot/dump_completion.h"
 #include "snapshot/range_memory_source.h"

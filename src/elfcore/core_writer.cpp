@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "elf/core_header.h"
 #include "elfcore/core_format.h"
 #include "elfcore/core_layout.h"
 #include "elfcore/core_notes.h"
@@ -125,7 +126,7 @@ Result<uint64_t> write_elf_core(Snapshot& snapshot, const DumpContent& content, 
     headers.push_back(note_header(notes_offset, notes->size()));
     for (const LoadSegment& s : *segments) headers.push_back(load_header(s, page));
     headers.push_back(note_header(trailing_offset, trailing->size()));
-    DS_TRY(file.write_at(0, bytes_of(elfcore::core_elf_header(phnum, shoff))));
+    DS_TRY(file.write_at(0, bytes_of(core_elf_header(phnum, shoff))));
     DS_TRY(file.write_at(sizeof(Elf64_Ehdr),
                          std::span(reinterpret_cast<const uint8_t*>(headers.data()),
                                    headers.size() * sizeof(Elf64_Phdr))));

@@ -1,10 +1,10 @@
 // Sink: writes a snapshot as an ELF core file like gcore's, which gdb and eu-stack read.
 #pragma once
 
-#include "capture/dump_content.h"
-#include "capture/write_context.h"
 #include "common/result.h"
+#include "output/dump_content.h"
 #include "output/dump_file.h"
+#include "output/write_context.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "live/proc_files.h"
-#include "live/status_parser.h"
+#include "procfs/status_parser.h"
 
 namespace dumpscope {
 

@@ -8,7 +8,7 @@
 
 #include "common/units.h"
 #include "live/proc_files.h"
-#include "live/status_parser.h"
+#include "procfs/status_parser.h"
 
 namespace dumpscope {
 

@@ -21,8 +21,8 @@
 #include "live/child_processes.h"
 #include "live/proc_files.h"
 #include "live/process_freezer.h"
-#include "live/status_parser.h"
 #include "live/zombie_reaping.h"
+#include "procfs/status_parser.h"
 
 extern char** environ;
 

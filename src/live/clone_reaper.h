@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "live/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace dumpscope {
 

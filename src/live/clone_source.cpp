@@ -13,12 +13,12 @@
 #include "live/injection_code.h"
 #include "live/injection_site.h"
 #include "live/live_memory_source.h"
-#include "live/maps_parser.h"
 #include "live/overlay_memory_source.h"
 #include "live/proc_files.h"
 #include "live/syscall_injector.h"
 #include "live/test_stall.h"
 #include "live/zombie_reaping.h"
+#include "procfs/maps_parser.h"
 
 namespace dumpscope {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "live/elf_image.h"
+#include "elf/elf_image.h"
 #include "live/injection_code.h"
 
 namespace dumpscope {

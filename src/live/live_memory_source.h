@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "common/result.h"
-#include "live/unique_fd.h"
+#include "common/unique_fd.h"
 #include "snapshot/memory_source.h"
 
 namespace dumpscope {

@@ -7,12 +7,12 @@
 #include "common/version.h"
 #include "live/fd_listing.h"
 #include "live/live_memory_source.h"
-#include "live/maps_parser.h"
 #include "live/module_discovery.h"
 #include "live/proc_files.h"
 #include "live/process_info.h"
 #include "live/system_info.h"
 #include "live/thread_info.h"
+#include "procfs/maps_parser.h"
 
 namespace dumpscope {
 

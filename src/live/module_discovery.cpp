@@ -4,8 +4,8 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "live/elf_build_id.h"
-#include "live/elf_image.h"
+#include "elf/elf_build_id.h"
+#include "elf/elf_image.h"
 #include "live/proc_files.h"
 
 namespace dumpscope {

@@ -22,7 +22,4 @@ std::vector<Module> discover_modules(const std::vector<Mapping>& mappings,
                                      const MemorySource& memory, const std::string& exe_path,
                                      int32_t pid);
 
-// The path a module is known by in maps; "linux-vdso.so.1" for the vdso.
-inline constexpr const char* kVdsoModuleName = "linux-vdso.so.1";
-
 }  // namespace dumpscope

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "live/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace dumpscope {
 
@@ -119,16 +119,6 @@ bool parse_u64(const std::string& text, uint64_t& out, int base) {
     errno = 0;
     char* end = nullptr;
     unsigned long long value = std::strtoull(text.c_str(), &end, base);
-    if (errno != 0 || end != text.c_str() + text.size()) return false;
-    out = value;
-    return true;
-}
-
-bool parse_i64(const std::string& text, int64_t& out, int base) {
-    if (text.empty() || text[0] == ' ' || text[0] == '+') return false;
-    errno = 0;
-    char* end = nullptr;
-    long long value = std::strtoll(text.c_str(), &end, base);
     if (errno != 0 || end != text.c_str() + text.size()) return false;
     out = value;
     return true;

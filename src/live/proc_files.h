@@ -34,6 +34,5 @@ std::string chomp(std::string text);
 
 // Parses a decimal (base 10) or other-base unsigned number filling the whole of text.
 bool parse_u64(const std::string& text, uint64_t& out, int base = 10);
-bool parse_i64(const std::string& text, int64_t& out, int base = 10);
 
 }  // namespace dumpscope

@@ -9,9 +9,9 @@
 #include <unordered_set>
 
 #include "live/proc_files.h"
-#include "live/stat_parser.h"
-#include "live/status_parser.h"
 #include "live/thread_ptrace.h"
+#include "procfs/stat_parser.h"
+#include "procfs/status_parser.h"
 
 namespace dumpscope {
 

@@ -1,8 +1,9 @@
 #include "live/process_info.h"
 
 #include "live/proc_files.h"
-#include "live/stat_parser.h"
-#include "live/status_parser.h"
+#include "procfs/cmdline.h"
+#include "procfs/stat_parser.h"
+#include "procfs/status_parser.h"
 
 namespace dumpscope {
 
@@ -22,18 +23,6 @@ Result<std::string> read_optional(int32_t pid, const std::string& name,
 }
 
 }  // namespace
-
-std::vector<std::string> split_nul(const std::string& raw) {
-    std::vector<std::string> parts;
-    size_t begin = 0;
-    while (begin < raw.size()) {
-        size_t end = raw.find('\0', begin);
-        if (end == std::string::npos) end = raw.size();
-        parts.push_back(raw.substr(begin, end - begin));
-        begin = end + 1;
-    }
-    return parts;
-}
 
 Result<std::string> read_required_proc_file(int32_t pid, const std::string& relative_path) {
     int err = 0;

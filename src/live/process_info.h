@@ -16,9 +16,6 @@ namespace dumpscope {
 Result<ProcessInfo> read_process_info(int32_t pid, uint64_t boot_time_unix,
                                       std::vector<std::string>& notes);
 
-// "a\0b\0" -> {"a", "b"}.
-std::vector<std::string> split_nul(const std::string& raw);
-
 // A /proc file of pid that must exist: a vanished process becomes "process PID exited during
 // the dump".
 Result<std::string> read_required_proc_file(int32_t pid, const std::string& relative_path);

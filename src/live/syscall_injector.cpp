@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.h"
 #include "live/injection_code.h"
 #include "live/stop_waiter.h"
 #include "live/test_stall.h"
-#include "live/unique_fd.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope {

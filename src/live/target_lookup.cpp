@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "live/proc_files.h"
-#include "live/stat_parser.h"
-#include "live/status_parser.h"
+#include "procfs/stat_parser.h"
+#include "procfs/status_parser.h"
 
 namespace dumpscope {
 

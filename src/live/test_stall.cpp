@@ -1,5 +1,7 @@
 #include "live/test_stall.h"
 
+#if DUMPSCOPE_TEST_HOOKS
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,3 +19,5 @@ void test_stall_point(const char* point) {
 }
 
 }  // namespace dumpscope
+
+#endif  // DUMPSCOPE_TEST_HOOKS

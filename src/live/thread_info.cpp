@@ -1,9 +1,9 @@
 #include "live/thread_info.h"
 
 #include "live/proc_files.h"
-#include "live/stat_parser.h"
 #include "live/syscall_state.h"
 #include "live/thread_registers.h"
+#include "procfs/stat_parser.h"
 
 namespace dumpscope {
 

@@ -10,10 +10,10 @@
 
 #include "live/injection_site.h"
 #include "live/live_memory_source.h"
-#include "live/maps_parser.h"
 #include "live/proc_files.h"
 #include "live/syscall_injector.h"
 #include "live/thread_ptrace.h"
+#include "procfs/maps_parser.h"
 
 namespace dumpscope {
 

@@ -6,13 +6,13 @@
 #include <cstring>
 #include <memory>
 
-#include "live/process_info.h"
-#include "live/stat_parser.h"
-#include "live/status_parser.h"
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_memory_lists.h"
 #include "minidump/minidump_reader_parts.h"
+#include "procfs/cmdline.h"
+#include "procfs/stat_parser.h"
+#include "procfs/status_parser.h"
 #include "snapshot/capture_record_json.h"
 #include "snapshot/dump_completion.h"
 #include "snapshot/range_memory_source.h"

@@ -4,10 +4,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "live/maps_parser.h"
-#include "live/module_discovery.h"
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_reader_parts.h"
+#include "procfs/maps_parser.h"
 
 namespace dumpscope::minidump {
 

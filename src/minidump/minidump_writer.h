@@ -2,10 +2,10 @@
 // rust-minidump read. Stream layout and the dumpscope streams: docs/streams.md.
 #pragma once
 
-#include "capture/dump_content.h"
-#include "capture/write_context.h"
 #include "common/result.h"
+#include "output/dump_content.h"
 #include "output/dump_file.h"
+#include "output/write_context.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope {

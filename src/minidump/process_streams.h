@@ -5,8 +5,8 @@
 
 #include <span>
 
-#include "capture/dump_content.h"
 #include "minidump/stream_blob.h"
+#include "output/dump_content.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope::minidump {

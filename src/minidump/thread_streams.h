@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "capture/dump_content.h"
 #include "minidump/stream_blob.h"
+#include "output/dump_content.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope::minidump {

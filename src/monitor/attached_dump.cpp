@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <chrono>
 
-#include "collect/clone_attempt.h"
+#include "capture/clone_attempt.h"
 #include "live/proc_files.h"
-#include "live/stat_parser.h"
 #include "monitor/signal_info.h"
 #include "output/dump_file.h"
+#include "procfs/stat_parser.h"
 
 namespace dumpscope {
 

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "collect/collect_job.h"
+#include "capture/collect_job.h"
 #include "common/result.h"
 #include "monitor/traced_process.h"
 

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "common/unique_fd.h"
 #include "live/proc_files.h"
-#include "live/unique_fd.h"
 #include "monitor/crash_handler_config.h"
 
 namespace dumpscope {

@@ -7,12 +7,12 @@
 #include <fstream>
 #include <vector>
 
-#include "capture/plan.h"
-#include "collect/collect_job.h"
+#include "capture/collect_job.h"
 #include "elfcore/core_reader.h"
 #include "monitor/dump_quota.h"
 #include "monitor/signal_names.h"
 #include "output/dump_file.h"
+#include "plan/plan.h"
 
 namespace dumpscope {
 

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "capture/plan.h"
 #include "live/proc_files.h"
+#include "plan/plan.h"
 
 namespace dumpscope {
 

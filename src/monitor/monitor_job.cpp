@@ -11,9 +11,9 @@
 #include <mutex>
 #include <thread>
 
-#include "capture/write_context.h"
 #include "monitor/monitor_session.h"
 #include "monitor/tick_signal.h"
+#include "output/write_context.h"
 
 namespace dumpscope {
 

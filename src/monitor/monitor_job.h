@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-#include "collect/collect_job.h"
+#include "capture/collect_job.h"
 #include "common/result.h"
 #include "monitor/process_discovery.h"
 #include "monitor/trigger_options.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "collect/collect_job.h"
+#include "capture/collect_job.h"
 #include "monitor/trigger_options.h"
 
 namespace dumpscope {

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "live/proc_files.h"
-#include "live/stat_parser.h"
 #include "live/target_lookup.h"
+#include "procfs/stat_parser.h"
 
 namespace dumpscope {
 

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "live/proc_files.h"
-#include "live/stat_parser.h"
+#include "procfs/stat_parser.h"
 
 namespace dumpscope {
 

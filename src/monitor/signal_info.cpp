@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "live/proc_files.h"
-#include "live/status_parser.h"
 #include "monitor/signal_names.h"
+#include "procfs/status_parser.h"
 
 namespace dumpscope {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "capture/dump_content.h"
+#include "snapshot/memory_range.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope {

@@ -61,10 +61,4 @@ uint64_t RangeMemorySource::bytes_present(uint64_t addr, uint64_t size) const {
     return present;
 }
 
-uint64_t RangeMemorySource::total_bytes() const {
-    uint64_t total = 0;
-    for (const DumpMemoryRange& r : ranges_) total += r.bytes.size();
-    return total;
-}
-
 }  // namespace dumpscope

@@ -31,7 +31,6 @@ public:
     uint64_t bytes_present(uint64_t addr, uint64_t size) const override;
 
     const std::vector<DumpMemoryRange>& ranges() const { return ranges_; }
-    uint64_t total_bytes() const;
 
 private:
     RangeMemorySource(std::vector<DumpMemoryRange> ranges, std::shared_ptr<const void> keeper)

@@ -68,6 +68,9 @@ struct Mapping {
     bool file_backed() const { return !path.empty() && path[0] == '/'; }
 };
 
+// The name the vdso module is known by (as lldb and Breakpad name it), whatever maps calls it.
+inline constexpr const char* kVdsoModuleName = "linux-vdso.so.1";
+
 // An ELF object mapped into the process: the main executable, a shared library, the vdso.
 struct Module {
     std::string path;

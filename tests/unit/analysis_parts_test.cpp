@@ -13,9 +13,7 @@
 #include "analysis/region_classifier.h"
 #include "analysis/stack_json.h"
 #include "analysis/symbol_locator.h"
-#include "capture/memory_ranges.h"
-#include "capture/plan.h"
-#include "live/elf_build_id.h"
+#include "elf/elf_build_id.h"
 #include "snapshot/range_memory_source.h"
 #include "synthetic_dump.h"
 
@@ -204,19 +202,6 @@ TEST(RegionClassifier, UsageOfEachKindOfMapping) {
         if (r.end <= kUserSpaceEnd) total += r.size();
     }
     EXPECT_EQ(total, kUserSpaceEnd) << "busy and free regions tile the user address space";
-}
-
-TEST(ConversionPlan, OnlyMemoryTheInputHoldsIsPlannedAndExactly) {
-    Snapshot s = test::synthetic_snapshot();
-    auto options = preset_options("full");
-    ASSERT_TRUE(options.ok());
-    options->available_memory = std::vector<MemoryRange>{{test::kHeap + 0x10, 0x20}};
-    auto content = plan_dump(s, *options);
-    ASSERT_TRUE(content.ok());
-    EXPECT_EQ(content->memory, (std::vector<MemoryRange>{{test::kHeap + 0x10, 0x20}}));
-    EXPECT_FALSE(content->whole_pages);
-    EXPECT_EQ(intersect_ranges({{0, 10}, {20, 10}}, {{5, 20}}),
-              (std::vector<MemoryRange>{{5, 5}, {20, 5}}));
 }
 
 TEST(DebugFileCache, CompressedDebugFilesAreCachedUncompressedOnceByBuildId) {

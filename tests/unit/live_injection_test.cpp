@@ -12,10 +12,10 @@
 
 #include "live/injection_site.h"
 #include "live/live_memory_source.h"
-#include "live/maps_parser.h"
 #include "live/proc_files.h"
 #include "live/syscall_injector.h"
 #include "live_test_child.h"
+#include "procfs/maps_parser.h"
 
 namespace dumpscope {
 namespace {

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <map>
 
-#include "live/elf_build_id.h"
+#include "elf/elf_build_id.h"
 #include "live/live_memory_source.h"
 #include "live/live_snapshot.h"
 #include "live/module_discovery.h"

@@ -4,12 +4,13 @@
 
 #include <fstream>
 
-#include "live/maps_parser.h"
 #include "live/proc_files.h"
 #include "live/process_freezer.h"
 #include "live/syscall_state.h"
 #include "live/thread_registers.h"
 #include "live_test_child.h"
+#include "procfs/maps_parser.h"
+#include "procfs/syscall_parse.h"
 
 namespace dumpscope {
 namespace {

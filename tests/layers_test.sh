@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every #include "folder/..." in src/ must point at the folder itself or a layer below it: the
+# same arrows as the libraries' link lines in CMakeLists.txt (docs/architecture.md). Prints each
+# wrong arrow as FILE:LINE and fails.
+set -euo pipefail
+cd "$(dirname "$0")/../src"
+
+declare -A below=(
+  [common]=""
+  [snapshot]="common"
+  [procfs]="common snapshot"
+  [elf]="common snapshot"
+  [output]="common snapshot"
+  [minidump]="common snapshot procfs elf output"
+  [elfcore]="common snapshot procfs elf output"
+  [readers]="common snapshot procfs elf output minidump elfcore"
+  [plan]="common snapshot output"
+  [live]="common snapshot procfs elf"
+  [capture]="common snapshot procfs elf output minidump elfcore readers plan live"
+  [monitor]="common snapshot procfs elf output minidump elfcore readers plan live capture"
+  [analysis]="common snapshot procfs elf output minidump elfcore readers"
+  [cli]="common snapshot procfs elf output minidump elfcore readers plan live capture monitor analysis"
+)
+
+status=0
+for dir in */; do
+  layer=${dir%/}
+  if [[ -z ${below[$layer]+set} ]]; then
+    echo "src/$layer: not in the layer table of tests/layers_test.sh" >&2
+    status=1
+    continue
+  fi
+  allowed=" $layer ${below[$layer]} "
+  while IFS=: read -r file line target; do
+    [[ -n $file ]] || continue
+    if [[ $allowed != *" $target "* ]]; then
+      echo "src/$file:$line: $layer must not include $target/ (allowed: ${below[$layer]:-nothing})" >&2
+      status=1
+    fi
+  done < <(grep -rnoE '^#include "[a-z_]+/' "$layer" | sed -E 's@#include "([a-z_]+)/@\1@')
+done
+[[ $status == 0 ]] && echo "every include follows the layers"
+exit $status
