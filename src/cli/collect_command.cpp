@@ -96,7 +96,10 @@ void CollectCommand::add_to(CLI::App& app) {
         ->check(CLI::IsMember({"preferred", "required"}));
     cmd->add_flag("--overwrite", overwrite_, "Replace an existing output file (-o)");
     cmd->add_flag("--quiet,-q", quiet_, "Print nothing but errors");
-    cmd->add_flag("--verbose,-v", verbose_, "Print each step with its timing");
+    cmd->add_flag(
+        "--verbose,-v", verbose_,
+        "Print each step with its timing; with a trigger, also each /proc sample and each "
+        "signal passed on");
     cmd->add_flag("--list-flags", list_flags_, "List the dump flags and their Linux meaning");
     triggers_.add_to(cmd);
     cmd->callback([this] { run_requested_ = true; });
@@ -162,7 +165,7 @@ int CollectCommand::run() const {
     if (triggers_.monitoring()) {
         if (verbose_ && !quiet_)
             request->log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
-        return triggers_.run(*request, quiet_);
+        return triggers_.run(*request, quiet_, verbose_);
     }
     ProgressBar bar(!quiet_);
     request->progress = [&bar](uint64_t done, uint64_t total) { bar.update(done, total); };

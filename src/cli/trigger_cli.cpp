@@ -98,7 +98,7 @@ DiscoveryOptions TriggerCli::discovery(const std::string& target) const {
     return d;
 }
 
-int TriggerCli::run(const CollectRequest& base, bool quiet) const {
+int TriggerCli::run(const CollectRequest& base, bool quiet, bool verbose) const {
     auto triggers = this->triggers();
     if (!triggers) {
         fmt::print(stderr, "dumpscope collect: {}\n", triggers.error().message);
@@ -108,6 +108,7 @@ int TriggerCli::run(const CollectRequest& base, bool quiet) const {
     request.collect = base;
     request.triggers = *triggers;
     request.discovery = discovery(base.target);
+    request.verbose = verbose && !quiet;
     request.print = [quiet](const std::string& line) {
         if (quiet) return;
         fmt::print("{}\n", line);

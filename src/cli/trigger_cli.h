@@ -24,7 +24,8 @@ public:
     DiscoveryOptions discovery(const std::string& target) const;
     // Runs the monitor for `base` (target, output, format, plan). Exit code: 0 when every
     // process got its dumps, 1 on an error or when a process ended first, 130 on Ctrl-C.
-    int run(const CollectRequest& base, bool quiet) const;
+    // `verbose`: a line per sample and per signal passed on (SessionSettings::verbose).
+    int run(const CollectRequest& base, bool quiet, bool verbose) const;
 
 private:
     CLI::App* cmd_ = nullptr;

@@ -60,6 +60,7 @@ Result<MonitorSummary> run_monitor(const MonitorRequest& request) {
     SessionSettings settings;
     settings.collect = request.collect;
     settings.triggers = request.triggers;
+    settings.verbose = request.verbose;
     settings.print = [&](const std::string& line) {
         std::lock_guard<std::mutex> lock(print_lock);
         request.print(line);

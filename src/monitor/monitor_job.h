@@ -19,6 +19,7 @@ struct MonitorRequest {
     TriggerOptions triggers;
     DiscoveryOptions discovery;
     std::function<void(const std::string&)> print;  // one line; called under a lock
+    bool verbose = false;                           // SessionSettings::verbose
 };
 
 struct MonitorSummary {

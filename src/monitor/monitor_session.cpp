@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "common/units.h"
 #include "live/proc_files.h"
@@ -102,6 +103,8 @@ private:
     std::unique_ptr<TracedProcess> traced_;
     std::optional<Clock::time_point> last_dump_;
     bool ended_ = false;
+    uint64_t samples_ = 0;
+    std::optional<ProcessSample> previous_sample_;  // for --verbose's CPU figure
     SessionOutcome outcome_;
 };
 
@@ -172,6 +175,12 @@ void Session::sample_once() {
     for (const std::string& change : changes) say("{}", change);
     if (firing && spacing_ok() && dump(firing->trigger, firing->detail, 0))
         tracker_.dumped(*firing, Clock::now());
+    // After the decision: once this line is out, any dump this sample caused is on disk.
+    if (settings_.verbose) {
+        say("sample {}: {}", ++samples_,
+            describe_sample(*sample, previous_sample_ ? &*previous_sample_ : nullptr));
+        previous_sample_ = std::move(*sample);
+    }
 }
 
 void Session::handle(const TraceEvent& event) {
@@ -195,6 +204,8 @@ void Session::handle_signal(int32_t tid, int signo) {
                                options_.signals.end();
     const bool crash_signal = options_.crash && is_crash_signal(signo);
     if (!wanted_signal && !crash_signal) {
+        if (settings_.verbose)
+            say("{} in thread {}: not a trigger, passed on", signal_name(signo), tid);
         traced_->resume(tid, signo);  // not ours: pass it on at once
         return;
     }
@@ -211,6 +222,8 @@ void Session::handle_signal(int32_t tid, int signo) {
         return;
     }
     if (crash_signal && !options_.crash_continue) {
+        if (settings_.verbose)
+            say("{} in thread {}: handled by the process, passed on", described, tid);
         traced_->resume(tid, signo);  // handled by the process: not a crash
         return;
     }

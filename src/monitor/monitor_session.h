@@ -19,6 +19,9 @@ struct SessionSettings {
     CollectRequest collect;  // output, format, plan, overwrite; trigger filled per dump
     TriggerOptions triggers;
     std::function<void(const std::string&)> print;  // one line, thread-safe
+    // --verbose: also a line per /proc sample ("sample N: cpu 3%, memory 33 MB, threads 2") and
+    // per signal passed on without a dump, so that what the monitor saw can be followed.
+    bool verbose = false;
 };
 
 struct SessionOutcome {

@@ -1,5 +1,6 @@
 #include "monitor/process_sample.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -87,6 +88,15 @@ double cpu_percent(const ProcessSample& before, const ProcessSample& after) {
     if (wall.count() <= 0 || after.cpu_ns < before.cpu_ns) return 0;
     return 100.0 * static_cast<double>(after.cpu_ns - before.cpu_ns) /
            static_cast<double>(wall.count());
+}
+
+std::string describe_sample(const ProcessSample& sample, const ProcessSample* previous) {
+    std::string text;
+    if (previous != nullptr) text = fmt::format("cpu {:.0f}%, ", cpu_percent(*previous, sample));
+    text +=
+        fmt::format("memory {} MB, threads {}", sample.rss_bytes / (1024 * 1024), sample.threads);
+    if (sample.fds >= 0) text += fmt::format(", fds {}", sample.fds);
+    return text;
 }
 
 }  // namespace dumpscope

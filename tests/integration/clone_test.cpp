@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -137,47 +136,54 @@ void expect_same_dump(const std::string& plain_path, const std::string& clone_pa
     EXPECT_EQ(memory.different, 0u) << std::hex << "first at 0x" << memory.first_difference;
 }
 
-// Watches a fixture_memory_hog heartbeat from outside, as bench/pause_meter.c does.
-class HeartbeatWatch {
+// A fixture_memory_hog's heartbeat, read from outside: its last stamp, beat count and the
+// longest time between two beats, all kept by its heartbeat thread (so gaps and rates are the
+// ones the target felt, not lengthened by this test waiting for a CPU on a busy machine).
+class Heartbeat {
 public:
-    HeartbeatWatch(pid_t pid, uint64_t address) : pid_(pid), address_(address) {
-        thread_ = std::thread([this] { watch(); });
+    explicit Heartbeat(const Fixture& target)
+        : pid_(target.pid()),
+          stamp_(target.address("heartbeat")),
+          count_(target.address("heartbeat_count")),
+          max_gap_(target.address("heartbeat_max_gap_ns")) {}
+    uint64_t beats() const { return read(count_); }
+    double max_gap_ms() const { return static_cast<double>(read(max_gap_)) / 1e6; }
+    // Starts a new measure of the longest gap.
+    void reset_max_gap() const {
+        uint64_t zero = 0;
+        iovec local{&zero, sizeof zero};
+        iovec remote{reinterpret_cast<void*>(max_gap_), sizeof zero};
+        if (::process_vm_writev(pid_, &local, 1, &remote, 1, 0) != sizeof zero)
+            throw std::runtime_error("cannot write the heartbeat's longest gap");
     }
-    ~HeartbeatWatch() { stop(); }
-    void stop() {
-        stop_ = true;
-        if (thread_.joinable()) thread_.join();
+    // Waits until the count has gone `more` beats past `since` (false after `seconds`).
+    bool wait_for_beats(uint64_t since, uint64_t more, int seconds = 60) const {
+        const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+        while (beats() < since + more && Clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return beats() >= since + more;
     }
-    double max_gap_ms() const { return max_gap_ms_; }
-    uint64_t beats() const { return beats_; }
+    // Beats per millisecond over its next `beats` beats, in its own time (0 if it stopped): about
+    // 1 on an idle machine (1 ms sleeps), less when its thread waits for a CPU.
+    double rate_per_ms(uint64_t beats) const {
+        if (!wait_for_beats(0, 1)) return 0;  // the first stamp is in place
+        const uint64_t count = this->beats(), stamp = read(stamp_);
+        if (!wait_for_beats(count, beats)) return 0;
+        const double ms = static_cast<double>(read(stamp_) - stamp) / 1e6;
+        return ms > 0 ? static_cast<double>(this->beats() - count) / ms : 0;
+    }
 
 private:
-    void watch() {
-        uint64_t last = 0;
-        auto last_change = Clock::now();
-        while (!stop_) {
-            uint64_t value = 0;
-            iovec local{&value, sizeof value};
-            iovec remote{reinterpret_cast<void*>(address_), sizeof value};
-            if (::process_vm_readv(pid_, &local, 1, &remote, 1, 0) != sizeof value) break;
-            const auto now = Clock::now();
-            if (value != last) {
-                const double gap =
-                    std::chrono::duration<double, std::milli>(now - last_change).count();
-                if (last != 0 && gap > max_gap_ms_) max_gap_ms_ = gap;
-                if (last != 0) ++beats_;
-                last = value;
-                last_change = now;
-            }
-            std::this_thread::sleep_for(std::chrono::microseconds(100));
-        }
+    uint64_t read(uint64_t address) const {
+        uint64_t value = 0;
+        iovec local{&value, sizeof value};
+        iovec remote{reinterpret_cast<void*>(address), sizeof value};
+        if (::process_vm_readv(pid_, &local, 1, &remote, 1, 0) != sizeof value)
+            throw std::runtime_error("cannot read the heartbeat of " + std::to_string(pid_));
+        return value;
     }
     pid_t pid_;
-    uint64_t address_;
-    std::atomic<bool> stop_{false};
-    double max_gap_ms_ = 0;
-    uint64_t beats_ = 0;
-    std::thread thread_;
+    uint64_t stamp_, count_, max_gap_;
 };
 
 // dumpscope in the background with extra environment; stderr is read as it comes.
@@ -332,23 +338,28 @@ TEST(CloneDump, EveryPresetKeepsItsContents) {
 TEST(CloneDump, HeartbeatStopsNoLongerThanTheReportedPause) {
     Fixture target("fixture_memory_hog", {"768"});
     TempDir dir("/dev/shm");
-    HeartbeatWatch watch(target.pid(), target.address("heartbeat"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const uint64_t beats_before = watch.beats();
+    const Heartbeat heart(target);
+    // Its pace on this machine now, without a dump.
+    const double rate = heart.rate_per_ms(200);
+    ASSERT_GT(rate, 0) << "the heartbeat does not beat";
+    heart.reset_max_gap();
+    const uint64_t beats_before = heart.beats();
     const auto started = Clock::now();
     CommandResult r = collect({"--clone", "--type", "full"}, target.pid(), dir.path() + "/hog.dmp");
     const double wall_ms =
         std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    watch.stop();
+    const uint64_t beats_during = heart.beats() - beats_before;
+    // A gap is recorded by the beat that ends it: wait for a few more.
+    ASSERT_TRUE(heart.wait_for_beats(heart.beats(), 5)) << "the heartbeat stopped after the dump";
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const double pause = reported_pause_ms(r.out);
     ASSERT_GT(pause, 0) << r.out;
     // Generous: the heartbeat thread may also wait for a CPU on a busy machine.
-    EXPECT_LE(watch.max_gap_ms(), pause + 150) << "reported " << pause << " ms";
-    // It kept beating while the dump was written (1 ms beats; half of them is plenty).
-    EXPECT_GE(static_cast<double>(watch.beats() - beats_before), (wall_ms - pause) / 2)
-        << "wall " << wall_ms << " ms";
+    EXPECT_LE(heart.max_gap_ms(), pause + 150) << "reported " << pause << " ms";
+    // It kept beating while the dump was written (at its pace without a dump, about one beat a
+    // ms; half of them is plenty).
+    EXPECT_GE(static_cast<double>(beats_during), rate * (wall_ms - pause) / 2)
+        << "wall " << wall_ms << " ms, " << rate << " beats per ms without a dump";
     EXPECT_TRUE(eventually_childless(target.pid()));
 }
 
@@ -364,10 +375,8 @@ TEST(CloneDump, NoCloneLeftAfterSigkillMidWrite) {
     EXPECT_TRUE(eventually_childless(target.pid()));
     EXPECT_FALSE(alive(clones[0]));
     EXPECT_TRUE(eventually_running(target.pid()));
-    HeartbeatWatch watch(target.pid(), target.address("heartbeat"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    watch.stop();
-    EXPECT_GT(watch.beats(), 50u) << "the target runs on";
+    const Heartbeat heart(target);
+    EXPECT_TRUE(heart.wait_for_beats(heart.beats(), 51)) << "the target does not run on";
 }
 
 TEST(CloneDump, TargetExitingMidDumpStillGivesTheDumpAndLeavesNoClone) {

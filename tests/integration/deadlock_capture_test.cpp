@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "support.h"
 
@@ -47,13 +49,16 @@ std::vector<ThreadExtra> thread_extras(const std::vector<uint8_t>& file) {
 
 TEST(DeadlockCapture, ReadersShowBothLockersBlockedOnEachOthersMutex) {
     Fixture target("fixture_deadlock");
-    // The fixture prints its line before the threads have locked: wait until both sleep.
-    for (int i = 0; i < 100; ++i) {
-        int sleeping = 0;
-        for (char s : thread_states(target.pid())) sleeping += s == 'S';
-        if (sleeping == 3) break;
-        usleep(50 * 1000);
-    }
+    // The fixture prints its line before the threads have locked: wait until all three sleep.
+    auto sleeping = [&] {
+        int n = 0;
+        for (char s : thread_states(target.pid())) n += s == 'S';
+        return n;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (sleeping() != 3 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_EQ(sleeping(), 3) << "the fixture's three threads are not all asleep after 30 s";
     TempDir dir;
     const std::string dump = dir.path() + "/deadlock.dmp";
     CommandResult r =

@@ -71,7 +71,7 @@ std::vector<char> thread_states(pid_t pid);
 // True if the process exists and no thread is in a stopped or traced state.
 bool running_and_not_stopped(pid_t pid);
 // Waits up to `seconds` until no thread is stopped (a detach takes effect asynchronously).
-bool eventually_running(pid_t pid, int seconds = 10);
+bool eventually_running(pid_t pid, int seconds = 30);
 // Processes whose parent is `pid` (a clone dumpscope made of it, say): /proc/PID/task/*/children.
 std::vector<pid_t> children_of(pid_t pid);
 // Waits up to `seconds` until `pid` has no children.

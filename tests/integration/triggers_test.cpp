@@ -10,9 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <regex>
+#include <sstream>
 
 #include "monitored_child.h"
 #include "support.h"
@@ -22,6 +26,7 @@ using namespace test_support;
 namespace {
 
 constexpr int kGenerous = 30;  // seconds for anything that should take one or two
+constexpr int kPatient = 60;   // seconds for a run of samples that should take a few
 
 template <typename T>
 T load(const std::vector<uint8_t>& file, uint64_t offset) {
@@ -60,6 +65,53 @@ uint32_t minidump_thread_count(const std::vector<uint8_t>& file) {
     for (const DecodedStream& s : minidump_streams(file))
         if (s.type == 3) return load<uint32_t>(file, s.rva);
     return 0;
+}
+
+// The complete lines of a command's output (a line still being written is left out).
+std::vector<std::string> complete_lines(const std::string& out) {
+    std::vector<std::string> lines;
+    size_t start = 0;
+    for (size_t end; (end = out.find('\n', start)) != std::string::npos; start = end + 1)
+        lines.push_back(out.substr(start, end - start));
+    return lines;
+}
+
+// One /proc sample as the monitor reports it with --verbose:
+// "PID (name): sample N: [cpu P%, ]memory M MB, threads T[, fds F]".
+struct MonitorSample {
+    uint64_t number = 0;
+    std::optional<double> cpu;  // none in a process's first sample
+    uint64_t memory_mb = 0;
+    int64_t threads = 0;
+    std::optional<int64_t> fds;  // only with --fds
+};
+
+// The samples of `pid` the monitor has printed so far, in order.
+std::vector<MonitorSample> samples_of(const std::string& out, pid_t pid) {
+    static const std::regex sample_line(
+        R"(^(\d+) \(.*\): sample (\d+): (?:cpu (\d+)%, )?memory (\d+) MB, threads (\d+)(?:, fds (\d+))?$)");
+    std::vector<MonitorSample> samples;
+    for (const std::string& line : complete_lines(out)) {
+        std::smatch m;
+        if (!std::regex_match(line, m, sample_line) || std::stoi(m[1]) != pid) continue;
+        MonitorSample s;
+        s.number = std::stoull(m[2]);
+        if (m[3].matched) s.cpu = std::stod(m[3]);
+        s.memory_mb = std::stoull(m[4]);
+        s.threads = std::stoll(m[5]);
+        if (m[6].matched) s.fds = std::stoll(m[6]);
+        samples.push_back(s);
+    }
+    return samples;
+}
+
+// Lines of the monitor's --verbose output saying it passed `signal` on without a dump.
+size_t passed_on(const std::string& out, const std::string& signal) {
+    const auto lines = complete_lines(out);
+    return static_cast<size_t>(std::count_if(lines.begin(), lines.end(), [&](const auto& line) {
+        return line.find(": " + signal + " ") != std::string::npos &&
+               line.find(", passed on") != std::string::npos;
+    }));
 }
 
 // Finished dumps only: a dump being written is a hidden ".dumpscope-tmp.*" file until renamed.
@@ -148,9 +200,49 @@ protected:
             << command->out() << command->err();
         return command;
     }
-    // Checks the monitor is still waiting and wrote nothing for `seconds`.
-    void expect_quiet_for(BackgroundCommand& command, double seconds) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(seconds * 1000)));
+    // The negative check of a /proc trigger: waits until the monitor (run with --verbose) has
+    // printed `count` more samples of `pid` that show `what` (as `saw` decides), then checks that
+    // it wrote no dump and still runs. A sample's line comes after the dump it caused, so this
+    // is tied to what the monitor observed, not to time passing: a loaded machine only makes it
+    // slower. Stops early when a dump appears or the monitor ends.
+    void expect_quiet_for_samples(BackgroundCommand& command, pid_t pid, size_t count,
+                                  const std::string& what,
+                                  const std::function<bool(const MonitorSample&)>& saw) {
+        const size_t before = samples_of(command.out(), pid).size();
+        const auto deadline = TestClock::now() + std::chrono::seconds(kPatient);
+        size_t seen = 0;
+        for (;;) {
+            const auto samples = samples_of(command.out(), pid);
+            seen = static_cast<size_t>(std::count_if(
+                samples.begin() + static_cast<ptrdiff_t>(before), samples.end(), saw));
+            if (seen >= count || !dumps_in(dir_).empty() || command.finished() ||
+                TestClock::now() >= deadline)
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        EXPECT_GE(seen, count) << "the monitor printed " << seen << " of " << count
+                               << " samples of " << pid << " showing " << what << " within "
+                               << kPatient << " s:\n"
+                               << command.out() << command.err();
+        EXPECT_TRUE(dumps_in(dir_).empty()) << command.out();
+        EXPECT_FALSE(command.finished()) << command.out() << command.err();
+    }
+    // The same for a monitor that only waits for ptrace events: sends `pid` SIGWINCH (ignored
+    // by it) `count` times, each time waiting until the monitor (--verbose) says it passed it
+    // on, then checks that it wrote no dump and still runs.
+    void expect_quiet_through_probes(BackgroundCommand& command, pid_t pid, int count) {
+        for (int i = 0; i < count; ++i) {
+            const size_t before = passed_on(command.out(), "SIGWINCH");
+            ASSERT_EQ(::kill(pid, SIGWINCH), 0);
+            const auto deadline = TestClock::now() + std::chrono::seconds(kGenerous);
+            while (passed_on(command.out(), "SIGWINCH") == before && dumps_in(dir_).empty() &&
+                   !command.finished() && TestClock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            ASSERT_GT(passed_on(command.out(), "SIGWINCH"), before)
+                << "probe " << i + 1 << ": the monitor did not pass SIGWINCH on within "
+                << kGenerous << " s:\n"
+                << command.out() << command.err();
+        }
         EXPECT_TRUE(dumps_in(dir_).empty()) << command.out();
         EXPECT_FALSE(command.finished()) << command.out() << command.err();
     }
@@ -174,8 +266,10 @@ TEST_F(Triggers, CpuFiresWhenBurningForTheHoldTimeNotWhileIdle) {
     DrivenFixture target("fixture_burn");
     const std::string pid = std::to_string(target.pid());
     // ProcDump spellings: -c PCT, -s SECONDS, -pf MS.
-    auto command = monitor({"-c", "50", "-s", "1", "-pf", "200", pid, dir_.path()});
-    expect_quiet_for(*command, 2.5);
+    auto command = monitor({"--verbose", "-c", "50", "-s", "1", "-pf", "200", pid, dir_.path()});
+    // 13 samples 200 ms apart: well past the 1 s hold time, idle all along.
+    expect_quiet_for_samples(*command, target.pid(), 13, "cpu below 50%",
+                             [](const MonitorSample& s) { return s.cpu && *s.cpu < 50; });
     target.send("burn");
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
     target.send("idle");
@@ -197,9 +291,10 @@ TEST_F(Triggers, CpuBelowFiresWhenTheBurningStops) {
     DrivenFixture target("fixture_burn");
     target.send("burn");
     target.read_json();
-    auto command = monitor({"--cpu-below", "20", "--seconds", "1", "--poll", "200",
+    auto command = monitor({"--verbose", "--cpu-below", "20", "--seconds", "1", "--poll", "200",
                             std::to_string(target.pid()), dir_.path()});
-    expect_quiet_for(*command, 2.5);
+    expect_quiet_for_samples(*command, target.pid(), 13, "cpu at or above 20%",
+                             [](const MonitorSample& s) { return s.cpu && *s.cpu >= 20; });
     target.send("idle");
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
     EXPECT_EQ(only_dump_info()["capture"]["trigger"], "cpu-below");
@@ -208,12 +303,14 @@ TEST_F(Triggers, CpuBelowFiresWhenTheBurningStops) {
 
 TEST_F(Triggers, MemoryListDumpsOncePerThresholdInOrder) {
     DrivenFixture target("fixture_grow", {"32"});
-    auto command = monitor(
-        {"-m", "40,72", "-s", "0.5", "-pf", "100", std::to_string(target.pid()), dir_.path()});
-    expect_quiet_for(*command, 1.0);
+    auto command = monitor({"--verbose", "-m", "40,72", "-s", "0.5", "-pf", "100",
+                            std::to_string(target.pid()), dir_.path()});
+    expect_quiet_for_samples(*command, target.pid(), 10, "memory below 32 MB",
+                             [](const MonitorSample& s) { return s.memory_mb < 32; });
     target.send("grow");  // about 33 MB: below the first threshold
     target.read_json();
-    expect_quiet_for(*command, 1.5);
+    expect_quiet_for_samples(*command, target.pid(), 15, "memory of 32 MB or more",
+                             [](const MonitorSample& s) { return s.memory_mb >= 32; });
     target.send("grow");  // about 65 MB
     target.read_json();
     ASSERT_TRUE(wait_for_dumps(dir_, 1, kGenerous)) << command->out();
@@ -243,11 +340,14 @@ TEST_F(Triggers, MemoryBelowFiresWhenTheProcessShrinks) {
         target.send("grow");
         target.read_json();
     }
-    auto command = monitor({"-ml", "50", "-pf", "100", std::to_string(target.pid()), dir_.path()});
-    expect_quiet_for(*command, 1.5);
+    auto command = monitor(
+        {"--verbose", "-ml", "50", "-pf", "100", std::to_string(target.pid()), dir_.path()});
+    expect_quiet_for_samples(*command, target.pid(), 15, "memory of 96 MB or more",
+                             [](const MonitorSample& s) { return s.memory_mb >= 96; });
     target.send("shrink");  // about 65 MB: still above
     target.read_json();
-    expect_quiet_for(*command, 1.0);
+    expect_quiet_for_samples(*command, target.pid(), 10, "memory below 96 MB",
+                             [](const MonitorSample& s) { return s.memory_mb < 96; });
     target.send("shrink");  // about 33 MB
     target.read_json();
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
@@ -257,10 +357,12 @@ TEST_F(Triggers, MemoryBelowFiresWhenTheProcessShrinks) {
 
 TEST_F(Triggers, ThreadCountFiresAtTheThreshold) {
     DrivenFixture target("fixture_spawn");
-    auto command = monitor({"-tc", "6", "-pf", "100", std::to_string(target.pid()), dir_.path()});
+    auto command =
+        monitor({"--verbose", "-tc", "6", "-pf", "100", std::to_string(target.pid()), dir_.path()});
     target.send("spawn 3");
     EXPECT_EQ(target.read_json()["threads"], 4);
-    expect_quiet_for(*command, 1.5);
+    expect_quiet_for_samples(*command, target.pid(), 15, "4 threads",
+                             [](const MonitorSample& s) { return s.threads == 4; });
     target.send("spawn 3");
     EXPECT_EQ(target.read_json()["threads"], 7);
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
@@ -275,10 +377,12 @@ TEST_F(Triggers, ThreadCountFiresAtTheThreshold) {
 
 TEST_F(Triggers, DescriptorCountFiresAtTheThreshold) {
     DrivenFixture target("fixture_fds");
-    auto command = monitor({"-fc", "50", "-pf", "100", std::to_string(target.pid()), dir_.path()});
+    auto command = monitor(
+        {"--verbose", "-fc", "50", "-pf", "100", std::to_string(target.pid()), dir_.path()});
     target.send("open 20");
     target.read_json();
-    expect_quiet_for(*command, 1.5);
+    expect_quiet_for_samples(*command, target.pid(), 15, "20 descriptors or more",
+                             [](const MonitorSample& s) { return s.fds && *s.fds >= 20; });
     target.send("open 40");
     target.read_json();
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
@@ -288,11 +392,13 @@ TEST_F(Triggers, DescriptorCountFiresAtTheThreshold) {
 
 TEST_F(Triggers, SignalDumpsThenTheHandlerStillRuns) {
     DrivenFixture target("fixture_sighand");
-    auto command = monitor({"-sig", "USR2", std::to_string(target.pid()), dir_.path()});
+    auto command =
+        monitor({"--verbose", "-sig", "USR2", std::to_string(target.pid()), dir_.path()});
     // A signal that is not asked for passes straight on: handled, no dump.
     target.send("fault");
     EXPECT_EQ(target.read_json()["handled"], "SIGSEGV");
-    expect_quiet_for(*command, 1.0);
+    EXPECT_EQ(passed_on(command->out(), "SIGSEGV"), 1u) << command->out();
+    expect_quiet_through_probes(*command, target.pid(), 3);
     ASSERT_EQ(::kill(target.pid(), SIGUSR2), 0);
     const nlohmann::json handled = target.read_json();
     EXPECT_EQ(handled["handled"], "SIGUSR2");
@@ -441,10 +547,11 @@ TEST_F(Triggers, CrashOnDivideByZeroRecordsFpeAtTheInstruction) {
 TEST_F(Triggers, HandledCrashSignalPassesWithoutDumpUnlessCrashContinue) {
     DrivenFixture target("fixture_sighand");
     {
-        auto command = monitor({"--crash", std::to_string(target.pid()), dir_.path()});
+        auto command = monitor({"--verbose", "--crash", std::to_string(target.pid()), dir_.path()});
         target.send("fault");
         EXPECT_EQ(target.read_json()["handled"], "SIGSEGV");
-        expect_quiet_for(*command, 1.0);
+        EXPECT_EQ(passed_on(command->out(), "SIGSEGV"), 1u) << command->out();
+        expect_quiet_through_probes(*command, target.pid(), 3);
         command->interrupt();  // Ctrl-C: stops cleanly, leaves the target alone
         EXPECT_EQ(command->wait(kGenerous), 130) << command->out() << command->err();
         EXPECT_TRUE(left_alone(target.pid()));
@@ -465,8 +572,8 @@ TEST_F(Triggers, HandledCrashSignalPassesWithoutDumpUnlessCrashContinue) {
 
 TEST_F(Triggers, ExitDumpsWithTheExitCodeAndTheCodeIsUnchanged) {
     DrivenFixture target("fixture_exit", {"7"});
-    auto command = monitor({"--exit", std::to_string(target.pid()), dir_.path()});
-    expect_quiet_for(*command, 1.0);
+    auto command = monitor({"--verbose", "--exit", std::to_string(target.pid()), dir_.path()});
+    expect_quiet_through_probes(*command, target.pid(), 3);
     target.send("go");
     auto status = target.wait_exit(kGenerous);
     ASSERT_TRUE(status.has_value());
@@ -482,9 +589,11 @@ TEST_F(Triggers, ExitDumpsWithTheExitCodeAndTheCodeIsUnchanged) {
 TEST_F(Triggers, HangFiresOnADeadlockNotOnAProcessThatWakesUp) {
     {
         DrivenFixture busy("fixture_sighand");  // wakes every 20 ms
-        auto command =
-            monitor({"--hang", "1.5", "--poll", "200", std::to_string(busy.pid()), dir_.path()});
-        expect_quiet_for(*command, 4.0);
+        auto command = monitor({"--verbose", "--hang", "1.5", "--poll", "200",
+                                std::to_string(busy.pid()), dir_.path()});
+        // 20 samples 200 ms apart: more than twice the hang time.
+        expect_quiet_for_samples(*command, busy.pid(), 20, "the process",
+                                 [](const MonitorSample&) { return true; });
         command->interrupt();
         EXPECT_EQ(command->wait(kGenerous), 130);
     }
@@ -503,19 +612,20 @@ TEST_F(Triggers, HangFiresOnADeadlockNotOnAProcessThatWakesUp) {
 TEST_F(Triggers, HangThreadFiresForAThreadStuckInOneSyscallOnly) {
     {
         DrivenFixture busy("fixture_sighand");  // its main thread polls every 20 ms
-        auto command = monitor({"--hang", "1", "--hang-thread", std::to_string(busy.pid()),
-                                "--poll", "200", std::to_string(busy.pid()), dir_.path()});
-        expect_quiet_for(*command, 3.0);
+        auto command =
+            monitor({"--verbose", "--hang", "1", "--hang-thread", std::to_string(busy.pid()),
+                     "--poll", "200", std::to_string(busy.pid()), dir_.path()});
+        expect_quiet_for_samples(*command, busy.pid(), 15, "the process",
+                                 [](const MonitorSample&) { return true; });
         command->interrupt();
         EXPECT_EQ(command->wait(kGenerous), 130);
     }
     Fixture deadlock("fixture_deadlock");
     pid_t locker = 0;
-    for (int i = 0; i < 100 && locker == 0; ++i) {
-        locker = thread_named(deadlock.pid(), "locker-ab");
-        if (locker == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_NE(locker, 0);
+    const auto named_by = TestClock::now() + std::chrono::seconds(kGenerous);
+    while ((locker = thread_named(deadlock.pid(), "locker-ab")) == 0 && TestClock::now() < named_by)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_NE(locker, 0) << "no thread named locker-ab after " << kGenerous << " s";
     auto command = monitor({"--hang", "1", "--hang-thread", std::to_string(locker), "--poll", "200",
                             std::to_string(deadlock.pid()), dir_.path()});
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
@@ -543,11 +653,13 @@ TEST_F(Triggers, WaitForANameThenDump) {
 TEST_F(Triggers, AllMonitorsEveryMatchIncludingLateOnes) {
     const std::string copy = unique_copy("fixture_spawn", logs_, "dsa");
     DrivenFixture first(copy);
-    auto command =
-        monitor({"--all", "--threads", "3", "--poll", "100", base_name(copy), dir_.path()});
+    auto command = monitor(
+        {"--verbose", "--all", "--threads", "3", "--poll", "100", base_name(copy), dir_.path()});
     DrivenFixture late(copy);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few discovery polls
-    expect_quiet_for(*command, 0.5);
+    // The late one is found by a later discovery poll; both are sampled, neither fires yet.
+    for (pid_t pid : {first.pid(), late.pid()})
+        expect_quiet_for_samples(*command, pid, 5, "1 thread",
+                                 [](const MonitorSample& s) { return s.threads == 1; });
     first.send("spawn 2");
     late.send("spawn 2");
     EXPECT_TRUE(wait_for_dumps(dir_, 2, kGenerous)) << command->out();

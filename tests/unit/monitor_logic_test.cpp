@@ -15,6 +15,7 @@
 #include "monitor/crash_handler_config.h"
 #include "monitor/dump_quota.h"
 #include "monitor/hang_detector.h"
+#include "monitor/process_sample.h"
 #include "monitor/signal_names.h"
 #include "monitor/trigger_conditions.h"
 
@@ -133,6 +134,23 @@ TEST(MonitorConditions, ThreadsAndFdsCompareAtOrAbove) {
     firing = tracker.update(s, changes);
     ASSERT_TRUE(firing);
     EXPECT_EQ(firing->trigger, "threads") << "option order decides between two that hold";
+}
+
+// --verbose's per-sample words: CPU over the interval since the previous sample (none for the
+// first), memory in whole MiB, fds only when they were read.
+TEST(MonitorSamples, DescribedWithCpuSinceThePreviousAndFdsWhenRead) {
+    const auto start = Clock::now();
+    ProcessSample first = sample_at(start, 0);
+    first.cpu_ns = 1'000'000'000;
+    first.rss_bytes = 33 * kMiB + kMiB / 2;
+    first.threads = 2;
+    EXPECT_EQ(describe_sample(first, nullptr), "memory 33 MB, threads 2");
+    ProcessSample second = sample_at(start, 2);
+    second.cpu_ns = 1'500'000'000;  // half a second of CPU in two seconds
+    second.rss_bytes = 65 * kMiB;
+    second.threads = 7;
+    second.fds = 23;
+    EXPECT_EQ(describe_sample(second, &first), "cpu 25%, memory 65 MB, threads 7, fds 23");
 }
 
 TEST(MonitorHang, AllThreadsBlockedWithoutCpuForTheWholeTime) {
