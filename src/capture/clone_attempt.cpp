@@ -50,7 +50,7 @@ Status CloneAttempt::make(const std::vector<int32_t>& tids, const ResumeTarget& 
         return refuse(made.error().message, &snapshot);
     }
     pause_ms_ = resume();
-    if (Status held = session_->target_resumed(); !held.ok()) {
+    if (Status held = session_->target_resumed(snapshot); !held.ok()) {
         return Error{held.error().message + "; no dump written"};
     }
     // Through the clone: its memory is the target's at the pause, it shares the target's fd table
@@ -67,6 +67,7 @@ Status CloneAttempt::make(const std::vector<int32_t>& tids, const ResumeTarget& 
         session.release();
         record.pause_ms = pause;
     };
+    release.memory_failure = [&session] { return session.memory_failure(); };
     release.vanished_error = fmt::format(
         "the clone {} of process {} was killed during the dump (out of memory?); no dump written",
         session.clone_pid(), pid_);
