@@ -2,9 +2,12 @@
 # Clone-dump benchmark (issue 5). The same fixture dumped by gcore, Debian's procdump 1.2 (which
 # runs gcore), `dumpscope collect --type full` and `dumpscope collect --type full --clone`, to
 # tmpfs and to disk, at 1 GiB and 4 GiB, with 4 KiB pages and with transparent huge pages.
-# Columns: how long the target stood still (the longest gap in its 1 ms heartbeat, watched from
-# outside by pause_meter), the pause dumpscope reports, wall time, throughput (RSS / wall), file
-# size and disk usage. Per fixture also the bare fork() time of a process holding the same
+# Columns: the pause as the target felt it (the longest gap between two stamps of its own 1 ms
+# heartbeat thread, kept by the fixture itself and read by felt_pause, which takes no CPU
+# meanwhile: stopped, then waiting for a CPU after the resume), the pause dumpscope reports, and
+# for --clone the pause dumpscope reports as the target felt it (its pause plus the longest
+# run-queue wait of the target's threads after the resume, from /proc schedstat), wall time,
+# throughput (RSS / wall), file size and disk usage. Per fixture also the bare fork() time of a process holding the same
 # memory (fork_time.c): the floor for any copy-on-write clone (median of 3 right after each clone
 # row, and min/median/max of 5 per fixture at the end).
 #
@@ -33,7 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$tmpfs_dir" "$disk_dir"
-cc -O2 -o "$work/pause_meter" "$here/pause_meter.c"
+cc -O2 -o "$work/felt_pause" "$here/felt_pause.c"
 cc -O2 -o "$work/fork_time" "$here/fork_time.c"
 
 free_gib=$(( $(df --output=avail -k /var/tmp | tail -1) / 1048576 ))
@@ -59,7 +62,7 @@ start_hog() {  # MIB PAGES
     hog=$!
     local ready
     read -r ready <&3
-    heartbeat=$(echo "$ready" | sed -E 's/.*"heartbeat":([0-9]+).*/\1/')
+    max_gap=$(echo "$ready" | sed -E 's/.*"heartbeat_max_gap_ns":([0-9]+).*/\1/')
     rss_kib=$(awk '/VmRSS/ {print $2}' /proc/$hog/status)
     huge_mib=$(( $(awk '/AnonHugePages/ {print $2}' /proc/$hog/smaps_rollup) / 1024 ))
 }
@@ -78,12 +81,13 @@ to_ms() {  # "23 ms" / "1.4 s" -> milliseconds
     awk '{ if ($2 == "s") print $1 * 1000; else print $1 }'
 }
 
-measure_once() {  # DIR COMMAND... -> "gap_ms reported_ms wall_s bytes disk_bytes" or "failed: LINE"
+measure_once() {  # DIR COMMAND... -> "gap_ms reported_ms wall_s bytes disk_bytes felt_ms"
+    #                                   or "failed: LINE"
     local dir=$1
     shift
     rm -rf "${dir:?}"/* "$dir"/.[!.]* 2>/dev/null || true
     sync
-    "$work/pause_meter" "$hog" "$heartbeat" 900 > "$work/gap" &
+    "$work/felt_pause" "$hog" "$max_gap" 900 > "$work/gap" &
     local meter=$!
     sleep 0.5
     local t0 t1 out status=0
@@ -97,12 +101,19 @@ measure_once() {  # DIR COMMAND... -> "gap_ms reported_ms wall_s bytes disk_byte
         echo "failed: $(echo "$out" | tail -1)"
         return
     fi
-    local gap reported file
+    local gap reported felt file
     gap=$(awk '{print $2}' "$work/gap" 2>/dev/null)
-    reported=$(echo "$out" | sed -nE 's/.*target paused ([0-9.]+ m?s).*/\1/p' | head -1)
+    reported=$(echo "$out" | sed -nE 's/^target paused ([0-9.]+ m?s).*/\1/p' | head -1)
+    # --verbose (clone only): "... paused up to 31.2 ms as the target felt it", or no wait
+    felt=$(echo "$out" | sed -nE 's/.*paused (up to|at least) ([0-9.]+) ms as the target felt.*/\2/p' \
+           | head -1)
+    if [ -z "$felt" ] && grep -q 'ran again without waiting for a CPU' <<< "$out"; then
+        felt=$(echo "$reported" | to_ms)
+    fi
     file=$(find "$dir" -maxdepth 1 -type f | head -1)
     echo "${gap:-nan} $(if [ -n "$reported" ]; then echo "$reported" | to_ms; else echo -; fi)" \
-         "$(echo "$t1 - $t0" | bc -l) $(stat -c %s "$file") $(( $(stat -c %b "$file") * 512 ))"
+         "$(echo "$t1 - $t0" | bc -l) $(stat -c %s "$file") $(( $(stat -c %b "$file") * 512 ))" \
+         "${felt:--}"
     rm -rf "${dir:?}"/*
 }
 
@@ -111,7 +122,7 @@ tool_command() {  # TOOL DIR -> the command line, one word per line
         gcore) printf "%s\n" gcore -o "$2/core" "$hog" ;;
         procdump) printf "%s\n" procdump -p "$hog" -o "$2/" ;;
         dumpscope) printf "%s\n" "$build/dumpscope" collect --type full "$hog" "$2/" ;;
-        clone) printf "%s\n" "$build/dumpscope" collect --type full --clone "$hog" "$2/" ;;
+        clone) printf "%s\n" "$build/dumpscope" collect --verbose --type full --clone "$hog" "$2/" ;;
     esac
 }
 
@@ -128,13 +139,14 @@ print_row() {  # SIZE PAGES TOOL TARGET RUNS  (RUNS: measure_once lines, one per
     local size=$1 page=$2 tool=$3 target=$4 runs=$5 label
     label=$(tool_label "$tool")
     if grep -q '^failed:' <<< "$runs"; then
-        printf "| %s MiB | %s | %s | %s | %s | | | | | | |\n" "$size" "$page" "$label" \
+        printf "| %s MiB | %s | %s | %s | %s | | | | | | | |\n" "$size" "$page" "$label" \
             "$target" "$(grep -m1 '^failed:' <<< "$runs")"
         return
     fi
-    local gap reported wall bytes disk rate
+    local gap reported felt wall bytes disk rate
     gap=$(awk '{print $1}' <<< "$runs" | median)
     reported=$(awk '$2 != "-" {print $2}' <<< "$runs" | median)
+    felt=$(awk '$6 != "-" {print $6}' <<< "$runs" | median)
     wall=$(awk '{print $3}' <<< "$runs" | median)
     bytes=$(tail -1 <<< "$runs" | awk '{print $4}')
     disk=$(tail -1 <<< "$runs" | awk '{print $5}')
@@ -145,17 +157,19 @@ print_row() {  # SIZE PAGES TOOL TARGET RUNS  (RUNS: measure_once lines, one per
     if [ "$tool" = clone ]; then
         fork="$("$work/fork_time" "$size" "$page" 3 | awk '{print $3}') ms"
     fi
-    local shown="-"
+    local shown="-" felt_shown="-"
     if [ -n "$reported" ]; then shown=$(printf "%.1f ms" "$reported"); fi
-    local row="| %s MiB | %s | %s | %s | %.1f ms | %s | %s | %.2f s | %.0f MB/s | %.0f MiB |"
+    if [ -n "$felt" ]; then felt_shown=$(printf "%.1f ms" "$felt"); fi
+    local row="| %s MiB | %s | %s | %s | %.1f ms | %s | %s | %s | %.2f s | %.0f MB/s | %.0f MiB |"
     printf "$row %.0f MiB |\n" \
-        "$size" "$page" "$label" "$target" "$gap" "$shown" "$fork" "$wall" "$rate" \
+        "$size" "$page" "$label" "$target" "$gap" "$shown" "$felt_shown" "$fork" "$wall" "$rate" \
         "$(echo "$bytes / 1048576" | bc -l)" "$(echo "$disk / 1048576" | bc -l)"
 }
 
-echo "| fixture | pages | tool | to | target stopped (max heartbeat gap) | pause reported |" \
-     "bare fork() just after | wall | throughput (RSS/wall) | file size | on disk |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| fixture | pages | tool | to | pause felt (target's longest heartbeat gap) |" \
+     "pause reported | felt pause reported | bare fork() just after | wall |" \
+     "throughput (RSS/wall) | file size | on disk |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 forks=()
 for size in $sizes; do
     for page in $pages; do

@@ -2,9 +2,17 @@
 
 #include <fmt/format.h>
 
+#include "live/cpu_handover.h"
 #include "live/system_info.h"
 
 namespace dumpscope {
+
+namespace {
+
+// How long the reading waits at most for the target's runnable threads to have run once.
+constexpr std::chrono::microseconds kHandoverLimit{50000};
+
+}  // namespace
 
 Result<CloneAttempt> CloneAttempt::start(const CollectRequest& request, int32_t pid, Log log,
                                          long ptrace_options) {
@@ -50,7 +58,26 @@ Status CloneAttempt::make(const std::vector<int32_t>& tids, const ResumeTarget& 
         return refuse(made.error().message, &snapshot);
     }
     pause_ms_ = resume();
-    if (Status held = session_->target_resumed(); !held.ok()) {
+    // Let the target's threads have the CPUs first: the clone is read on every core right after
+    // this, and a thread that waits for a CPU still feels the pause. The wait is measured, so
+    // the pause is also reported as the target felt it.
+    const CpuWait waited = CpuHandover::begin(pid_, tids).wait_until_run(kHandoverLimit);
+    const char* bound = waited.timed_out ? "at least" : "up to";
+    const std::string felt =
+        waited.tid == 0
+            ? fmt::format(
+                  "target paused {:.1f} ms; its threads ran again without waiting for a "
+                  "CPU ({} watched, /proc schedstat)",
+                  pause_ms_, waited.watched)
+            : fmt::format(
+                  "target paused {:.1f} ms by dumpscope's clock; its threads then waited "
+                  "{} {:.1f} ms for a CPU (thread {}, of {} watched; /proc schedstat): "
+                  "paused {} {:.1f} ms as the target felt it",
+                  pause_ms_, bound, waited.longest_ms, waited.tid, waited.watched, bound,
+                  pause_ms_ + waited.longest_ms);
+    snapshot.capture.notes.push_back(felt);
+    if (log_) log_(felt);
+    if (Status held = session_->target_resumed(snapshot); !held.ok()) {
         return Error{held.error().message + "; no dump written"};
     }
     // Through the clone: its memory is the target's at the pause, it shares the target's fd table
@@ -67,6 +94,7 @@ Status CloneAttempt::make(const std::vector<int32_t>& tids, const ResumeTarget& 
         session.release();
         record.pause_ms = pause;
     };
+    release.memory_failure = [&session] { return session.memory_failure(); };
     release.vanished_error = fmt::format(
         "the clone {} of process {} was killed during the dump (out of memory?); no dump written",
         session.clone_pid(), pid_);

@@ -53,6 +53,11 @@ public:
     // the resume (nothing without a clone).
     OutsideThePause outside_the_pause() const;
 
+    // Lines for the user: what the clone dump holds that is not of the pause (CloneSession).
+    std::vector<std::string> warnings() const {
+        return session_ ? session_->warnings() : std::vector<std::string>{};
+    }
+
     // Why --clone fell back to a ptrace dump; "" if it did not (or was not asked for).
     const std::string& refusal() const { return refusal_; }
 

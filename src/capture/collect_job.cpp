@@ -126,6 +126,11 @@ Result<CollectResult> write_snapshot_dump(Snapshot& snapshot, const CollectReque
                     : write_minidump(snapshot, *content, file, ctx);
     if (!released) release_target.release(record);  // the writer failed before the callback
     if (!size.ok()) return size.error();
+    if (release_target.memory_failure) {
+        if (std::string failure = release_target.memory_failure(); !failure.empty()) {
+            return Error{failure};
+        }
+    }
     if (source_vanished || !release_target.memory_source_alive()) {
         if (!release_target.vanished_error.empty()) return Error{release_target.vanished_error};
         return Error{fmt::format("process {} exited during the dump; no dump written", pid)};
@@ -202,6 +207,7 @@ Result<CollectResult> collect_dump(const CollectRequest& request) {
     clone->finish();
     if (!result.ok()) return result.error();
     result->clone_fallback = clone->refusal();
+    result->clone_warnings = clone->warnings();
     result->total_ms = ms_since(started);
     return result;
 }

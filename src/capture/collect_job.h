@@ -44,6 +44,7 @@ struct CollectResult {
     double total_ms = 0;
     std::string method;          // "ptrace", "clone", ...
     std::string clone_fallback;  // why --clone wrote a ptrace dump instead; "" otherwise
+    std::vector<std::string> clone_warnings;  // what a clone dump holds that is not of the pause
 };
 
 // A plain dump, at once: resolve, create the file, freeze, snapshot, write_snapshot_dump.
@@ -58,6 +59,9 @@ struct ReleaseTarget {
     std::function<bool()> memory_source_alive;
     // The error when the memory source vanished, if it is not the target itself (a clone).
     std::string vanished_error;
+    // Checked after the write: why the memory written is not what the dump claims ("" when it
+    // is); a non-empty answer voids the dump, as a vanished source does.
+    std::function<std::string()> memory_failure;
 };
 
 // The part every source shares: plan, write in the requested format, release the target as

@@ -183,6 +183,11 @@ int CollectCommand::run() const {
                    result->clone_fallback);
     }
     if (!quiet_) {
+        for (const std::string& warning : result->clone_warnings) {
+            fmt::print(stderr, "dumpscope collect: {}\n", warning);
+        }
+    }
+    if (!quiet_) {
         fmt::print("{}: {} threads, {} modules, {} of memory; {} on disk\n", result->path,
                    result->threads, result->modules, human_bytes(result->memory_bytes),
                    human_bytes(result->disk_usage));

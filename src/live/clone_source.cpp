@@ -10,6 +10,7 @@
 #include "common/units.h"
 #include "live/child_processes.h"
 #include "live/clone_preflight.h"
+#include "live/clone_regions.h"
 #include "live/injection_code.h"
 #include "live/injection_site.h"
 #include "live/live_memory_source.h"
@@ -54,75 +55,40 @@ Result<InjectingThread> choose_thread(int32_t pid, const std::vector<int32_t>& t
     return Error{"no thread of the target is in a plain ptrace interrupt stop"};
 }
 
-// What the clone lacks (MADV_DONTFORK) or reads as zeros (MADV_WIPEONFORK): copied from the
-// target now, or holes, with a note for each region.
+// The regions the clone lacks (MADV_DONTFORK) or reads as zeros (MADV_WIPEONFORK): copied from
+// the target now when they fit in the budget, else left for after the resume (`late`).
 void cover_unforked_regions(const Snapshot& snapshot, uint64_t budget,
                             std::vector<OverlayMemorySource::Patch>& patches,
                             std::vector<OverlayMemorySource::Hole>& holes,
-                            std::vector<std::string>& notes) {
-    uint64_t total = 0;
-    for (const Mapping& m : snapshot.mappings) {
-        if ((m.dont_fork || m.wipe_on_fork) && m.read && !m.io) total += m.size();
-    }
-    const bool copy = total <= budget;
-    for (const Mapping& m : snapshot.mappings) {
-        if (!(m.dont_fork || m.wipe_on_fork) || !m.read || m.io) continue;
-        const char* kind = m.dont_fork ? "MADV_DONTFORK" : "MADV_WIPEONFORK";
-        if (!copy) {
-            holes.push_back({m.start, m.end});
-            notes.push_back(fmt::format(
-                "{:#x}-{:#x} ({}): not in the clone and not copied ({} of such regions, more "
-                "than the {} copied while the target is stopped): absent, zeros in the dump",
-                m.start, m.end, kind, human_bytes(total), human_bytes(budget)));
+                            std::vector<UnforkedRegion>& late, std::vector<std::string>& notes) {
+    for (const UnforkedRegion& r : unforked_regions(snapshot.mappings, budget)) {
+        if (!r.copy_in_pause) {
+            late.push_back(r);
             continue;
         }
-        OverlayMemorySource::Patch patch{m.start, std::vector<uint8_t>(m.size())};
-        auto got = snapshot.memory->read(m.start, patch.bytes);
+        OverlayMemorySource::Patch patch{r.start, std::vector<uint8_t>(r.size())};
+        auto got = snapshot.memory->read(r.start, patch.bytes);
         const size_t read = got.ok() ? *got : 0;
         patch.bytes.resize(read);
-        if (read < m.size()) holes.push_back({m.start + read, m.end});
+        if (read < r.size())
+            holes.push_back({r.start + read, r.end});  // unreadable, as in a plain dump
         patches.push_back(std::move(patch));
         notes.push_back(
             fmt::format("{:#x}-{:#x} ({}): not in the clone; copied from the target "
                         "while it was stopped",
-                        m.start, m.end, kind));
+                        r.start, r.end, r.advice));
     }
 }
 
-// Mappings of the target that the clone does not have although their VmFlags did not say
-// MADV_DONTFORK (marked between the smaps read and the stop): copied now, like the others.
-void cover_missing_in_clone(const Snapshot& snapshot, int32_t clone, uint64_t budget,
-                            std::vector<OverlayMemorySource::Patch>& patches,
-                            std::vector<OverlayMemorySource::Hole>& holes,
-                            std::vector<std::string>& notes) {
-    auto text = read_file_whole(proc_dir(clone) + "/maps");
-    if (!text.ok()) return;
-    auto theirs = parse_maps(*text);
-    if (!theirs.ok()) return;
-    for (const Mapping& m : snapshot.mappings) {
-        if (m.dont_fork || m.wipe_on_fork || !m.read || m.io) continue;
-        const bool present = std::any_of(theirs->begin(), theirs->end(), [&](const Mapping& c) {
-            return c.start == m.start && c.end == m.end;
-        });
-        if (present) continue;
-        if (m.size() > budget) {
-            holes.push_back({m.start, m.end});
-            notes.push_back(
-                fmt::format("{:#x}-{:#x}: not in the clone (MADV_DONTFORK?), too "
-                            "large to copy: absent, zeros in the dump",
-                            m.start, m.end));
-            continue;
-        }
-        OverlayMemorySource::Patch patch{m.start, std::vector<uint8_t>(m.size())};
-        auto got = snapshot.memory->read(m.start, patch.bytes);
-        patch.bytes.resize(got.ok() ? *got : 0);
-        if (patch.bytes.size() < m.size()) holes.push_back({m.start + patch.bytes.size(), m.end});
-        patches.push_back(std::move(patch));
-        notes.push_back(
-            fmt::format("{:#x}-{:#x}: not in the clone (MADV_DONTFORK?); copied from "
-                        "the target while it was stopped",
-                        m.start, m.end));
+// "0x1000-0x2000, 0x5000-0x9000 and 3 more"
+std::string some_ranges(const std::vector<UnforkedRegion>& regions) {
+    std::string out;
+    const size_t shown = std::min<size_t>(regions.size(), 3);
+    for (size_t i = 0; i < shown; ++i) {
+        out += fmt::format("{}{:#x}-{:#x}", i == 0 ? "" : ", ", regions[i].start, regions[i].end);
     }
+    if (regions.size() > shown) out += fmt::format(" and {} more", regions.size() - shown);
+    return out;
 }
 
 std::string shared_writable_note(const Snapshot& snapshot) {
@@ -168,6 +134,10 @@ CloneSession::CloneSession(CloneSession&& other) noexcept
       reaper_(std::move(other.reaper_)),
       child_(std::move(other.child_)),
       smaps_before_(std::move(other.smaps_before_)),
+      target_memory_(std::move(other.target_memory_)),
+      overlay_(std::move(other.overlay_)),
+      late_(std::move(other.late_)),
+      warnings_(std::move(other.warnings_)),
       finished_(std::exchange(other.finished_, true)) {
     other.reaper_.reset();
     other.child_.reset();
@@ -190,7 +160,8 @@ Status CloneSession::make(const std::vector<int32_t>& tids, Snapshot& snapshot) 
     std::vector<OverlayMemorySource::Patch> patches;
     std::vector<OverlayMemorySource::Hole> holes;
     std::vector<std::string> notes;
-    cover_unforked_regions(snapshot, options_.max_stop_copy_bytes, patches, holes, notes);
+    late_.clear();
+    cover_unforked_regions(snapshot, options_.max_stop_copy_bytes, patches, holes, late_, notes);
     OverlayMemorySource::Patch site_bytes{site->address, std::vector<uint8_t>(kInjectionCodeSize)};
     auto got = snapshot.memory->read(site->address, site_bytes.bytes);
     if (!got.ok() || *got != kInjectionCodeSize) {
@@ -228,15 +199,14 @@ Status CloneSession::make(const std::vector<int32_t>& tids, Snapshot& snapshot) 
     // /proc/PID/mem, not process_vm_readv: the latter pins pages (FOLL_PIN), which makes the
     // kernel unshare every copy-on-write page it touches - a copy of the whole target, at half
     // the speed. /proc/PID/mem takes plain references and leaves the pages shared.
-    cover_missing_in_clone(snapshot, child_->pid(), options_.max_stop_copy_bytes, patches, holes,
-                           notes);
     auto memory = LiveMemorySource::open(child_->pid(), LiveMemorySource::Method::kProcMemOnly);
     if (!memory.ok()) {
         child_.reset();
         return Error{"cannot read the clone's memory: " + memory.error().message};
     }
-    snapshot.memory =
-        std::make_shared<OverlayMemorySource>(*memory, std::move(patches), std::move(holes));
+    target_memory_ = snapshot.memory;  // the target's: what the clone lacks is read from it later
+    overlay_ = std::make_shared<OverlayMemorySource>(*memory, std::move(patches), std::move(holes));
+    snapshot.memory = overlay_;
     snapshot.capture.method = "clone";
     snapshot.capture.notes.push_back(fmt::format(
         "memory read from clone {} (made by thread {} with an injected clone(), exit signal 0) "
@@ -256,7 +226,7 @@ Status CloneSession::make(const std::vector<int32_t>& tids, Snapshot& snapshot) 
     return {};
 }
 
-Status CloneSession::target_resumed() {
+Status CloneSession::target_resumed(Snapshot& snapshot) {
     if (reaper_) reaper_->target_resumed();
     if (!child_) return Error{"no clone was made"};
     if (Status held = child_->take_hold(); !held.ok()) {
@@ -264,7 +234,70 @@ Status CloneSession::target_resumed() {
         return held;
     }
     log(fmt::format("clone: child {} held before its first instruction", clone_pid()));
+    read_late_regions_from_target(snapshot);
     return {};
+}
+
+void CloneSession::read_late_regions_from_target(Snapshot& snapshot) {
+    // The clone never runs, so its mappings are those of the pause: compared now, not while
+    // the target is stopped (reading and comparing 150,000 mappings takes tens of ms).
+    std::vector<UnforkedRegion> unmarked;
+    auto text = read_file_whole(proc_dir(child_->pid()) + "/maps");
+    auto theirs = text.ok() ? parse_maps(*text) : Result<std::vector<Mapping>>(text.error());
+    if (!theirs.ok()) {
+        snapshot.capture.notes.push_back(
+            "the clone's mappings could not be compared with the target's (" +
+            theirs.error().message + "): a region marked MADV_DONTFORK after its VmFlags were " +
+            "read would be missing from the dump");
+    } else {
+        for (const Mapping* m : mappings_missing_from_clone(snapshot.mappings, *theirs)) {
+            unmarked.push_back({m->start, m->end, "MADV_DONTFORK?", false});
+        }
+    }
+    std::vector<OverlayMemorySource::Range> ranges;
+    uint64_t total = 0;
+    for (const UnforkedRegion& r : late_) {
+        ranges.push_back({r.start, r.end});
+        total += r.size();
+        snapshot.capture.notes.push_back(fmt::format(
+            "{:#x}-{:#x} ({}, {}): not in the clone and more than the {} copied while the "
+            "target is stopped; read from the target after it resumed: not copy-on-write, "
+            "its bytes may be newer than the pause",
+            r.start, r.end, r.advice, human_bytes(r.size()),
+            human_bytes(options_.max_stop_copy_bytes)));
+    }
+    for (const UnforkedRegion& r : unmarked) {
+        ranges.push_back({r.start, r.end});
+        total += r.size();
+        snapshot.capture.notes.push_back(fmt::format(
+            "{:#x}-{:#x}: not in the clone (marked MADV_DONTFORK after its VmFlags were read?); "
+            "read from the target after it resumed: not copy-on-write, its bytes may be newer "
+            "than the pause",
+            r.start, r.end));
+    }
+    if (ranges.empty()) return;
+    late_.insert(late_.end(), unmarked.begin(), unmarked.end());
+    overlay_->redirect(target_memory_, ranges);
+    warnings_.push_back(fmt::format(
+        "{} region(s) not in the clone (MADV_DONTFORK / MADV_WIPEONFORK, {} in all: {}) are read "
+        "from the target while it runs: not copy-on-write, their bytes may be newer than the "
+        "pause",
+        ranges.size(), human_bytes(total), some_ranges(late_)));
+    log("clone: " + warnings_.back());
+}
+
+std::string CloneSession::memory_failure() const {
+    if (!overlay_) return {};
+    auto failed = overlay_->failed_redirect();
+    if (!failed) return {};
+    std::string what;
+    for (const UnforkedRegion& r : late_) {
+        if (r.start == failed->start) what = fmt::format(" ({})", r.advice);
+    }
+    return fmt::format(
+        "{:#x}-{:#x}{}, not in the clone, could not be read from process {} after it resumed "
+        "(it exited or unmapped the region); no dump written",
+        failed->start, failed->end, what, pid_);
 }
 
 void CloneSession::release() {

@@ -19,14 +19,17 @@
 
 #include "common/result.h"
 #include "live/clone_reaper.h"
+#include "live/clone_regions.h"
 #include "live/cloned_child.h"
+#include "live/overlay_memory_source.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope {
 
 struct CloneOptions {
     // MADV_DONTFORK / MADV_WIPEONFORK regions (which the clone lacks) are copied from the target
-    // during the stop up to this many bytes in all; beyond it they are left out of the dump.
+    // during the stop up to this many bytes in all; beyond it they are read from the target
+    // after it resumed (not copy-on-write: their bytes may be newer than the pause).
     uint64_t max_stop_copy_bytes = 64u << 20;
     std::string reaper_program = "/proc/self/exe";  // the dumpscope CLI (clone_reaper.h)
     // The ptrace options the caller traces the target's threads with (the monitor's): the
@@ -59,8 +62,15 @@ public:
     }
     int32_t clone_pid() const { return child_ ? child_->pid() : 0; }
     // After the caller resumed the target: waits for the clone's first stop (before its first
-    // instruction) and ties its life to dumpscope's. Error: the clone vanished meanwhile.
-    Status target_resumed();
+    // instruction) and ties its life to dumpscope's; compares the clone's mappings with the
+    // snapshot's and points the regions the clone lacks (and that were not copied during the
+    // pause) at the running target, with a note each. Error: the clone vanished meanwhile.
+    Status target_resumed(Snapshot& snapshot);
+    // Lines for the user (stderr): regions read from the target after the resume.
+    const std::vector<std::string>& warnings() const { return warnings_; }
+    // Why the memory written is not what the dump claims (a region read from the target after
+    // the resume could not be read), naming the region; "" when nothing failed.
+    std::string memory_failure() const;
     // The clone still exists (after release(): it did when it was killed).
     bool clone_alive() const { return child_ && child_->alive(); }
     // Every byte has been read from the clone: kill it.
@@ -76,12 +86,17 @@ private:
     CloneSession(int32_t pid, CloneOptions options, CloneReaper reaper)
         : pid_(pid), options_(std::move(options)), reaper_(std::move(reaper)) {}
     void log(const std::string& line) const;
+    void read_late_regions_from_target(Snapshot& snapshot);
 
     int32_t pid_;
     CloneOptions options_;
     std::optional<CloneReaper> reaper_;
     std::optional<ClonedChild> child_;
     std::string smaps_before_;
+    std::shared_ptr<const MemorySource> target_memory_;
+    std::shared_ptr<OverlayMemorySource> overlay_;
+    std::vector<UnforkedRegion> late_;  // read from the target after the resume
+    std::vector<std::string> warnings_;
     bool finished_ = false;
 };
 

@@ -91,6 +91,7 @@ Result<CollectResult> dump_attached(TracedProcess& traced, const CollectRequest&
     clone->finish();
     if (!result) return result.error();
     result->clone_fallback = clone->refusal();
+    result->clone_warnings = clone->warnings();
     result->total_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();

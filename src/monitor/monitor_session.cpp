@@ -271,6 +271,7 @@ bool Session::dump(const std::string& trigger, const std::string& detail, int32_
     last_dump_ = Clock::now();
     if (!result->clone_fallback.empty())
         say("no clone: {}; a ptrace dump instead", result->clone_fallback);
+    for (const std::string& warning : result->clone_warnings) say("{}", warning);
     say("dump {}/{} ({}: {}): {}; {} threads, {} of memory, target paused {} ({}), dump written "
         "in {}",
         outcome_.dumps, wanted_, trigger, detail, result->path, result->threads,

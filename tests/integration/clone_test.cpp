@@ -498,18 +498,71 @@ TEST(CloneDump, DontForkAndWipeOnForkRegionsAreCopiedDuringThePause) {
     EXPECT_TRUE(any_note(path, "(MADV_WIPEONFORK)", "copied from the target"));
 }
 
-TEST(CloneDump, LargeDontForkRegionsAreReportedAbsent) {
-    Fixture target("fixture_dontfork", {"40"});  // 80 MiB: more than the 64 MiB copied in a pause
+// The 16 bytes at `address` as `dumpscope memory` prints them: "44 44 ..." for bytes in the
+// dump, "??" for bytes it does not hold.
+std::string dumpscope_bytes(const std::string& dump, uint64_t address) {
+    std::ostringstream hex;
+    hex << "0x" << std::hex << address;
+    const CommandResult r = run({dumpscope_binary(), "memory", dump, hex.str(), "16"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+}
+
+// MADV_DONTFORK / MADV_WIPEONFORK regions too large to copy during the pause (80 MiB each):
+// the clone has none of their bytes (zeros for WIPEONFORK), so the dump must hold the target's
+// real bytes (0x44, read from it after the resume) or none: never zeros. Checked by dumpscope,
+// lldb (minidump) and gdb (core).
+TEST(CloneDump, LargeDontForkRegionsHoldTheTargetsBytesNeverZeros) {
+    Fixture target("fixture_dontfork", {"80"});
     TempDir dir("/dev/shm");
-    const std::string path = dir.path() + "/large.dmp";
-    CommandResult r =
-        collect({"--quiet", "--clone=required", "--type", "full"}, target.pid(), path);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto bytes = read_file(path);
-    EXPECT_NE(dump_read_u64(bytes, target.address("dontfork")), kDontForkMarker);
-    EXPECT_NE(dump_read_u64(bytes, target.address("wipeonfork")), kWipeOnForkMarker);
-    EXPECT_TRUE(any_note(path, "(MADV_DONTFORK)", "absent"));
-    EXPECT_TRUE(any_note(path, "(MADV_WIPEONFORK)", "absent"));
+    const uint64_t middle = 40u << 20;
+    for (const std::string format : {"minidump", "core"}) {
+        SCOPED_TRACE(format);
+        const std::string path = dir.path() + "/large." + format;
+        CommandResult r =
+            collect({"--clone=required", "--type", "full", "--format", format}, target.pid(), path);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_NE(r.out.find("(clone)"), std::string::npos) << r.out;
+        // One line on stderr says which regions were read from the running target.
+        EXPECT_NE(r.err.find("not in the clone (MADV_DONTFORK / MADV_WIPEONFORK, 160.0 MiB in all"),
+                  std::string::npos)
+            << r.err;
+        EXPECT_TRUE(
+            any_note(path, "(MADV_DONTFORK, 80.0 MiB)", "read from the target after it resumed"));
+        EXPECT_TRUE(
+            any_note(path, "(MADV_WIPEONFORK, 80.0 MiB)", "read from the target after it resumed"));
+        const auto bytes = read_file(path);
+        const uint64_t last = target.info().at("size").get<uint64_t>() - 8;
+        for (const char* region : {"dontfork", "wipeonfork"}) {
+            SCOPED_TRACE(region);
+            const uint64_t start = target.address(region);
+            EXPECT_EQ(dump_read_u64(bytes, start),
+                      std::string(region) == "dontfork" ? kDontForkMarker : kWipeOnForkMarker);
+            EXPECT_EQ(dump_read_u64(bytes, start + last),
+                      std::string(region) == "dontfork" ? kDontForkMarker : kWipeOnForkMarker);
+            EXPECT_EQ(dump_read_u64(bytes, start + middle), 0x4444444444444444ull);
+            const std::string shown = dumpscope_bytes(path, start + middle);
+            EXPECT_NE(shown.find("44 44 44 44"), std::string::npos) << shown;
+            EXPECT_EQ(shown.find("00 00"), std::string::npos) << shown;
+            std::ostringstream hex;
+            hex << "0x" << std::hex << start + middle;
+            const std::string at = hex.str();
+            if (format == "minidump" && have_program("lldb-16")) {
+                const CommandResult lldb = run({"lldb-16", "--no-lldbinit", "-b", "-c", path, "-o",
+                                                "memory read --size 1 --count 8 --format x " + at});
+                EXPECT_NE(lldb.out.find("0x44 0x44 0x44 0x44 0x44 0x44 0x44 0x44"),
+                          std::string::npos)
+                    << lldb.out << lldb.err;
+            }
+            if (format == "core" && have_program("gdb")) {
+                const CommandResult gdb = run({"gdb", "-nx", "-batch", "-ex", "x/8xb " + at,
+                                               fixture_path("fixture_dontfork"), path});
+                EXPECT_NE(gdb.out.find("0x44\t0x44\t0x44\t0x44\t0x44\t0x44\t0x44\t0x44"),
+                          std::string::npos)
+                    << gdb.out << gdb.err;
+            }
+        }
+    }
 }
 
 // A memory cgroup with a limit, for the processes started while the test is inside it: cgroup

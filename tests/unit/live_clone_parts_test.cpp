@@ -5,10 +5,12 @@
 #include <sys/syscall.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <memory>
 
+#include "live/clone_regions.h"
 #include "live/injection_code.h"
 #include "live/injection_site.h"
 #include "live/overlay_memory_source.h"
@@ -161,6 +163,88 @@ TEST(OverlayMemory, APatchCanStandWhereTheBaseHasNothing) {
     ASSERT_TRUE(got.ok());
     EXPECT_EQ(*got, 0x20u);
     EXPECT_EQ(out[0x1f], 0x42);
+}
+
+TEST(OverlayMemory, RedirectsReadTheOtherSourceAndRememberWhatItLacked) {
+    auto base = std::make_shared<FakeMemory>();
+    base->put(0x1000, std::vector<uint8_t>(0x4000, 0x00));  // the clone: zeros there
+    auto target = std::make_shared<FakeMemory>();
+    target->put(0x2000, std::vector<uint8_t>(0x1000, 0x44));
+    OverlayMemorySource overlay(base, {}, {});
+    overlay.redirect(target, {{0x2000, 0x3000}, {0x4000, 0x5000}});
+    std::vector<uint8_t> out(0x2000);
+    auto got = overlay.read(0x1000, out);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(*got, 0x2000u);
+    EXPECT_EQ(out[0xfff], 0x00);
+    EXPECT_EQ(out[0x1000], 0x44);
+    EXPECT_EQ(out[0x1fff], 0x44);
+    EXPECT_FALSE(overlay.failed_redirect());
+    got = overlay.read(0x3000, out);  // the target no longer has 0x4000-0x5000
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(*got, 0x1000u);
+    ASSERT_TRUE(overlay.failed_redirect());
+    EXPECT_EQ(overlay.failed_redirect()->start, 0x4000u);
+    EXPECT_EQ(overlay.failed_redirect()->end, 0x5000u);
+}
+
+Mapping anonymous(uint64_t start, uint64_t end, bool write) {
+    Mapping m;
+    m.start = start;
+    m.end = end;
+    m.read = true;
+    m.write = write;
+    return m;
+}
+
+TEST(CloneRegions, UnforkedRegionsAreCopiedInThePauseOnlyWhenAllFitTheBudget) {
+    std::vector<Mapping> maps = {anonymous(0x1000, 0x3000, true), anonymous(0x5000, 0x7000, true),
+                                 anonymous(0x9000, 0xa000, true)};
+    maps[0].dont_fork = true;
+    maps[2].wipe_on_fork = true;
+    auto small = unforked_regions(maps, 0x3000);
+    ASSERT_EQ(small.size(), 2u);
+    EXPECT_STREQ(small[0].advice, "MADV_DONTFORK");
+    EXPECT_STREQ(small[1].advice, "MADV_WIPEONFORK");
+    EXPECT_TRUE(small[0].copy_in_pause && small[1].copy_in_pause);
+    auto large = unforked_regions(maps, 0x2fff);
+    ASSERT_EQ(large.size(), 2u);
+    EXPECT_FALSE(large[0].copy_in_pause || large[1].copy_in_pause);
+    maps[0].read = false;  // nothing to read there: not a region the dump must cover
+    EXPECT_EQ(unforked_regions(maps, 0).size(), 1u);
+}
+
+TEST(CloneRegions, MappingsMissingFromTheCloneAreFoundInOnePass) {
+    std::vector<Mapping> target = {
+        anonymous(0x1000, 0x2000, true), anonymous(0x2000, 0x3000, false),
+        anonymous(0x4000, 0x6000, true), anonymous(0x7000, 0x8000, true)};
+    std::vector<Mapping> clone = {target[0], anonymous(0x4000, 0x5000, true), target[3]};
+    auto missing = mappings_missing_from_clone(target, clone);
+    ASSERT_EQ(missing.size(), 2u);
+    EXPECT_EQ(missing[0]->start, 0x2000u);  // absent from the clone
+    EXPECT_EQ(missing[1]->start, 0x4000u);  // a different end: not the same mapping
+    target[1].dont_fork = true;             // already covered as an unforked region
+    EXPECT_EQ(mappings_missing_from_clone(target, clone).size(), 1u);
+}
+
+// The clone's mappings are compared with the target's for every dump: 150,000 mappings (a
+// JVM or an allocator can have that many) must take milliseconds, not the seconds a
+// comparison of each mapping with every other takes.
+TEST(CloneRegions, ComparingOneHundredFiftyThousandMappingsIsLinear) {
+    std::vector<Mapping> target;
+    for (uint64_t i = 0; i < 150000; ++i) {
+        target.push_back(anonymous(0x10000000 + i * 0x1000, 0x10000000 + (i + 1) * 0x1000, i % 2));
+    }
+    std::vector<Mapping> clone = target;
+    clone.erase(clone.begin() + 149999);  // the last one is the worst case for a linear search
+    const auto started = std::chrono::steady_clock::now();
+    auto missing = mappings_missing_from_clone(target, clone);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    ASSERT_EQ(missing.size(), 1u);
+    EXPECT_EQ(missing[0]->start, target.back().start);
+    EXPECT_LT(ms, 100.0);  // quadratic: 150,000^2 / 2 comparisons, several seconds
 }
 
 // A mapped ELF: header and program headers at 0x400000, one executable PT_LOAD.
