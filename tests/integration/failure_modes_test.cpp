@@ -79,6 +79,51 @@ TEST(FailureModes, ExistingOutputIsNotOverwrittenWithoutFlag) {
     EXPECT_TRUE(eventually_running(target.pid()));
 }
 
+// --overwrite replaces a regular file and nothing else: as root, /dev/null would be gone.
+TEST(FailureModes, OverwriteNeverReplacesDevicesFifosOrSymlinks) {
+    Fixture target("fixture_waiters");
+    TempDir dir;
+    const std::string pid = std::to_string(target.pid());
+    struct stat null_before {};
+    ASSERT_EQ(::lstat("/dev/null", &null_before), 0);
+    const std::string fifo = dir.path() + "/fifo.dmp";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const std::string file = dir.path() + "/file.txt";
+    std::ofstream(file) << "keep me";
+    const std::string link = dir.path() + "/link.dmp";
+    ASSERT_EQ(::symlink(file.c_str(), link.c_str()), 0);
+    for (const std::string& output : {std::string("/dev/null"), fifo, link}) {
+        CommandResult r = run({dumpscope_binary(), "collect", "--overwrite", pid, output});
+        EXPECT_NE(r.exit_code, 0) << output;
+        EXPECT_TRUE(one_line(r.err)) << r.err;
+        EXPECT_NE(r.err.find("regular file"), std::string::npos) << r.err;
+    }
+    struct stat st {};
+    ASSERT_EQ(::lstat("/dev/null", &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode));
+    EXPECT_EQ(st.st_rdev, null_before.st_rdev);
+    ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode));
+    ASSERT_EQ(::lstat(link.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    char buf[512];
+    const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+    EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), file);
+    auto kept = read_file(file);
+    EXPECT_EQ(std::string(kept.begin(), kept.end()), "keep me");
+    EXPECT_EQ(dir.files().size(), 3u);
+
+    // A directory OUTPUT still means "a new file in that directory", --overwrite or not.
+    CommandResult into =
+        run({dumpscope_binary(), "collect", "--quiet", "--overwrite", pid, dir.path()});
+    EXPECT_EQ(into.exit_code, 0) << into.err;
+    EXPECT_EQ(dir.files().size(), 4u);
+    bool named_dump = false;
+    for (const auto& f : dir.files()) named_dump |= f.rfind("fixture_waiters_", 0) == 0;
+    EXPECT_TRUE(named_dump);
+    EXPECT_TRUE(eventually_running(target.pid()));
+}
+
 TEST(FailureModes, DefaultNameInDirectory) {
     Fixture target("fixture_waiters");
     TempDir dir;
