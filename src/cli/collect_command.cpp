@@ -2,10 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <iterator>
-
 #include "cli/progress_bar.h"
+#include "cli/user_stream_file.h"
 #include "common/units.h"
 #include "plan/dump_flags.h"
 
@@ -37,7 +35,7 @@ Result<MemoryRange> parse_range(const std::string& text) {
     return MemoryRange{*start, *second - *start};
 }
 
-Result<UserStream> parse_user_stream(const std::string& text) {
+Result<UserStream> parse_user_stream(const std::string& text, uint64_t limit_bytes) {
     const size_t colon = text.find(':');
     if (colon == std::string::npos) return Error{"user stream must be TYPE:FILE: " + text};
     auto type = parse_number(text.substr(0, colon));
@@ -46,12 +44,9 @@ Result<UserStream> parse_user_stream(const std::string& text) {
         return Error{
             fmt::format("user stream type {:#x} must be above 0xffff (LastReservedStream)", *type)};
     const std::string path = text.substr(colon + 1);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return errno_error("cannot read user stream file " + path);
-    UserStream stream;
-    stream.type = static_cast<uint32_t>(*type);
-    stream.data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return stream;
+    auto bytes = read_user_stream_file(path, limit_bytes);
+    if (!bytes.ok()) return bytes.error();
+    return UserStream::of(static_cast<uint32_t>(*type), std::move(*bytes));
 }
 
 void print_flag_table() {
@@ -87,9 +82,17 @@ void CollectCommand::add_to(CLI::App& app) {
         ->allow_extra_args(false);
     cmd->add_option("--add-memory", extra_memory_, "Add a memory range: ADDR:LEN or START-END")
         ->allow_extra_args(false);
-    cmd->add_option("--user-stream", user_streams_, "Add a user stream: TYPE:FILE, TYPE > 0xffff")
+    cmd->add_option("--user-stream", user_streams_,
+                    "Add a user stream: TYPE:FILE, TYPE > 0xffff (read before the target is "
+                    "touched)")
         ->allow_extra_args(false);
-    cmd->add_option("--max-stack", max_stack_kib_, "Stack bytes per thread, in KiB (default 8192)");
+    cmd->add_option("--max-user-stream", max_user_stream_mib_,
+                    "Largest --user-stream file, in MiB (default 16)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{4095}));
+    cmd->add_option("--max-stack", max_stack_kib_,
+                    "Stack bytes per thread from the stack pointer up, in KiB (default 8192; "
+                    "at least 1)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
     cmd->add_flag("--clone{preferred}", clone_,
                   "Write the dump from a copy-on-write clone: the target stops only while it is "
                   "made (--clone=required: fail instead of falling back to a ptrace dump)")
@@ -138,7 +141,7 @@ Result<CollectRequest> CollectCommand::build_request() const {
         request.plan.extra_memory.push_back(*range);
     }
     for (const std::string& text : user_streams_) {
-        auto stream = parse_user_stream(text);
+        auto stream = parse_user_stream(text, max_user_stream_mib_ << 20);
         if (!stream.ok()) return stream.error();
         request.plan.user_streams.push_back(std::move(*stream));
     }

@@ -282,6 +282,48 @@ TEST(FailureModes, BadOptionsAreUsageErrors) {
     EXPECT_TRUE(running_and_not_stopped(target.pid()));
 }
 
+// A user stream is read whole before the target is touched, up to --max-user-stream MiB: an
+// endless file (/dev/zero) or a too big one is a usage error, not an allocation failure.
+TEST(FailureModes, UserStreamFilesAreLimitedInSize) {
+    Fixture target("fixture_waiters");
+    TempDir dir;
+    const std::string pid = std::to_string(target.pid());
+    const auto sparse_file = [](const std::string& path, off_t size) {
+        std::ofstream{path}.close();
+        return ::truncate(path.c_str(), size) == 0;
+    };
+    const std::string big = dir.path() + "/big.bin";
+    ASSERT_TRUE(sparse_file(big, 17 << 20));
+    const std::string small = dir.path() + "/small.bin";
+    ASSERT_TRUE(sparse_file(small, 2 << 20));
+    const std::vector<std::vector<std::string>> refused = {
+        {"--user-stream", "0x10000:/dev/zero"},
+        {"--user-stream", "0x10000:" + big},
+        {"--max-user-stream", "1", "--user-stream", "0x10000:" + small},
+    };
+    for (const auto& extra : refused) {
+        std::vector<std::string> argv = {dumpscope_binary(), "collect"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        argv.insert(argv.end(), {pid, dir.path()});
+        const auto started = std::chrono::steady_clock::now();
+        CommandResult r = run(argv, 60);
+        EXPECT_EQ(r.exit_code, 2) << extra.back() << ": " << r.err;
+        EXPECT_TRUE(one_line(r.err)) << r.err;
+        EXPECT_NE(r.err.find("--max-user-stream"), std::string::npos) << r.err;
+        EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+    }
+    EXPECT_FALSE(has_dump_files(dir));
+    // Within the limit the stream is written whole.
+    CommandResult ok = run({dumpscope_binary(), "collect", "--quiet", "--max-user-stream", "3",
+                            "--user-stream", "0x10000:" + small, pid, dir.path() + "/ok.dmp"});
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    auto bytes = read_file(dir.path() + "/ok.dmp");
+    bool found = false;
+    for (const auto& s : minidump_streams(bytes)) found |= s.type == 0x10000 && s.size == 2u << 20;
+    EXPECT_TRUE(found);
+    EXPECT_TRUE(running_and_not_stopped(target.pid()));
+}
+
 TEST(FailureModes, InfoRejectsFilesThatAreNotDumps) {
     TempDir dir;
     const std::string path = dir.path() + "/not-a-dump";
