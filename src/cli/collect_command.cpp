@@ -11,6 +11,9 @@ namespace dumpscope {
 
 namespace {
 
+// The end of user space with 5-level paging (x86-64 TASK_SIZE, 57 bits; 47 bits with 4 levels).
+constexpr uint64_t kUserSpaceEnd = 0x00fffffffffff000;
+
 Result<uint64_t> parse_number(const std::string& text) {
     char* end = nullptr;
     errno = 0;
@@ -30,9 +33,17 @@ Result<MemoryRange> parse_range(const std::string& text) {
     auto second = parse_number(text.substr(sep + 1));
     if (!start.ok()) return start.error();
     if (!second.ok()) return second.error();
-    if (sep == colon) return MemoryRange{*start, *second};
-    if (*second <= *start) return Error{"memory range ends before it starts: " + text};
-    return MemoryRange{*start, *second - *start};
+    if (sep == dash && *second <= *start)
+        return Error{"memory range ends before it starts: " + text};
+    const MemoryRange range =
+        sep == colon ? MemoryRange{*start, *second} : MemoryRange{*start, *second - *start};
+    // Ranges that cannot describe user memory are refused alike, whatever their size; one
+    // that covers unmapped space is clipped to what is readable when the target is planned.
+    if (range.size == 0) return Error{"memory range is empty: " + text};
+    if (range.start > kUserSpaceEnd || range.size > kUserSpaceEnd - range.start)
+        return Error{fmt::format("memory range {} ends past the user address space ({:#x})", text,
+                                 kUserSpaceEnd)};
+    return range;
 }
 
 Result<UserStream> parse_user_stream(const std::string& text, uint64_t limit_bytes) {
@@ -115,7 +126,13 @@ Result<CollectRequest> CollectCommand::build_request() const {
     if (clone_ == "preferred") request.clone = CloneMode::kPreferred;
     if (clone_ == "required") request.clone = CloneMode::kRequired;
 
-    const bool type_given = !type_.empty();
+    // An empty --type or --flags is a mistake (an unset shell variable), not "the default".
+    const bool type_given = command_ != nullptr && command_->count("--type") > 0;
+    if (type_given && type_.empty())
+        return Error{"--type needs a value: tiny, mini, midi, maxi or full"};
+    if (command_ != nullptr && command_->count("--flags") > 0 &&
+        flags_.find_first_not_of(" ,|+") == std::string::npos)
+        return Error{"--flags needs at least one flag name (see --list-flags); Normal for none"};
     auto options = preset_options(type_given ? type_ : "mini");
     if (!options.ok()) return options.error();
     request.plan = *options;
@@ -134,7 +151,8 @@ Result<CollectRequest> CollectCommand::build_request() const {
     request.plan.exclude_module_globs = exclude_modules_;
     if (!data_seg_modules_.empty()) request.plan.data_seg_modules = data_seg_modules_;
     if (!code_seg_modules_.empty()) request.plan.code_seg_modules = code_seg_modules_;
-    if (max_stack_kib_ > 0) request.plan.max_stack_bytes = max_stack_kib_ * 1024;
+    if (command_ != nullptr && command_->count("--max-stack") > 0)
+        request.plan.max_stack_bytes = max_stack_kib_ * 1024;
     for (const std::string& text : extra_memory_) {
         auto range = parse_range(text);
         if (!range.ok()) return range.error();
