@@ -92,9 +92,11 @@ std::string ptrace_refusal_reason(int32_t pid, int32_t tid) {
                 "its group ids ({}) differ from dumpscope's ({}), without CAP_SYS_PTRACE "
                 "(a setgid program?); run dumpscope as root",
                 fmt::join(gids, " "), ::getgid());
-        // A process that is not dumpable has its /proc directory owned by root.
+        // The files of a process that is not dumpable are owned by root (the /proc/PID
+        // directory itself may keep the owner it had).
         struct stat st {};
-        if (::stat(proc_dir(pid).c_str(), &st) == 0 && !uids.empty() && st.st_uid != uids[1])
+        if (::stat((task_dir(pid, tid) + "/status").c_str(), &st) == 0 && !uids.empty() &&
+            st.st_uid != uids[1])
             return "it is not dumpable (it changed credentials, e.g. a setuid program, or called "
                    "prctl(PR_SET_DUMPABLE, 0)); only root (CAP_SYS_PTRACE) can attach";
     }
