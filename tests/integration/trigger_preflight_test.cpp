@@ -84,8 +84,9 @@ TEST(TriggerPreflight, TargetTracedByStraceFailsAtStartNamingTheTracer) {
 
 TEST(TriggerPreflight, UnprivilegedUserFailsAtStartAgainstRootProcess) {
     if (::getuid() != 0) GTEST_SKIP() << "needs root to start a process another user may not trace";
-    if (!have_program("setpriv")) GTEST_SKIP() << "setpriv missing";
-    const std::vector<std::string> as_nobody = {"setpriv", "--reuid=65534", "--regid=65534",
+    const std::string setpriv = "/usr/bin/setpriv";  // BackgroundCommand does not search PATH
+    if (::access(setpriv.c_str(), X_OK) != 0) GTEST_SKIP() << setpriv << " missing";
+    const std::vector<std::string> as_nobody = {setpriv, "--reuid=65534", "--regid=65534",
                                                 "--clear-groups"};
     std::vector<std::string> probe = as_nobody;
     probe.insert(probe.end(), {"test", "-x", dumpscope_binary()});
