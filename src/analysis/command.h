@@ -45,4 +45,8 @@ std::string hex_string(uint64_t value);
 // "1.500 MiB".
 std::string human_size(uint64_t bytes);
 
+// Why a command about threads shows none: "the dump holds no threads (a tiny dump: its type
+// leaves them out)\n".
+std::string no_threads_text(const Snapshot& snapshot);
+
 }  // namespace dumpscope::analysis

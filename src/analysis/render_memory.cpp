@@ -113,6 +113,15 @@ Result<CommandOutput> command_memory(DumpAnalysis& dump, const CommandArgs& args
         length = *given;
     }
     const MemoryBytes bytes = read_memory_bytes(dump.snapshot(), *address, length);
+    if (length > 0 && bytes.data.empty())
+        return Error{fmt::format("{:#x} is the end of the 64-bit address space: no memory follows",
+                                 *address)};
+    // read_memory_bytes stops at the end of the address space.
+    const std::string cut =
+        bytes.data.size() < length
+            ? fmt::format("(cut at the end of the address space: {} of {} bytes)\n",
+                          bytes.data.size(), length)
+            : std::string();
     CommandOutput out;
     if (unit->verb == 'a') {
         const AsciiString text = ascii_string(bytes);
@@ -121,7 +130,7 @@ Result<CommandOutput> command_memory(DumpAnalysis& dump, const CommandArgs& args
         out.json = {{"address", *address}, {"string", text.value}, {"complete", text.complete}};
         return out;
     }
-    out.text = dump_units(bytes, *unit);
+    out.text = dump_units(bytes, *unit) + cut;
     out.json = {{"address", *address},
                 {"length", length},
                 {"bytes_in_dump", bytes.present_count()},

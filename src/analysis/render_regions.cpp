@@ -115,15 +115,15 @@ CommandOutput summary(const std::vector<Region>& regions) {
     auto table = [&](const char* title, const char* column,
                      const std::map<std::string, Tally>& rows, bool busy_share) {
         out.text += fmt::format("\n--- {} Summary {:-<40}\n", title, "");
-        out.text += fmt::format("{:<12} {:>8} {:>20} {:>9} {:>9} {:>16}\n", column, "RgnCount",
+        out.text += fmt::format("{:<12} {:>8} {:>20} {:>9} {:>9} {:>20}\n", column, "RgnCount",
                                 "TotalSize", "%ofBusy", "%ofTotal", "InDump");
         json rows_json = json::array();
         for (const auto& [name, t] : rows) {
             const bool free = name == "Free" || name == "<free>" || name == "MEM_FREE";
-            out.text += fmt::format("{:<12} {:>8} {:>12x} ({:>5}) {:>9} {:>9} {:>16x}\n", name,
-                                    t.count, t.size, human_size(t.size),
+            out.text += fmt::format("{:<12} {:>8} {:>12x} ({:>5}) {:>9} {:>9} {:>12x} ({:>5})\n",
+                                    name, t.count, t.size, human_size(t.size),
                                     busy_share && !free ? percent(t.size, busy) : "",
-                                    percent(t.size, total), t.in_dump);
+                                    percent(t.size, total), t.in_dump, human_size(t.in_dump));
             rows_json.push_back(
                 {{"name", name},
                  {"regions", t.count},

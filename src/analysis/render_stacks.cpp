@@ -79,6 +79,7 @@ Result<CommandOutput> command_stack(DumpAnalysis& dump, const CommandArgs& args)
     if (!indexes.ok()) return indexes.error();
     std::vector<const ThreadStack*> stacks;
     CommandOutput out;
+    if (indexes->empty()) out.text = no_threads_text(dump.snapshot());
     for (size_t index : *indexes) {
         auto stack = dump.stack(index);
         if (!stack.ok()) return stack.error();

@@ -53,6 +53,12 @@ std::string where(DwflSession* session, const Thread& t, Frame& frame) {
 
 }  // namespace
 
+std::string no_threads_text(const Snapshot& snapshot) {
+    const std::string& type = snapshot.capture.dump_type;
+    if (type.empty()) return "the dump holds no threads\n";
+    return fmt::format("the dump holds no threads (a {} dump: its type leaves them out)\n", type);
+}
+
 Result<CommandOutput> command_threads(DumpAnalysis& dump, const CommandArgs& args) {
     const Snapshot& s = dump.snapshot();
     std::optional<size_t> only;
@@ -107,6 +113,7 @@ Result<CommandOutput> command_threads(DumpAnalysis& dump, const CommandArgs& arg
         }
         out.json.push_back(j);
     }
+    if (s.threads.empty()) out.text = no_threads_text(s);
     return out;
 }
 

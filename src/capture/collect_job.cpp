@@ -107,7 +107,8 @@ Result<CollectResult> write_snapshot_dump(Snapshot& snapshot, const CollectReque
     record.dump_flags = request.plan.flags;
     record.trigger = request.trigger;
     record.trigger_detail = request.trigger_detail;
-    record.capture_time_unix = static_cast<uint64_t>(::time(nullptr));
+    if (!request.keep_capture_time)
+        record.capture_time_unix = static_cast<uint64_t>(::time(nullptr));
 
     bool released = false;
     bool source_vanished = false;

@@ -27,6 +27,9 @@ struct CollectRequest {
     bool overwrite = false;
     std::string trigger = "manual";
     std::string trigger_detail;
+    // Convert: the snapshot's capture time is the input's (0 when unknown) and stays; a capture
+    // records the time of writing.
+    bool keep_capture_time = false;
     CloneMode clone = CloneMode::kOff;
     std::function<void(uint64_t, uint64_t)> progress;  // bytes written, total
     std::function<void(const std::string&)> log;       // --verbose step messages

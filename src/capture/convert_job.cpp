@@ -23,6 +23,25 @@ std::vector<MemoryRange> ranges_of(const Snapshot& snapshot) {
     return out;
 }
 
+// A core from gcore or the kernel has the name, arguments and parent in NT_PRPSINFO but no /proc
+// text, where a minidump keeps them (LinuxProcStatus, LinuxCmdLine): rebuild those two from what
+// is known, and say so in the capture record.
+void rebuild_process_text(Snapshot& snapshot) {
+    ProcessInfo& p = snapshot.process;
+    std::vector<std::string> rebuilt;
+    if (p.cmdline.empty() && !p.argv.empty()) {
+        for (const std::string& arg : p.argv) p.cmdline += arg + '\0';
+        rebuilt.push_back("command line");
+    }
+    if (p.status.empty() && !p.name.empty()) {
+        p.status = fmt::format("Name:\t{}\nPid:\t{}\nPPid:\t{}\n", p.name, p.pid, p.ppid);
+        rebuilt.push_back("status (Name, Pid, PPid only)");
+    }
+    if (!rebuilt.empty())
+        snapshot.capture.notes.push_back(
+            fmt::format("{} rebuilt from the input's process note", fmt::join(rebuilt, " and ")));
+}
+
 }  // namespace
 
 DumpFormat choose_convert_format(const std::string& output, const std::string& input_format) {
@@ -48,13 +67,15 @@ Result<ConvertResult> convert_dump(const ConvertRequest& request) {
     collect.overwrite = request.overwrite;
     collect.trigger = snapshot->capture.trigger.empty() ? "manual" : snapshot->capture.trigger;
     collect.trigger_detail = snapshot->capture.trigger_detail;
+    collect.keep_capture_time = true;  // the input's (0: unknown), never the conversion's
+    rebuild_process_text(*snapshot);
 
     CaptureRecord& record = snapshot->capture;
     record.notes.push_back(
         fmt::format("converted from {} {}{}", input_format, request.input,
                     record.capture_time_unix != 0
                         ? fmt::format(" (captured at unix time {})", record.capture_time_unix)
-                        : std::string()));
+                        : std::string(" (capture time unknown)")));
     if (record.method.empty()) record.method = "reader";
 
     auto file = DumpFile::create(request.output, request.overwrite);

@@ -10,7 +10,8 @@ void add_dump_options(CLI::App* command, AnalysisInvocation& invocation) {
         ->add_option("--symbols", invocation.symbol_dirs,
                      "A directory of symbol files (DIR/.build-id/xx/rest[.debug], DIR/name); "
                      "repeatable")
-        ->allow_extra_args(false);
+        ->allow_extra_args(false)
+        ->check(CLI::ExistingDirectory);
     command->add_flag("--json", invocation.json, "Print JSON");
     command->add_flag("--no-cache", invocation.no_cache,
                       "Do not keep uncompressed copies of debug files (in $DUMPSCOPE_CACHE_DIR, "

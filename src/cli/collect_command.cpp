@@ -2,16 +2,17 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <iterator>
-
 #include "cli/progress_bar.h"
+#include "cli/user_stream_file.h"
 #include "common/units.h"
 #include "plan/dump_flags.h"
 
 namespace dumpscope {
 
 namespace {
+
+// The end of user space with 5-level paging (x86-64 TASK_SIZE, 57 bits; 47 bits with 4 levels).
+constexpr uint64_t kUserSpaceEnd = 0x00fffffffffff000;
 
 Result<uint64_t> parse_number(const std::string& text) {
     char* end = nullptr;
@@ -32,12 +33,20 @@ Result<MemoryRange> parse_range(const std::string& text) {
     auto second = parse_number(text.substr(sep + 1));
     if (!start.ok()) return start.error();
     if (!second.ok()) return second.error();
-    if (sep == colon) return MemoryRange{*start, *second};
-    if (*second <= *start) return Error{"memory range ends before it starts: " + text};
-    return MemoryRange{*start, *second - *start};
+    if (sep == dash && *second <= *start)
+        return Error{"memory range ends before it starts: " + text};
+    const MemoryRange range =
+        sep == colon ? MemoryRange{*start, *second} : MemoryRange{*start, *second - *start};
+    // Ranges that cannot describe user memory are refused alike, whatever their size; one
+    // that covers unmapped space is clipped to what is readable when the target is planned.
+    if (range.size == 0) return Error{"memory range is empty: " + text};
+    if (range.start > kUserSpaceEnd || range.size > kUserSpaceEnd - range.start)
+        return Error{fmt::format("memory range {} ends past the user address space ({:#x})", text,
+                                 kUserSpaceEnd)};
+    return range;
 }
 
-Result<UserStream> parse_user_stream(const std::string& text) {
+Result<UserStream> parse_user_stream(const std::string& text, uint64_t limit_bytes) {
     const size_t colon = text.find(':');
     if (colon == std::string::npos) return Error{"user stream must be TYPE:FILE: " + text};
     auto type = parse_number(text.substr(0, colon));
@@ -46,12 +55,9 @@ Result<UserStream> parse_user_stream(const std::string& text) {
         return Error{
             fmt::format("user stream type {:#x} must be above 0xffff (LastReservedStream)", *type)};
     const std::string path = text.substr(colon + 1);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return errno_error("cannot read user stream file " + path);
-    UserStream stream;
-    stream.type = static_cast<uint32_t>(*type);
-    stream.data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return stream;
+    auto bytes = read_user_stream_file(path, limit_bytes);
+    if (!bytes.ok()) return bytes.error();
+    return UserStream::of(static_cast<uint32_t>(*type), std::move(*bytes));
 }
 
 void print_flag_table() {
@@ -87,9 +93,17 @@ void CollectCommand::add_to(CLI::App& app) {
         ->allow_extra_args(false);
     cmd->add_option("--add-memory", extra_memory_, "Add a memory range: ADDR:LEN or START-END")
         ->allow_extra_args(false);
-    cmd->add_option("--user-stream", user_streams_, "Add a user stream: TYPE:FILE, TYPE > 0xffff")
+    cmd->add_option("--user-stream", user_streams_,
+                    "Add a user stream: TYPE:FILE, TYPE > 0xffff (read before the target is "
+                    "touched)")
         ->allow_extra_args(false);
-    cmd->add_option("--max-stack", max_stack_kib_, "Stack bytes per thread, in KiB (default 8192)");
+    cmd->add_option("--max-user-stream", max_user_stream_mib_,
+                    "Largest --user-stream file, in MiB (default 16)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{4095}));
+    cmd->add_option("--max-stack", max_stack_kib_,
+                    "Stack bytes per thread from the stack pointer up, in KiB (default 8192; "
+                    "at least 1)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
     cmd->add_flag("--clone{preferred}", clone_,
                   "Write the dump from a copy-on-write clone: the target stops only while it is "
                   "made (--clone=required: fail instead of falling back to a ptrace dump)")
@@ -115,7 +129,13 @@ Result<CollectRequest> CollectCommand::build_request() const {
     if (clone_ == "preferred") request.clone = CloneMode::kPreferred;
     if (clone_ == "required") request.clone = CloneMode::kRequired;
 
-    const bool type_given = !type_.empty();
+    // An empty --type or --flags is a mistake (an unset shell variable), not "the default".
+    const bool type_given = command_ != nullptr && command_->count("--type") > 0;
+    if (type_given && type_.empty())
+        return Error{"--type needs a value: tiny, mini, midi, maxi or full"};
+    if (command_ != nullptr && command_->count("--flags") > 0 &&
+        flags_.find_first_not_of(" ,|+") == std::string::npos)
+        return Error{"--flags needs at least one flag name (see --list-flags); Normal for none"};
     auto options = preset_options(type_given ? type_ : "mini");
     if (!options.ok()) return options.error();
     request.plan = *options;
@@ -134,14 +154,15 @@ Result<CollectRequest> CollectCommand::build_request() const {
     request.plan.exclude_module_globs = exclude_modules_;
     if (!data_seg_modules_.empty()) request.plan.data_seg_modules = data_seg_modules_;
     if (!code_seg_modules_.empty()) request.plan.code_seg_modules = code_seg_modules_;
-    if (max_stack_kib_ > 0) request.plan.max_stack_bytes = max_stack_kib_ * 1024;
+    if (command_ != nullptr && command_->count("--max-stack") > 0)
+        request.plan.max_stack_bytes = max_stack_kib_ * 1024;
     for (const std::string& text : extra_memory_) {
         auto range = parse_range(text);
         if (!range.ok()) return range.error();
         request.plan.extra_memory.push_back(*range);
     }
     for (const std::string& text : user_streams_) {
-        auto stream = parse_user_stream(text);
+        auto stream = parse_user_stream(text, max_user_stream_mib_ << 20);
         if (!stream.ok()) return stream.error();
         request.plan.user_streams.push_back(std::move(*stream));
     }

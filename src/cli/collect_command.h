@@ -7,6 +7,7 @@
 
 #include "capture/collect_job.h"
 #include "cli/trigger_cli.h"
+#include "cli/user_stream_file.h"
 
 namespace dumpscope {
 
@@ -26,6 +27,7 @@ private:
     std::vector<std::string> exclude_modules_, data_seg_modules_, code_seg_modules_;
     std::vector<std::string> extra_memory_, user_streams_;
     uint64_t max_stack_kib_ = 0;
+    uint64_t max_user_stream_mib_ = kDefaultUserStreamLimitMib;
     std::string clone_;  // "", "preferred" (--clone) or "required" (--clone=required)
     bool overwrite_ = false, quiet_ = false, verbose_ = false, list_flags_ = false;
     TriggerCli triggers_;  // --cpu, --crash, --signal, ... (the monitor)

@@ -8,6 +8,7 @@
 #include "elfcore/core_summary.h"
 #include "minidump/minidump_summary.h"
 #include "plan/dump_flags.h"
+#include "readers/dump_reader.h"
 
 namespace dumpscope {
 
@@ -105,6 +106,23 @@ void print_text(const DumpSummary& s, bool all_ranges) {
         fmt::print("  {:#010x} {:<28} offset {:#x} size {}\n", e.type, e.name, e.offset, e.size);
 }
 
+// The modules and the system as the analysis commands see them (`modules` lists what the reader
+// finds: the vdso too, not only the files of NT_FILE), so that info and modules agree.
+void agree_with_reader(const std::string& path, DumpSummary& summary) {
+    auto snapshot = read_dump_file(path);
+    if (!snapshot.ok()) return;  // the summary alone says what it can
+    summary.module_paths.clear();
+    for (const Module& m : snapshot->modules) summary.module_paths.push_back(m.path);
+    summary.module_count = summary.module_paths.size();
+    const SystemInfo& system = snapshot->system;
+    if (!system.release.empty()) {
+        summary.os = fmt::format("{} {} {}", system.sysname.empty() ? "Linux" : system.sysname,
+                                 system.release, system.machine);
+    } else if (summary.format == "elf-core") {
+        summary.os += " (the core records no kernel version)";
+    }
+}
+
 }  // namespace
 
 void InfoCommand::add_to(CLI::App& app) {
@@ -121,6 +139,7 @@ int InfoCommand::run() const {
         fmt::print(stderr, "dumpscope info: {}\n", summary.error().message);
         return 1;
     }
+    agree_with_reader(path_, *summary);
     if (json_) {
         fmt::print("{}\n", to_json(*summary).dump(2));
     } else {

@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(static_cast<int>(cargs.size()), cargs.data());
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version exit 0; every usage error exits 2, CLI11's as well as ours.
+        return app.exit(e) == 0 ? 0 : 2;
     }
     dumpscope::install_cancel_handlers();
     if (collect.requested()) return collect.run();

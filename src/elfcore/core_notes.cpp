@@ -262,7 +262,7 @@ Result<std::vector<uint8_t>> build_trailing_notes(const Snapshot& snapshot,
     DS_TRY(notes.add(kDumpscopeNoteName, kNoteDumpscopeProcess,
                      std::span(reinterpret_cast<const uint8_t*>(process.data()), process.size())));
     for (const UserStream& stream : content.user_streams) {
-        DS_TRY(notes.add(kUserStreamNoteName, stream.type, stream.data));
+        DS_TRY(notes.add(kUserStreamNoteName, stream.type, stream.bytes()));
     }
     return notes.take();
 }

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "live/proc_files.h"
+#include "live/ptrace_access.h"
 #include "live/thread_ptrace.h"
 #include "procfs/stat_parser.h"
 #include "procfs/status_parser.h"
@@ -41,18 +42,7 @@ Result<ProcStat> read_task_stat(int32_t pid, int32_t tid, int* err_out = nullptr
 
 // Why PTRACE_SEIZE of tid said EPERM, in words a user can act on.
 Error permission_error(int32_t pid, int32_t tid) {
-    if (auto status = read_file_whole(task_dir(pid, tid) + "/status")) {
-        auto tracer = status_number(*status, "TracerPid");
-        if (tracer && *tracer != 0) {
-            return attach_error(pid, "already traced by " + describe_tracer(*tracer));
-        }
-    }
-    if (auto stat = read_task_stat(pid, tid); stat && (stat->flags & kPfKthread) != 0) {
-        return attach_error(pid, "it is a kernel thread");
-    }
-    return attach_error(pid, std::string(std::strerror(EPERM)) +
-                                 "; need CAP_SYS_PTRACE or the same uid; check "
-                                 "/proc/sys/kernel/yama/ptrace_scope");
+    return attach_error(pid, ptrace_refusal_reason(pid, tid));
 }
 
 bool is_dead_state(char state) { return state == 'Z' || state == 'X' || state == 'x'; }

@@ -14,11 +14,14 @@
 #include "snapshot/capture_record_json.h"
 
 // File layout (docs/streams.md):
-//   Header | Directory[N] | small streams (one pwrite) | [capture slot] | memory bytes | capture
+//   Header | Directory[N] | small streams (one pwrite) | user streams | [capture slot] |
+//   memory bytes | capture
 // The memory bytes start on a 4 KiB boundary so that zero pages become holes. The capture record
 // is written last because it describes the capture (pause time, unreadable ranges); it goes
 // after the memory unless the memory ends so close to 4 GiB that its 32-bit RVA would not reach,
-// in which case it goes into a slot reserved before the memory.
+// in which case it goes into a slot reserved before the memory. User streams (--user-stream) are
+// the caller's bytes, possibly megabytes: their place is reserved after the small streams and
+// they are written once the target's memory is copied, so they never lengthen its pause.
 
 namespace dumpscope {
 
@@ -42,10 +45,9 @@ std::span<const uint8_t> bytes_of(const std::string& text) {
     return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
-// One stream of the plan; user_stream is the index into content.user_streams for user streams.
+// One small stream of the plan.
 struct PlannedStream {
     uint32_t type = 0;
-    size_t user_stream = 0;
 };
 
 // The Breakpad Linux streams: raw copies of /proc and /etc files.
@@ -66,11 +68,11 @@ std::vector<RawLinuxStream> linux_streams(const Snapshot& snapshot) {
     };
 }
 
-// Every stream before the memory list, in file order. The memory list and the capture record
-// always follow, so the directory has plan.size() + 2 entries.
+// Every small stream, in file order. The user streams, the memory list and the capture record
+// always follow, so the directory has plan.size() + content.user_streams.size() + 2 entries.
 std::vector<PlannedStream> plan_streams(const Snapshot& snapshot, const DumpContent& content) {
     std::vector<PlannedStream> plan;
-    const auto add = [&](StreamType type) { plan.push_back({static_cast<uint32_t>(type), 0}); };
+    const auto add = [&](StreamType type) { plan.push_back({static_cast<uint32_t>(type)}); };
     add(StreamType::SystemInfo);
     add(StreamType::MiscInfo);
     add(StreamType::ThreadList);
@@ -85,9 +87,6 @@ std::vector<PlannedStream> plan_streams(const Snapshot& snapshot, const DumpCont
         for (const RawLinuxStream& stream : linux_streams(snapshot)) {
             if (!stream.bytes.empty()) add(stream.type);
         }
-    }
-    for (size_t i = 0; i < content.user_streams.size(); ++i) {
-        plan.push_back({content.user_streams[i].type, i});
     }
     return plan;
 }
@@ -119,12 +118,28 @@ LocationDescriptor append_planned_stream(StreamBlob& blob, const PlannedStream& 
         default:
             break;
     }
+    // plan_streams plans only the types above and the Linux streams.
+    std::span<const uint8_t> bytes;
     for (const RawLinuxStream& linux_stream : linux_streams(snapshot)) {
-        if (static_cast<uint32_t>(linux_stream.type) == stream.type) {
-            return minidump::append_raw_stream(blob, linux_stream.bytes);
-        }
+        if (static_cast<uint32_t>(linux_stream.type) == stream.type) bytes = linux_stream.bytes;
     }
-    return minidump::append_raw_stream(blob, content.user_streams[stream.user_stream].data);
+    return minidump::append_raw_stream(blob, bytes);
+}
+
+// Reserves each user stream's place after `end` (8-aligned, like every raw stream) and adds its
+// directory entry. Returns the file offset of each; the bytes are written later.
+std::vector<uint64_t> place_user_streams(const DumpContent& content, uint64_t& end,
+                                         std::vector<Directory>& directory) {
+    std::vector<uint64_t> offsets;
+    for (const UserStream& stream : content.user_streams) {
+        end = align_up(end, 8);
+        offsets.push_back(end);
+        directory.push_back({stream.type,
+                             {static_cast<uint32_t>(stream.bytes().size()),
+                              static_cast<uint32_t>(std::min(end, kMaxRva))}});
+        end += stream.bytes().size();
+    }
+    return offsets;
 }
 
 Status validate_content(const Snapshot& snapshot, const DumpContent& content) {
@@ -155,7 +170,7 @@ Status validate_content(const Snapshot& snapshot, const DumpContent& content) {
             return Error{fmt::format("user stream type {:#x} is reserved (must be above {:#x})",
                                      stream.type, minidump::kLastReservedStream)};
         }
-        if (stream.data.size() > kMaxRva) {
+        if (stream.bytes().size() > kMaxRva) {
             return Error{fmt::format("user stream {:#x} is larger than 4 GiB", stream.type)};
         }
     }
@@ -267,7 +282,8 @@ Result<uint64_t> write_minidump(Snapshot& snapshot, const DumpContent& content, 
     DS_TRY(validate_content(snapshot, content));
 
     const std::vector<PlannedStream> plan = plan_streams(snapshot, content);
-    const uint32_t stream_count = static_cast<uint32_t>(plan.size() + 2);
+    const uint32_t stream_count =
+        static_cast<uint32_t>(plan.size() + content.user_streams.size() + 2);
     const uint64_t directory_offset = sizeof(minidump::Header);
     StreamBlob blob(align_up(directory_offset + stream_count * sizeof(Directory), 16));
 
@@ -277,13 +293,17 @@ Result<uint64_t> write_minidump(Snapshot& snapshot, const DumpContent& content, 
         directory.push_back(
             {stream.type, append_planned_stream(blob, stream, snapshot, content, stacks)});
     }
-    const MemoryPlacement placement = append_memory_list(blob, content, directory);
+    uint64_t user_end = blob.end_offset();
+    const std::vector<uint64_t> user_offsets = place_user_streams(content, user_end, directory);
+    StreamBlob list_blob(align_up(user_end, 8));  // the memory list, after the user streams
+    const MemoryPlacement placement = append_memory_list(list_blob, content, directory);
     patch_thread_stacks(blob, content, placement, stacks);
-    if (blob.end_offset() > kMaxRva) {
+    if (list_blob.end_offset() > kMaxRva) {
         return Error{fmt::format("the minidump's streams end at {} bytes, past 32-bit RVAs",
-                                 blob.end_offset())};
+                                 list_blob.end_offset())};
     }
     DS_TRY(file.write_at(blob.base(), blob.bytes()));
+    DS_TRY(file.write_at(list_blob.base(), list_blob.bytes()));
 
     DS_TRY(stream_dump_memory(
         snapshot, content, ctx,
@@ -291,10 +311,14 @@ Result<uint64_t> write_minidump(Snapshot& snapshot, const DumpContent& content, 
             return file.write_sparse_at(placement.range_offsets[range_index] + offset, bytes);
         }));
     if (ctx.target_memory_done) ctx.target_memory_done();
+    for (size_t i = 0; i < content.user_streams.size(); ++i) {
+        DS_TRY(file.write_at(user_offsets[i], content.user_streams[i].bytes()));
+    }
 
     const uint64_t capture_offset =
-        placement.capture_in_slot ? placement.capture_slot_offset
-                                  : align_up(std::max(placement.data_end, blob.end_offset()), 8);
+        placement.capture_in_slot
+            ? placement.capture_slot_offset
+            : align_up(std::max(placement.data_end, list_blob.end_offset()), 8);
     const uint64_t capture_room =
         placement.capture_in_slot ? kCaptureSlotSize : kMaxRva - capture_offset;
     auto capture = capture_json_within(snapshot.capture, capture_room);
@@ -322,7 +346,7 @@ Result<uint64_t> write_minidump(Snapshot& snapshot, const DumpContent& content, 
     DS_TRY(file.write_at(0, front.bytes()));
 
     const uint64_t file_end =
-        std::max({blob.end_offset(), placement.data_end, capture_offset + capture->size()});
+        std::max({list_blob.end_offset(), placement.data_end, capture_offset + capture->size()});
     return file_end;
 }
 

@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -33,12 +36,36 @@ bool is_directory(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+std::string directory_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// What can be known before waiting: a dump that can never be written must fail at start, not
+// on every trigger.
 Status check_output(const MonitorRequest& request) {
     const std::string& output = request.collect.output;
-    if (output.empty() || is_directory(output)) return Status::success();
-    if (request.triggers.dumps_wanted() > 1 || request.discovery.all || request.discovery.pgid)
-        return Error{"OUTPUT must be a directory when more than one dump may be written: " +
-                     output};
+    const bool is_dir = output.empty() || is_directory(output);
+    if (!is_dir) {
+        if (output.back() == '/') return Error{"no such directory: " + output};
+        if (request.triggers.dumps_wanted() > 1 || request.discovery.all || request.discovery.pgid)
+            return Error{"OUTPUT must be a directory when more than one dump may be written: " +
+                         output};
+    }
+    const std::string dir = output.empty() ? "." : is_dir ? output : directory_of(output);
+    if (!is_directory(dir)) return Error{"no such directory: " + dir};
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+        return Error{fmt::format("cannot write dumps into {}: {}", dir, std::strerror(errno))};
+    struct stat st {};
+    if (!is_dir && ::lstat(output.c_str(), &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return Error{output +
+                         " exists and is not a regular file; a dump replaces only "
+                         "regular files"};
+        if (!request.collect.overwrite)
+            return Error{output + " already exists (use --overwrite to replace it)"};
+    }
     return Status::success();
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/units.h"
 #include "live/proc_files.h"
+#include "live/ptrace_access.h"
 #include "live/thread_registers.h"
 #include "monitor/attached_dump.h"
 #include "monitor/process_sample.h"
@@ -92,6 +93,7 @@ private:
     void handle_exit(int32_t tid, int status);
     bool whole_process_exits(int32_t tid, int status) const;
     bool dump(const std::string& trigger, const std::string& detail, int32_t signal_tid);
+    void note_failure(const std::string& message);
 
     const int32_t pid_;
     const SessionSettings& settings_;
@@ -105,8 +107,13 @@ private:
     bool ended_ = false;
     uint64_t samples_ = 0;
     std::optional<ProcessSample> previous_sample_;  // for --verbose's CPU figure
+    std::string last_failure_;  // the last dump's error, while dumps keep failing
+    uint32_t same_failures_ = 0;
     SessionOutcome outcome_;
 };
+
+// The same failure this many times in a row will not go away by itself.
+constexpr uint32_t kGiveUpAfterSameFailures = 3;
 
 SessionOutcome Session::run() {
     name_ = process_name(pid_);
@@ -117,6 +124,10 @@ SessionOutcome Session::run() {
             return outcome_;
         }
         traced_ = std::move(traced).value();
+    } else if (Status access = check_ptrace_access(pid_); !access.ok()) {
+        // Every dump would be refused the same way: say so now instead of at every trigger.
+        outcome_.error = access.error().message;
+        return outcome_;
     }
     const std::string what = options_.any() ? options_.describe() : "nothing (dump at once)";
     say("monitoring for {}; {} dump(s){}{}", what, wanted_,
@@ -258,14 +269,17 @@ bool Session::dump(const std::string& trigger, const std::string& detail, int32_
     auto path = fresh_output_path(request, pid_);
     if (!path) {
         say("{}: dump failed: {}", detail, path.error().message);
+        note_failure(path.error().message);
         return false;
     }
     request.output = *path;
     auto result = traced_ ? dump_attached(*traced_, request, signal_tid) : collect_dump(request);
     if (!result) {
         say("{}: dump failed: {}", detail, result.error().message);
+        note_failure(result.error().message);
         return false;
     }
+    same_failures_ = 0;
     ++outcome_.dumps;
     outcome_.paths.push_back(result->path);
     last_dump_ = Clock::now();
@@ -278,6 +292,15 @@ bool Session::dump(const std::string& trigger, const std::string& detail, int32_
         human_bytes(result->memory_bytes), human_duration_ms(result->pause_ms), result->method,
         human_duration_ms(result->total_ms));
     return true;
+}
+
+void Session::note_failure(const std::string& message) {
+    same_failures_ = message == last_failure_ ? same_failures_ + 1 : 1;
+    last_failure_ = message;
+    if (same_failures_ < kGiveUpAfterSameFailures) return;
+    outcome_.error =
+        fmt::format("giving up after {} dumps failed the same way: {}", same_failures_, message);
+    say("{}", outcome_.error);
 }
 
 }  // namespace

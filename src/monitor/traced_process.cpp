@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "live/proc_files.h"
+#include "live/ptrace_access.h"
 #include "live/thread_ptrace.h"
 #include "procfs/stat_parser.h"
 #include "procfs/status_parser.h"
@@ -113,8 +114,7 @@ Status TracedProcess::seize_pass(bool& found_new) {
                 continue;
             }
             if (*by != 0) return attach_error(pid_, "already traced by " + describe_tracer(*by));
-            return attach_error(
-                pid_, std::string(std::strerror(EPERM)) + "; need CAP_SYS_PTRACE or the same uid");
+            return attach_error(pid_, ptrace_refusal_reason(pid_, tid));
         }
         return attach_error(pid_, fmt::format("thread {}: {}", tid, std::strerror(seize_err)));
     }

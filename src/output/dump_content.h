@@ -3,16 +3,28 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "snapshot/memory_range.h"
 
 namespace dumpscope {
 
+// A caller's stream (--user-stream). Its bytes are shared, not copied, between the options and
+// every DumpContent planned from them: planning happens while the target is stopped.
 struct UserStream {
     uint32_t type = 0;  // > 0xffff
-    std::vector<uint8_t> data;
+    std::shared_ptr<const std::vector<uint8_t>> data;
+
+    static UserStream of(uint32_t type, std::vector<uint8_t> bytes) {
+        return {type, std::make_shared<const std::vector<uint8_t>>(std::move(bytes))};
+    }
+    std::span<const uint8_t> bytes() const {
+        return data ? std::span<const uint8_t>(*data) : std::span<const uint8_t>();
+    }
 };
 
 struct DumpContent {

@@ -57,6 +57,66 @@ Status pwrite_all(int fd, uint64_t offset, const uint8_t* data, size_t size) {
     return {};
 }
 
+// What a directory entry is, for errors: "a FIFO", "a symbolic link".
+std::string kind_of(mode_t mode) {
+    if (S_ISLNK(mode)) return "a symbolic link";
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+Error not_regular_error(const std::string& path, mode_t mode) {
+    return Error{path + " is " + kind_of(mode) +
+                 "; a dump replaces only regular files, even with --overwrite (remove it or "
+                 "choose another name)"};
+}
+
+// Moves temp to final_path without ever replacing anything but a regular file, and without
+// following a symbolic link in the last component. The entry is checked, then exchanged
+// atomically with the temporary; if what was swapped out is not a regular file (it changed
+// after the check), it is swapped back; if even that fails, temp_holds_original is set and the
+// error says where it is.
+Status replace_regular_file(const std::string& temp, const std::string& final_path,
+                            bool& temp_holds_original) {
+    struct stat st {};
+    if (::lstat(final_path.c_str(), &st) != 0) {
+        if (errno != ENOENT) return errno_error("cannot look at " + final_path);
+        if (::link(temp.c_str(), final_path.c_str()) != 0) {
+            if (errno == EEXIST)  // created meanwhile: look again
+                return replace_regular_file(temp, final_path, temp_holds_original);
+            return errno_error("cannot move the dump to " + final_path);
+        }
+        ::unlink(temp.c_str());
+        return {};
+    }
+    if (!S_ISREG(st.st_mode)) return not_regular_error(final_path, st.st_mode);
+    if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_EXCHANGE) != 0) {
+        if (errno == ENOENT)  // removed meanwhile
+            return replace_regular_file(temp, final_path, temp_holds_original);
+        if (errno != EINVAL && errno != ENOSYS)
+            return errno_error("cannot rename the dump to " + final_path);
+        // The file system cannot exchange: rename right after the check.
+        if (::rename(temp.c_str(), final_path.c_str()) != 0)
+            return errno_error("cannot rename the dump to " + final_path);
+        return {};
+    }
+    struct stat old {};
+    if (::lstat(temp.c_str(), &old) == 0 && !S_ISREG(old.st_mode)) {
+        if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_EXCHANGE) !=
+            0) {
+            temp_holds_original = true;
+            return Error{final_path + " became " + kind_of(old.st_mode) +
+                         " during the dump and could not be put back; it is now at " + temp};
+        }
+        return not_regular_error(final_path, old.st_mode);
+    }
+    ::unlink(temp.c_str());  // the replaced file
+    return {};
+}
+
 // A temporary belongs to a live writer if its pid exists and is a dumpscope (pids are reused).
 bool writer_is_alive(pid_t pid) {
     if (::kill(pid, 0) != 0 && errno != EPERM) return false;
@@ -73,9 +133,9 @@ bool writer_is_alive(pid_t pid) {
 Result<DumpFile> DumpFile::create(const std::string& final_path, bool overwrite) {
     struct stat st {};
     if (::lstat(final_path.c_str(), &st) == 0) {
+        if (!S_ISREG(st.st_mode)) return not_regular_error(final_path, st.st_mode);
         if (!overwrite)
             return Error{final_path + " already exists (use --overwrite to replace it)"};
-        if (S_ISDIR(st.st_mode)) return Error{final_path + " is a directory"};
     }
     const std::string dir = directory_of(final_path);
     clean_stale_temporaries(dir);
@@ -162,8 +222,10 @@ Status DumpFile::commit(uint64_t final_size) {
     }
     fd_ = -1;
     if (overwrite_) {
-        if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0)
-            return errno_error("cannot rename the dump to " + final_path_);
+        bool temp_holds_original = false;
+        Status replaced = replace_regular_file(temp_path_, final_path_, temp_holds_original);
+        if (temp_holds_original) committed_ = true;  // never remove what was swapped out
+        DS_TRY(replaced);
     } else {
         // link() fails if the name appeared meanwhile: never replace a file we were not told to.
         if (::link(temp_path_.c_str(), final_path_.c_str()) != 0) {

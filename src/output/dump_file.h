@@ -14,7 +14,9 @@ namespace dumpscope {
 
 class DumpFile {
 public:
-    // Creates the temporary next to final_path. Fails if final_path exists and !overwrite.
+    // Creates the temporary next to final_path. Fails if final_path exists and !overwrite, or
+    // exists and is not a regular file (a device, FIFO, socket, directory or symbolic link is
+    // never replaced or followed, even with overwrite; commit() checks again).
     static Result<DumpFile> create(const std::string& final_path, bool overwrite);
 
     DumpFile(DumpFile&& other) noexcept;

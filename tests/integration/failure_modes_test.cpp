@@ -79,6 +79,51 @@ TEST(FailureModes, ExistingOutputIsNotOverwrittenWithoutFlag) {
     EXPECT_TRUE(eventually_running(target.pid()));
 }
 
+// --overwrite replaces a regular file and nothing else: as root, /dev/null would be gone.
+TEST(FailureModes, OverwriteNeverReplacesDevicesFifosOrSymlinks) {
+    Fixture target("fixture_waiters");
+    TempDir dir;
+    const std::string pid = std::to_string(target.pid());
+    struct stat null_before {};
+    ASSERT_EQ(::lstat("/dev/null", &null_before), 0);
+    const std::string fifo = dir.path() + "/fifo.dmp";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const std::string file = dir.path() + "/file.txt";
+    std::ofstream(file) << "keep me";
+    const std::string link = dir.path() + "/link.dmp";
+    ASSERT_EQ(::symlink(file.c_str(), link.c_str()), 0);
+    for (const std::string& output : {std::string("/dev/null"), fifo, link}) {
+        CommandResult r = run({dumpscope_binary(), "collect", "--overwrite", pid, output});
+        EXPECT_NE(r.exit_code, 0) << output;
+        EXPECT_TRUE(one_line(r.err)) << r.err;
+        EXPECT_NE(r.err.find("regular file"), std::string::npos) << r.err;
+    }
+    struct stat st {};
+    ASSERT_EQ(::lstat("/dev/null", &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode));
+    EXPECT_EQ(st.st_rdev, null_before.st_rdev);
+    ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode));
+    ASSERT_EQ(::lstat(link.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    char buf[512];
+    const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+    EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), file);
+    auto kept = read_file(file);
+    EXPECT_EQ(std::string(kept.begin(), kept.end()), "keep me");
+    EXPECT_EQ(dir.files().size(), 3u);
+
+    // A directory OUTPUT still means "a new file in that directory", --overwrite or not.
+    CommandResult into =
+        run({dumpscope_binary(), "collect", "--quiet", "--overwrite", pid, dir.path()});
+    EXPECT_EQ(into.exit_code, 0) << into.err;
+    EXPECT_EQ(dir.files().size(), 4u);
+    bool named_dump = false;
+    for (const auto& f : dir.files()) named_dump |= f.rfind("fixture_waiters_", 0) == 0;
+    EXPECT_TRUE(named_dump);
+    EXPECT_TRUE(eventually_running(target.pid()));
+}
+
 TEST(FailureModes, DefaultNameInDirectory) {
     Fixture target("fixture_waiters");
     TempDir dir;
@@ -234,6 +279,48 @@ TEST(FailureModes, BadOptionsAreUsageErrors) {
         EXPECT_EQ(r.exit_code, 2) << extra[0] << " " << r.err;
         EXPECT_TRUE(one_line(r.err)) << r.err;
     }
+    EXPECT_TRUE(running_and_not_stopped(target.pid()));
+}
+
+// A user stream is read whole before the target is touched, up to --max-user-stream MiB: an
+// endless file (/dev/zero) or a too big one is a usage error, not an allocation failure.
+TEST(FailureModes, UserStreamFilesAreLimitedInSize) {
+    Fixture target("fixture_waiters");
+    TempDir dir;
+    const std::string pid = std::to_string(target.pid());
+    const auto sparse_file = [](const std::string& path, off_t size) {
+        std::ofstream{path}.close();
+        return ::truncate(path.c_str(), size) == 0;
+    };
+    const std::string big = dir.path() + "/big.bin";
+    ASSERT_TRUE(sparse_file(big, 17 << 20));
+    const std::string small = dir.path() + "/small.bin";
+    ASSERT_TRUE(sparse_file(small, 2 << 20));
+    const std::vector<std::vector<std::string>> refused = {
+        {"--user-stream", "0x10000:/dev/zero"},
+        {"--user-stream", "0x10000:" + big},
+        {"--max-user-stream", "1", "--user-stream", "0x10000:" + small},
+    };
+    for (const auto& extra : refused) {
+        std::vector<std::string> argv = {dumpscope_binary(), "collect"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        argv.insert(argv.end(), {pid, dir.path()});
+        const auto started = std::chrono::steady_clock::now();
+        CommandResult r = run(argv, 60);
+        EXPECT_EQ(r.exit_code, 2) << extra.back() << ": " << r.err;
+        EXPECT_TRUE(one_line(r.err)) << r.err;
+        EXPECT_NE(r.err.find("--max-user-stream"), std::string::npos) << r.err;
+        EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+    }
+    EXPECT_FALSE(has_dump_files(dir));
+    // Within the limit the stream is written whole.
+    CommandResult ok = run({dumpscope_binary(), "collect", "--quiet", "--max-user-stream", "3",
+                            "--user-stream", "0x10000:" + small, pid, dir.path() + "/ok.dmp"});
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    auto bytes = read_file(dir.path() + "/ok.dmp");
+    bool found = false;
+    for (const auto& s : minidump_streams(bytes)) found |= s.type == 0x10000 && s.size == 2u << 20;
+    EXPECT_TRUE(found);
     EXPECT_TRUE(running_and_not_stopped(target.pid()));
 }
 

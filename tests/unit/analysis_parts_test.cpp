@@ -68,6 +68,21 @@ TEST(SymbolLocator, SymbolDirectoriesAreSearchedByNameAndBuildId) {
               dir.path() + "/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug");
 }
 
+// /proc/PID/maps names a deleted executable "PATH (deleted)": DIR/<name> still finds it.
+TEST(SymbolLocator, DeletedExecutableIsFoundInSymbolDirectoryByItsName) {
+    test::ScratchDir dir;
+    auto id = build_id_from_file(kSomeElf);
+    ASSERT_TRUE(id.ok());
+    std::filesystem::copy_file(kSomeElf, dir.path() + "/fixture_waiters");
+    SymbolOptions options;
+    options.symbol_dirs = {dir.path()};
+    const Module deleted = module_at_path("/gone/fixture_waiters (deleted)", *id);
+    const ModuleFiles files = SymbolLocator(options).locate(deleted);
+    EXPECT_EQ(files.status, SymbolStatus::kMatched) << files.detail;
+    EXPECT_EQ(files.elf_path, dir.path() + "/fixture_waiters");
+    EXPECT_EQ(SymbolLocator({}).locate(deleted).status, SymbolStatus::kMissing);
+}
+
 TEST(SymbolLocator, MissingUnverifiedAndInMemoryModules) {
     EXPECT_EQ(SymbolLocator({}).locate(module_at_path("/gone/x", {1, 2})).status,
               SymbolStatus::kMissing);

@@ -346,7 +346,7 @@ TEST_F(ElfCoreWriterTest, WritesTheCaptureRecordAfterTheMemoryCallback) {
 TEST_F(ElfCoreWriterTest, WritesUserStreamsAsNotesAfterTheCaptureRecord) {
     Snapshot snapshot = synthetic_snapshot();
     DumpContent content = synthetic_content();
-    content.user_streams.push_back({0x10000, {1, 2, 3}});
+    content.user_streams.push_back(UserStream::of(0x10000, {1, 2, 3}));
     int callbacks = 0;
     const std::string path = write_core(snapshot, content, &callbacks);
     OpenElf core(path);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -479,19 +480,51 @@ TEST_F(MinidumpWriterTest, LinuxStreamsAreRawCopiesAndOptional) {
 TEST_F(MinidumpWriterTest, UserStreamsAreWrittenAndReservedTypesRefused) {
     Snapshot snapshot = make_snapshot();
     DumpContent content = make_content();
-    content.user_streams.push_back({0x12340000, {1, 2, 3, 4, 5}});
+    content.user_streams.push_back(UserStream::of(0x12340000, {1, 2, 3, 4, 5}));
     write(snapshot, content);
     const auto user = stream(0x12340000);
     ASSERT_TRUE(user.has_value());
     EXPECT_EQ(user->first, 5u);
     EXPECT_EQ(bytes_.at(user->second + 4), 5);
 
-    content.user_streams.push_back({7, {1}});
+    content.user_streams.push_back(UserStream::of(7, {1}));
     auto file = DumpFile::create(dir_ + "/bad.dmp", true);
     ASSERT_TRUE(file.ok());
     auto result = write_minidump(snapshot, content, *file, {});
     ASSERT_FALSE(result.ok());
     EXPECT_NE(result.error().message.find("reserved"), std::string::npos);
+}
+
+// User streams can be megabytes and are not the target's: their place is reserved with the small
+// streams, their bytes are written once the target's memory is copied (it is resumed then).
+TEST_F(MinidumpWriterTest, UserStreamBytesAreWrittenAfterTheTargetIsReleased) {
+    Snapshot snapshot = make_snapshot();
+    DumpContent content = make_content();
+    content.user_streams.push_back(UserStream::of(0x12340000, std::vector<uint8_t>(10000, 0xab)));
+    std::vector<uint8_t> at_release;
+    WriteContext ctx;
+    ctx.target_memory_done = [&] {
+        for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+            if (entry.path().filename().string().rfind(".dumpscope-tmp.", 0) != 0) continue;
+            std::ifstream in(entry.path(), std::ios::binary);
+            at_release.assign(std::istreambuf_iterator<char>(in), {});
+        }
+    };
+    write(snapshot, content, ctx);
+    const auto user = stream(0x12340000);
+    ASSERT_TRUE(user.has_value());
+    ASSERT_EQ(user->first, 10000u);
+    EXPECT_EQ(user->second % 8, 0u);
+    EXPECT_TRUE(std::all_of(bytes_.begin() + user->second, bytes_.begin() + user->second + 10000,
+                            [](uint8_t b) { return b == 0xab; }));
+    ASSERT_FALSE(at_release.empty());
+    const size_t end = std::min<size_t>(at_release.size(), user->second + 10000);
+    EXPECT_TRUE(user->second >= end ||
+                std::none_of(at_release.begin() + user->second, at_release.begin() + end,
+                             [](uint8_t b) { return b == 0xab; }));
+    // The memory list after the user stream still points at the bytes of the memory.
+    auto summary = summarize_minidump(path_);
+    ASSERT_TRUE(summary.ok()) << summary.error().message;
 }
 
 TEST_F(MinidumpWriterTest, TargetMemoryDoneRunsOnceAfterMemoryAndBeforeCaptureRecord) {

@@ -87,6 +87,112 @@ TEST(DumpFile, ExistingFileNeedsOverwrite) {
     EXPECT_EQ(text, "new!");
 }
 
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    std::string text;
+    std::getline(in, text);
+    return text;
+}
+
+std::string link_target(const std::string& path) {
+    char buf[512];
+    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+    return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+}
+
+TEST(DumpFile, DeviceNodeIsNeverReplacedEvenWithOverwrite) {
+    for (bool overwrite : {false, true}) {
+        auto f = DumpFile::create("/dev/null", overwrite);
+        ASSERT_FALSE(f.ok());
+        EXPECT_NE(f.error().message.find("character device"), std::string::npos)
+            << f.error().message;
+    }
+    struct stat st {};
+    ASSERT_EQ(::lstat("/dev/null", &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode));
+}
+
+TEST(DumpFile, FifoIsNeverReplacedEvenWithOverwrite) {
+    Dir dir;
+    const std::string path = dir.path + "/fifo.dmp";
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    auto f = DumpFile::create(path, true);
+    ASSERT_FALSE(f.ok());
+    EXPECT_NE(f.error().message.find("FIFO"), std::string::npos) << f.error().message;
+    struct stat st {};
+    ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode));
+    EXPECT_EQ(dir.count(), 1);  // no temporary left
+}
+
+TEST(DumpFile, SymlinkIsNeitherFollowedNorReplaced) {
+    Dir dir;
+    const std::string target = dir.path + "/target.txt";
+    std::ofstream(target) << "target";
+    const std::string link = dir.path + "/link.dmp";
+    ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+    const std::string dangling = dir.path + "/dangling.dmp";
+    ASSERT_EQ(::symlink((dir.path + "/nowhere").c_str(), dangling.c_str()), 0);
+    for (const std::string& path : {link, dangling}) {
+        auto f = DumpFile::create(path, true);
+        ASSERT_FALSE(f.ok()) << path;
+        EXPECT_NE(f.error().message.find("symbolic link"), std::string::npos) << f.error().message;
+    }
+    EXPECT_EQ(link_target(link), target);
+    EXPECT_EQ(link_target(dangling), dir.path + "/nowhere");
+    EXPECT_EQ(read_text(target), "target");
+    EXPECT_EQ(dir.count(), 3);
+}
+
+// The name is checked again at commit: what appeared there during the dump is put back.
+TEST(DumpFile, EntryThatBecameAFifoOrSymlinkDuringTheDumpSurvivesCommit) {
+    Dir dir;
+    const std::string target = dir.path + "/target.txt";
+    std::ofstream(target) << "target";
+    const std::string path = dir.path + "/d.dmp";
+    for (bool make_fifo : {true, false}) {
+        std::ofstream(path) << "old";
+        auto f = DumpFile::create(path, true);
+        ASSERT_TRUE(f.ok()) << f.error().message;
+        ASSERT_EQ(::unlink(path.c_str()), 0);
+        if (make_fifo)
+            ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+        else
+            ASSERT_EQ(::symlink(target.c_str(), path.c_str()), 0);
+        const uint8_t bytes[] = {'n', 'e', 'w', '!'};
+        ASSERT_TRUE(f->write_at(0, bytes).ok());
+        Status committed = f->commit(4);
+        EXPECT_FALSE(committed.ok());
+        struct stat st {};
+        ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+        EXPECT_TRUE(make_fifo ? S_ISFIFO(st.st_mode) : S_ISLNK(st.st_mode));
+        EXPECT_EQ(read_text(target), "target");
+        ASSERT_EQ(::unlink(path.c_str()), 0);
+    }
+    EXPECT_EQ(dir.count(), 1);  // target.txt only: no temporary left
+}
+
+// A file created at the name during a dump without --overwrite is not replaced either.
+TEST(DumpFile, RegularFileIsReplacedAtCommitOnlyWithOverwrite) {
+    Dir dir;
+    const std::string path = dir.path + "/e.dmp";
+    const uint8_t bytes[] = {'n', 'e', 'w', '!'};
+    {
+        auto f = DumpFile::create(path, false);
+        ASSERT_TRUE(f.ok());
+        std::ofstream(path) << "appeared";
+        ASSERT_TRUE(f->write_at(0, bytes).ok());
+        EXPECT_FALSE(f->commit(4).ok());
+    }
+    EXPECT_EQ(read_text(path), "appeared");
+    auto g = DumpFile::create(path, true);
+    ASSERT_TRUE(g.ok());
+    ASSERT_TRUE(g->write_at(0, bytes).ok());
+    ASSERT_TRUE(g->commit(4).ok());
+    EXPECT_EQ(read_text(path), "new!");
+    EXPECT_EQ(dir.count(), 1);
+}
+
 TEST(DumpFile, ZeroPagesBecomeHoles) {
     Dir dir;
     const std::string path = dir.path + "/d.dmp";
