@@ -4,17 +4,14 @@
 
 #include <algorithm>
 
+#include "common/paths.h"
+
 namespace dumpscope::analysis {
 
 namespace {
 
 constexpr uint64_t kArenaSize = 64ull << 20;  // glibc HEAP_MAX_SIZE on 64-bit: arenas' alignment
 constexpr uint64_t kBrkRandomRange = 32ull << 20;  // x86-64 brk start randomization
-
-std::string base_name(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 std::string protection_of(const Mapping& m) {
     std::string p = "----";

@@ -5,6 +5,7 @@
 #include "analysis/command.h"
 #include "analysis/signal_names.h"
 #include "analysis/symbolizer.h"
+#include "common/paths.h"
 
 namespace dumpscope::analysis {
 
@@ -107,8 +108,8 @@ json modules_json(DumpAnalysis& dump) {
         modules.push_back(
             {{"base_addr", hex_string(m.base)},
              {"end_addr", hex_string(m.end)},
-             {"filename", file_name_of(m.path)},
-             {"debug_file", file_name_of(m.path)},
+             {"filename", base_name(m.path)},
+             {"debug_file", base_name(m.path)},
              {"debug_id", m.build_id.empty() ? json() : json(breakpad_debug_id(m.build_id))},
              {"code_id", m.build_id.empty() ? json() : json(hex_build_id(m.build_id))},
              {"version", json()},

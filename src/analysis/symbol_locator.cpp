@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/paths.h"
 #include "elf/elf_build_id.h"
 
 namespace dumpscope::analysis {
@@ -13,11 +14,6 @@ namespace {
 bool is_file(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-std::string base_name(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 // "xx/rest" of a build-id, as .build-id directories lay files out.

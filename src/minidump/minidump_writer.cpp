@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/align.h"
 #include "minidump/minidump_format.h"
 #include "minidump/process_streams.h"
 #include "minidump/stream_blob.h"
@@ -33,10 +34,6 @@ using minidump::StreamType;
 constexpr uint64_t kMaxRva = std::numeric_limits<uint32_t>::max();
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kCaptureSlotSize = 1u << 20;  // the most the capture record may take
-
-uint64_t align_up(uint64_t value, uint64_t alignment) {
-    return (value + alignment - 1) / alignment * alignment;
-}
 
 std::span<const uint8_t> bytes_of(const std::string& text) {
     return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};

@@ -1,0 +1,16 @@
+// Pieces of file paths as the process reports them (maps, link_map, /proc/PID/exe).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dumpscope {
+
+// The last component of a path: "/usr/lib/libc.so.6" -> "libc.so.6"; a path without a slash is
+// its own base name; "/dir/" -> "".
+inline std::string base_name(std::string_view path) {
+    const size_t slash = path.rfind('/');
+    return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+}  // namespace dumpscope
