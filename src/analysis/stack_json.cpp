@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include "analysis/command.h"
-#include "analysis/signal_names.h"
 #include "analysis/symbolizer.h"
 #include "common/paths.h"
+#include "procfs/signal_names.h"
 
 namespace dumpscope::analysis {
 
@@ -147,7 +147,7 @@ json stackwalk_json(DumpAnalysis& dump, const std::vector<const ThreadStack*>& s
     json j = {{"status", "OK"}, {"pid", s.process.pid}};
     if (s.exception) {
         const SignalInfo& signal = s.exception->signal;
-        const std::string code = signal_code_name(signal.signo, signal.code);
+        const std::string code = si_code_name(signal.signo, signal.code);
         crash["type"] = signal_name(signal.signo) + (code.empty() ? "" : " / " + code);
         crash["address"] = hex_string(signal.fault_address);
         crash["crashing_thread"] = s.exception->tid;
