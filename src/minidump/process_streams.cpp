@@ -7,6 +7,7 @@
 
 #include "common/paths.h"
 #include "minidump/minidump_context.h"
+#include "minidump/page_protection.h"
 
 namespace dumpscope::minidump {
 
@@ -34,15 +35,6 @@ const dumpscope::Module* image_of(const Snapshot& snapshot, const Mapping& mappi
 }
 
 }  // namespace
-
-uint32_t page_protection(const Mapping& mapping) {
-    if (mapping.exec) {
-        if (mapping.write) return kPageExecuteReadWrite;
-        return mapping.read ? kPageExecuteRead : kPageExecute;
-    }
-    if (mapping.write) return kPageReadWrite;
-    return mapping.read ? kPageReadOnly : kPageNoAccess;
-}
 
 LocationDescriptor append_system_info(StreamBlob& blob, const dumpscope::SystemInfo& system) {
     const std::string csd =
