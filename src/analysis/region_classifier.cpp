@@ -4,17 +4,18 @@
 
 #include <algorithm>
 
+#include "common/paths.h"
+#include "minidump/page_protection.h"
+
 namespace dumpscope::analysis {
 
 namespace {
 
+using minidump::MemoryState;
+using minidump::MemoryType;
+
 constexpr uint64_t kArenaSize = 64ull << 20;  // glibc HEAP_MAX_SIZE on 64-bit: arenas' alignment
 constexpr uint64_t kBrkRandomRange = 32ull << 20;  // x86-64 brk start randomization
-
-std::string base_name(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 std::string protection_of(const Mapping& m) {
     std::string p = "----";
@@ -62,16 +63,17 @@ Region classify(const Snapshot& s, const Mapping& m, const Mapping* brk) {
     r.start = m.start;
     r.end = m.end;
     r.protection = protection_of(m);
+    r.protect = minidump::page_protection(m);
     r.path = m.path;
-    r.state = no_access(m) ? RegionState::kReserve : RegionState::kCommit;
-    r.type = m.file_backed() || m.shared ? RegionType::kMapped : RegionType::kPrivate;
+    r.state = no_access(m) ? MemoryState::Reserve : MemoryState::Commit;
+    r.type = m.file_backed() || m.shared ? MemoryType::Mapped : MemoryType::Private;
     r.bytes_in_dump = s.memory ? s.memory->bytes_present(m.start, m.size()) : 0;
 
     const Module* module = s.module_at(m.start);
     if (module != nullptr && (m.path.empty() || m.path == module->path || m.path == "[vdso]" ||
                               base_name(m.path) == base_name(module->path))) {
         r.usage = RegionUsage::kImage;
-        r.type = RegionType::kImage;
+        r.type = MemoryType::Image;
         r.detail = base_name(module->path);
         return r;
     }
@@ -121,7 +123,7 @@ void mark_guards(std::vector<Region>& regions) {
     for (size_t i = 0; i + 1 < regions.size(); ++i) {
         Region& r = regions[i];
         const Region& next = regions[i + 1];
-        if (r.state == RegionState::kReserve && r.usage == RegionUsage::kAnonymous &&
+        if (r.state == MemoryState::Reserve && r.usage == RegionUsage::kAnonymous &&
             next.usage == RegionUsage::kStack && r.end == next.start) {
             r.usage = RegionUsage::kGuard;
             r.detail = "below the stack of " + next.detail;
@@ -151,32 +153,6 @@ const char* usage_name(RegionUsage usage) {
             return "Free";
     }
     return "Unknown";
-}
-
-const char* type_name(RegionType type) {
-    switch (type) {
-        case RegionType::kImage:
-            return "MEM_IMAGE";
-        case RegionType::kMapped:
-            return "MEM_MAPPED";
-        case RegionType::kPrivate:
-            return "MEM_PRIVATE";
-        case RegionType::kNone:
-            return "";
-    }
-    return "";
-}
-
-const char* state_name(RegionState state) {
-    switch (state) {
-        case RegionState::kCommit:
-            return "MEM_COMMIT";
-        case RegionState::kReserve:
-            return "MEM_RESERVE";
-        case RegionState::kFree:
-            return "MEM_FREE";
-    }
-    return "";
 }
 
 std::vector<Region> classify_regions(const Snapshot& snapshot, bool include_free) {

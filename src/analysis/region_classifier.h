@@ -1,31 +1,31 @@
 // What each memory region of a snapshot is used for, as WinDbg's !address says it: the stack of
 // thread N (and the guard page below it), the heap, the image of module X, a mapped file,
 // anonymous memory; with its type (image / mapped / private), its state (committed, reserved:
-// PROT_NONE, free: the gaps) and how many of its bytes are in the dump.
+// PROT_NONE, free: the gaps), its protection and how many of its bytes are in the dump. Types,
+// states and protections are the minidump's (minidump/memory_types.def, memory_states.def,
+// page_protections.def), so a region reads as MemoryInfoList would describe it.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "minidump/minidump_format.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope::analysis {
 
 enum class RegionUsage { kStack, kGuard, kHeap, kImage, kMappedFile, kAnonymous, kOther, kFree };
-enum class RegionType { kImage, kMapped, kPrivate, kNone };
-enum class RegionState { kCommit, kReserve, kFree };
 
 const char* usage_name(RegionUsage usage);  // "Stack", "Guard", "Heap", "Image", ...
-const char* type_name(RegionType type);     // "MEM_IMAGE", "MEM_MAPPED", "MEM_PRIVATE", ""
-const char* state_name(RegionState state);  // "MEM_COMMIT", "MEM_RESERVE", "MEM_FREE"
 
 struct Region {
     uint64_t start = 0;
     uint64_t end = 0;
     RegionUsage usage = RegionUsage::kFree;
-    RegionType type = RegionType::kNone;
-    RegionState state = RegionState::kFree;
+    minidump::MemoryType type{};  // MemoryType{} (0) for free space, as Windows says it
+    minidump::MemoryState state = minidump::MemoryState::Free;
+    uint32_t protect = 0;    // minidump::kPageReadOnly, ...; 0 for free space
     std::string protection;  // "r-xp" as maps says it; "" for free space
     std::string detail;      // "thread 1234", "libc.so.6", "/path", "[vvar]", "brk", "arena"
     std::string path;        // the mapping's path

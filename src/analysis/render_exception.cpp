@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include "analysis/command.h"
-#include "analysis/signal_names.h"
 #include "analysis/symbolizer.h"
+#include "procfs/signal_names.h"
 
 namespace dumpscope::analysis {
 
@@ -101,12 +101,16 @@ Result<CommandOutput> command_exception(DumpAnalysis& dump, const CommandArgs& a
     }
     dump.select_exception_context();
     const ExceptionInfo& e = *s.exception;
-    const std::string code = signal_code_name(e.signal.signo, e.signal.code);
+    const std::string code = si_code_name(e.signal.signo, e.signal.code);
+    const std::string code_description = si_code_description(e.signal.signo, e.signal.code);
+    const std::string description = signal_description(e.signal.signo);
     std::string thread_name;
     if (auto index = dump.thread_index(e.tid)) thread_name = s.threads[*index].name;
-    out.text = fmt::format(
-        "Signal:  {} ({}){}\n", signal_name(e.signal.signo), e.signal.signo,
-        fmt::format(", code {}{}", e.signal.code, code.empty() ? "" : " (" + code + ")"));
+    // "Signal:  SIGSEGV (11, Segmentation fault), code 1 (SEGV_MAPERR, address not mapped ...)"
+    out.text =
+        fmt::format("Signal:  {} ({}{}), code {}{}\n", signal_name(e.signal.signo), e.signal.signo,
+                    description.empty() ? "" : ", " + description, e.signal.code,
+                    code.empty() ? "" : " (" + code + ", " + code_description + ")");
     if (e.signal.fault_address != 0 || e.signal.signo == 11 || e.signal.signo == 7) {
         out.text += fmt::format("Address: {}\n", windbg_pointer(e.signal.fault_address));
     }
@@ -117,8 +121,10 @@ Result<CommandOutput> command_exception(DumpAnalysis& dump, const CommandArgs& a
     out.text += registers_text(e.context.gp);
     out.json = {{"signal", e.signal.signo},
                 {"signal_name", signal_name(e.signal.signo)},
+                {"signal_description", description},
                 {"code", e.signal.code},
                 {"code_name", code},
+                {"code_description", code_description},
                 {"address", e.signal.fault_address},
                 {"sender_pid", e.signal.sender_pid},
                 {"tid", e.tid},

@@ -5,6 +5,7 @@
 
 #include "analysis/command.h"
 #include "analysis/symbolizer.h"
+#include "common/paths.h"
 
 namespace dumpscope::analysis {
 
@@ -38,7 +39,7 @@ Result<CommandOutput> command_modules(DumpAnalysis& dump, const CommandArgs& arg
         if (!report.debug_path.empty()) file += " (debug: " + report.debug_path + ")";
         out.text +=
             fmt::format("{} {} {:<24} {:<12} {}\n", windbg_pointer(m.base), windbg_pointer(m.end),
-                        file_name_of(m.path), fmt::format("{} {}", status, kind),
+                        base_name(m.path), fmt::format("{} {}", status, kind),
                         m.build_id.empty() ? "(no build-id)" : hex_build_id(m.build_id));
         out.text += fmt::format("{:<36}   {}{}\n", "", m.path, file);
         if (!report.files.detail.empty()) {
@@ -46,7 +47,7 @@ Result<CommandOutput> command_modules(DumpAnalysis& dump, const CommandArgs& arg
         }
         out.json.push_back({{"base", m.base},
                             {"end", m.end},
-                            {"name", file_name_of(m.path)},
+                            {"name", base_name(m.path)},
                             {"path", m.path},
                             {"build_id", hex_build_id(m.build_id)},
                             {"main", m.is_main_executable},

@@ -13,13 +13,23 @@ namespace dumpscope::analysis {
 
 namespace {
 
+using minidump::memory_state_name;
+using minidump::memory_type_name;
+using minidump::MemoryState;
+using minidump::page_protection_name;
 using nlohmann::json;
 
 std::string in_dump_text(const Region& r) {
-    if (r.state == RegionState::kFree) return "";
+    if (r.state == MemoryState::Free) return "";
     if (r.bytes_in_dump == 0) return "no";
     if (r.bytes_in_dump == r.size()) return "yes";
     return fmt::format("{:x} of {:x}", r.bytes_in_dump, r.size());
+}
+
+// "00000008 PAGE_WRITECOPY (rw-p)", as WinDbg's Protect line with the maps letters after it.
+std::string protect_text(const Region& r) {
+    if (r.protect == 0) return "-";
+    return fmt::format("{:08x} {} ({})", r.protect, page_protection_name(r.protect), r.protection);
 }
 
 std::string usage_text(const Region& r) {
@@ -34,18 +44,19 @@ json region_json(const Region& r) {
             {"size", r.size()},
             {"usage", usage_name(r.usage)},
             {"detail", r.detail},
-            {"type", type_name(r.type)},
-            {"state", state_name(r.state)},
+            {"type", memory_type_name(r.type)},
+            {"state", memory_state_name(r.state)},
             {"protection", r.protection},
+            {"page_protection", r.protect == 0 ? "" : page_protection_name(r.protect)},
             {"path", r.path},
             {"bytes_in_dump", r.bytes_in_dump}};
 }
 
 std::string row(const Region& r) {
     return fmt::format("{} {:>12x} {:>12x} {:>12x} {:<11} {:<11} {:<5} {:<11} {}\n",
-                       r.state == RegionState::kFree ? " " : "+", r.start, r.end, r.size(),
-                       type_name(r.type), state_name(r.state), r.protection, in_dump_text(r),
-                       usage_text(r));
+                       r.state == MemoryState::Free ? " " : "+", r.start, r.end, r.size(),
+                       memory_type_name(r.type), memory_state_name(r.state), r.protection,
+                       in_dump_text(r), usage_text(r));
 }
 
 CommandOutput list(const std::vector<Region>& regions) {
@@ -70,8 +81,8 @@ Result<CommandOutput> one(const std::vector<Region>& regions, uint64_t address) 
             "{}\n"
             "Type:                   {}\nIn the dump:            {} bytes\n",
             usage_text(r), windbg_pointer(r.start), windbg_pointer(r.end), windbg_pointer(r.size()),
-            r.size(), state_name(r.state), r.protection.empty() ? "-" : r.protection,
-            type_name(r.type), r.bytes_in_dump);
+            r.size(), memory_state_name(r.state), protect_text(r), memory_type_name(r.type),
+            r.bytes_in_dump);
         if (!r.path.empty()) out.text += "Mapping:                " + r.path + "\n";
         out.json = region_json(r);
         return out;
@@ -96,11 +107,12 @@ CommandOutput summary(const std::vector<Region>& regions) {
     std::map<std::string, Tally> by_usage, by_type, by_state;
     uint64_t busy = 0, total = 0;
     for (const Region& r : regions) {
-        const bool free = r.state == RegionState::kFree;
+        const bool free = r.state == MemoryState::Free;
         for (auto* table : {&by_usage, &by_type, &by_state}) {
-            const std::string key = table == &by_usage  ? usage_name(r.usage)
-                                    : table == &by_type ? (free ? "<free>" : type_name(r.type))
-                                                        : state_name(r.state);
+            const std::string key = table == &by_usage ? usage_name(r.usage)
+                                    : table == &by_type
+                                        ? (free ? "<free>" : memory_type_name(r.type))
+                                        : memory_state_name(r.state);
             Tally& t = (*table)[key];
             ++t.count;
             t.size += r.size();

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "analysis/command.h"
-#include "analysis/signal_names.h"
 #include "analysis/stack_json.h"
 
 namespace dumpscope::analysis {

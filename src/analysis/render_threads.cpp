@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "analysis/command.h"
-#include "analysis/signal_names.h"
 #include "analysis/symbolizer.h"
+#include "analysis/syscall_names.h"
 
 namespace dumpscope::analysis {
 

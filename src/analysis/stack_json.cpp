@@ -3,8 +3,9 @@
 #include <fmt/format.h>
 
 #include "analysis/command.h"
-#include "analysis/signal_names.h"
 #include "analysis/symbolizer.h"
+#include "common/paths.h"
+#include "procfs/signal_names.h"
 
 namespace dumpscope::analysis {
 
@@ -107,8 +108,8 @@ json modules_json(DumpAnalysis& dump) {
         modules.push_back(
             {{"base_addr", hex_string(m.base)},
              {"end_addr", hex_string(m.end)},
-             {"filename", file_name_of(m.path)},
-             {"debug_file", file_name_of(m.path)},
+             {"filename", base_name(m.path)},
+             {"debug_file", base_name(m.path)},
              {"debug_id", m.build_id.empty() ? json() : json(breakpad_debug_id(m.build_id))},
              {"code_id", m.build_id.empty() ? json() : json(hex_build_id(m.build_id))},
              {"version", json()},
@@ -146,7 +147,7 @@ json stackwalk_json(DumpAnalysis& dump, const std::vector<const ThreadStack*>& s
     json j = {{"status", "OK"}, {"pid", s.process.pid}};
     if (s.exception) {
         const SignalInfo& signal = s.exception->signal;
-        const std::string code = signal_code_name(signal.signo, signal.code);
+        const std::string code = si_code_name(signal.signo, signal.code);
         crash["type"] = signal_name(signal.signo) + (code.empty() ? "" : " / " + code);
         crash["address"] = hex_string(signal.fault_address);
         crash["crashing_thread"] = s.exception->tid;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "common/paths.h"
 #include "elf/elf_build_id.h"
 
 namespace dumpscope::analysis {
@@ -14,22 +15,6 @@ namespace {
 bool is_file(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// The path a file had: /proc/PID/maps shows a deleted file as "PATH (deleted)".
-std::string path_before_deletion(const std::string& path) {
-    static constexpr std::string_view kDeleted = " (deleted)";
-    if (path.size() > kDeleted.size() && path.ends_with(kDeleted))
-        return path.substr(0, path.size() - kDeleted.size());
-    return path;
-}
-
-// The file name, without the " (deleted)" /proc/PID/maps adds: DIR/<name> finds a deleted
-// executable under the name it was run as.
-std::string base_name(const std::string& path) {
-    const std::string name = path_before_deletion(path);
-    const size_t slash = name.rfind('/');
-    return slash == std::string::npos ? name : name.substr(slash + 1);
 }
 
 // "xx/rest" of a build-id, as .build-id directories lay files out.
@@ -112,7 +97,7 @@ ModuleFiles SymbolLocator::locate(const Module& module) const {
     const std::string by_id = build_id_path(module.build_id);
     for (const std::string& dir : options_.symbol_dirs) {
         candidates.push_back(dir + "/.build-id/" + by_id);
-        candidates.push_back(dir + "/" + base_name(module.path));
+        candidates.push_back(dir + "/" + base_name(path_before_deletion(module.path)));
         candidates.push_back(dir + "/" + path_before_deletion(module.path));
     }
     candidates.push_back(options_.debug_root + "/.build-id/" + by_id);
@@ -147,7 +132,7 @@ std::string SymbolLocator::find_debug_file(const Module& module) const {
     std::vector<std::string> candidates{options_.debug_root + "/.build-id/" + by_id + ".debug"};
     for (const std::string& dir : options_.symbol_dirs) {
         candidates.push_back(dir + "/.build-id/" + by_id + ".debug");
-        candidates.push_back(dir + "/" + base_name(module.path) + ".debug");
+        candidates.push_back(dir + "/" + base_name(path_before_deletion(module.path)) + ".debug");
         candidates.push_back(dir + "/" + path_before_deletion(module.path) + ".debug");
     }
     std::string found = first_matching(candidates, module.build_id);

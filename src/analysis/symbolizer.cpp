@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common/paths.h"
+
 namespace dumpscope::analysis {
 
 namespace {
@@ -119,16 +121,11 @@ std::string demangle(const char* name) {
     return out;
 }
 
-std::string file_name_of(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 void symbolize(const DwflSession& session, Frame& frame) {
     const uint64_t pc = frame.lookup_pc();
     const ModuleReport* report = session.module_at(pc);
     if (report == nullptr) return;
-    frame.module = file_name_of(report->module->path);
+    frame.module = base_name(report->module->path);
     frame.module_base = report->module->base;
     Dwfl_Module* mod = report->dwfl_module;
     if (mod == nullptr) return;

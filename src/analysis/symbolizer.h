@@ -17,7 +17,4 @@ void symbolize(const DwflSession& session, Frame& frame);
 // "name" demangled when it is a C++ (Itanium ABI) name.
 std::string demangle(const char* name);
 
-// The file name part of a path.
-std::string file_name_of(const std::string& path);
-
 }  // namespace dumpscope::analysis

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/paths.h"
 #include "output/dump_file.h"
 #include "readers/dump_reader.h"
 #include "snapshot/range_memory_source.h"
@@ -45,8 +46,7 @@ void rebuild_process_text(Snapshot& snapshot) {
 }  // namespace
 
 DumpFormat choose_convert_format(const std::string& output, const std::string& input_format) {
-    const std::string name =
-        output.substr(output.rfind('/') == std::string::npos ? 0 : output.rfind('/') + 1);
+    const std::string name = base_name(output);
     if (ends_with(name, ".dmp") || ends_with(name, ".mdmp")) return DumpFormat::Minidump;
     if (ends_with(name, ".core") || name == "core" || name.rfind("core.", 0) == 0) {
         return DumpFormat::ElfCore;

@@ -13,7 +13,7 @@
 #include "monitor/crash_collect.h"
 #include "monitor/crash_handler_config.h"
 #include "monitor/dump_quota.h"
-#include "monitor/signal_names.h"
+#include "procfs/signal_names.h"
 
 namespace dumpscope {
 

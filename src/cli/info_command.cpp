@@ -8,6 +8,7 @@
 #include "elfcore/core_summary.h"
 #include "minidump/minidump_summary.h"
 #include "plan/dump_flags.h"
+#include "procfs/signal_names.h"
 #include "readers/dump_reader.h"
 
 namespace dumpscope {
@@ -65,7 +66,9 @@ nlohmann::json to_json(const DumpSummary& s) {
     if (s.exception) {
         j["exception"] = {{"tid", s.exception_tid},
                           {"signal", s.exception->signo},
+                          {"signal_name", signal_name(s.exception->signo)},
                           {"code", s.exception->code},
+                          {"code_name", si_code_name(s.exception->signo, s.exception->code)},
                           {"address", s.exception->fault_address}};
     }
     return j;
@@ -89,8 +92,12 @@ void print_text(const DumpSummary& s, bool all_ranges) {
     if (shown < s.memory.size())
         fmt::print("           ... {} more (--all-ranges)\n", s.memory.size() - shown);
     if (s.exception) {
-        fmt::print("exception: signal {} code {} address {:#x} thread {}\n", s.exception->signo,
-                   s.exception->code, s.exception->fault_address, s.exception_tid);
+        // "exception: signal 11 (SIGSEGV) code 1 (SEGV_MAPERR) address 0x0 thread 1234"
+        const std::string code = si_code_name(s.exception->signo, s.exception->code);
+        fmt::print("exception: signal {} ({}) code {}{} address {:#x} thread {}\n",
+                   s.exception->signo, signal_name(s.exception->signo), s.exception->code,
+                   code.empty() ? "" : " (" + code + ")", s.exception->fault_address,
+                   s.exception_tid);
     }
     if (s.capture) {
         const CaptureRecord& c = *s.capture;

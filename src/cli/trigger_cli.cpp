@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "monitor/monitor_job.h"
-#include "monitor/signal_names.h"
+#include "monitor/trigger_signals.h"
 
 namespace dumpscope {
 

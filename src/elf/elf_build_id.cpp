@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/align.h"
 #include "common/unique_fd.h"
 
 namespace dumpscope {
@@ -15,7 +16,6 @@ namespace dumpscope {
 namespace {
 
 constexpr size_t kMaxNoteSegment = 64 * 1024;
-size_t align_up(size_t value, size_t align) { return (value + align - 1) / align * align; }
 
 struct ElfCloser {
     void operator()(Elf* elf) const { elf_end(elf); }

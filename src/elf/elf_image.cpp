@@ -3,6 +3,8 @@
 #include <cstring>
 #include <span>
 
+#include "common/align.h"
+
 namespace dumpscope {
 
 namespace {
@@ -16,7 +18,7 @@ uint64_t LoadedElf::image_end(uint64_t page_size) const {
     for (const auto& ph : phdrs) {
         if (ph.p_type == PT_LOAD) end = std::max(end, bias + ph.p_vaddr + ph.p_memsz);
     }
-    return end == 0 ? 0 : (end + page_size - 1) / page_size * page_size;
+    return end == 0 ? 0 : align_up(end, page_size);
 }
 
 bool is_elf_image(const MemorySource& memory, uint64_t base) {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/align.h"
+
 namespace dumpscope::elfcore {
 
 namespace {
@@ -22,7 +24,7 @@ Result<std::vector<Interval>> dumped_pages(const DumpContent& content, uint64_t 
     for (const MemoryRange& r : content.memory) {
         if (r.size == 0) continue;
         const uint64_t end = r.start + r.size;
-        const uint64_t rounded_end = (end + page - 1) & ~(page - 1);
+        const uint64_t rounded_end = align_up(end, page);
         if (end < r.start || rounded_end < end) {
             return Error{fmt::format("memory range {:#x} + {:#x} wraps around the address space",
                                      r.start, r.size)};
@@ -122,7 +124,7 @@ Result<uint64_t> assign_file_offsets(std::vector<LoadSegment>& segments, uint64_
             s.offset = pos;
             continue;
         }
-        const uint64_t aligned = ((pos + page - 1) & ~(page - 1)) + (s.vaddr & (page - 1));
+        const uint64_t aligned = align_up(pos, page) + (s.vaddr & (page - 1));
         if (aligned < pos || aligned + s.memsz < aligned) {
             return Error{"the ELF core would be larger than 2^64 bytes"};
         }

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "common/align.h"
 #include "elfcore/core_format.h"
 
 namespace dumpscope::elfcore {
@@ -21,8 +22,6 @@ T load(std::span<const uint8_t> file, uint64_t offset) {
 bool fits(uint64_t offset, uint64_t size, uint64_t file_size) {
     return offset <= file_size && size <= file_size - offset;
 }
-
-uint64_t pad4(uint64_t n) { return (n + kNoteAlign - 1) & ~(kNoteAlign - 1); }
 
 Result<uint64_t> program_header_count(std::span<const uint8_t> file, const Elf64_Ehdr& h) {
     if (h.e_phnum != PN_XNUM) return uint64_t{h.e_phnum};
@@ -52,7 +51,7 @@ Status parse_notes(std::span<const uint8_t> file, const Elf64_Phdr& segment, siz
         }
         const auto header = load<Elf64_Nhdr>(file, pos);
         const uint64_t name_at = pos + sizeof(Elf64_Nhdr);
-        const uint64_t desc_at = name_at + pad4(header.n_namesz);
+        const uint64_t desc_at = name_at + align_up(header.n_namesz, kNoteAlign);
         // The last descriptor of a segment may lack its padding.
         if (desc_at > end || header.n_descsz > end - desc_at) {
             return Error{fmt::format(
@@ -64,7 +63,7 @@ Status parse_notes(std::span<const uint8_t> file, const Elf64_Phdr& segment, siz
                                header.n_namesz);
         while (!owner.empty() && owner.back() == '\0') owner.remove_suffix(1);
         notes.push_back({owner, header.n_type, file.subspan(desc_at, header.n_descsz), desc_at});
-        pos = std::min(end, desc_at + pad4(header.n_descsz));
+        pos = std::min(end, desc_at + align_up(header.n_descsz, kNoteAlign));
     }
     return {};
 }

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/align.h"
 #include "elf/core_header.h"
 #include "elfcore/core_format.h"
 #include "elfcore/core_layout.h"
@@ -25,10 +26,6 @@ using elfcore::LoadSegment;
 template <typename T>
 std::span<const uint8_t> bytes_of(const T& value) {
     return {reinterpret_cast<const uint8_t*>(&value), sizeof(T)};
-}
-
-uint64_t align_up(uint64_t value, uint64_t alignment) {
-    return (value + alignment - 1) & ~(alignment - 1);
 }
 
 Elf64_Phdr note_header(uint64_t offset, uint64_t size) {

@@ -5,18 +5,14 @@
 #include <cstring>
 #include <string>
 
+#include "common/align.h"
 #include "elfcore/core_format.h"
 
 namespace dumpscope::elfcore {
 
-namespace {
-
-uint64_t pad4(uint64_t n) { return (n + kNoteAlign - 1) & ~(kNoteAlign - 1); }
-
-}  // namespace
-
 uint64_t note_size(std::string_view name, uint64_t desc_size) {
-    return sizeof(Elf64_Nhdr) + pad4(name.size() + 1) + pad4(desc_size);
+    return sizeof(Elf64_Nhdr) + align_up(name.size() + 1, kNoteAlign) +
+           align_up(desc_size, kNoteAlign);
 }
 
 Status NoteBuilder::add(std::string_view name, uint32_t type, std::span<const uint8_t> desc) {
@@ -35,7 +31,7 @@ Status NoteBuilder::add(std::string_view name, uint32_t type, std::span<const ui
     std::memcpy(out, &header, sizeof(header));
     out += sizeof(header);
     std::memcpy(out, name.data(), name.size());
-    out += pad4(name.size() + 1);
+    out += align_up(name.size() + 1, kNoteAlign);
     if (!desc.empty()) std::memcpy(out, desc.data(), desc.size());
     return {};
 }

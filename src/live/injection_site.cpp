@@ -3,16 +3,13 @@
 #include <algorithm>
 #include <optional>
 
+#include "common/align.h"
 #include "elf/elf_image.h"
 #include "live/injection_code.h"
 
 namespace dumpscope {
 
 namespace {
-
-uint64_t align_up(uint64_t value, uint64_t alignment) {
-    return (value + alignment - 1) / alignment * alignment;
-}
 
 const Mapping* mapping_containing(const std::vector<Mapping>& mappings, uint64_t addr) {
     auto it = std::upper_bound(mappings.begin(), mappings.end(), addr,

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/paths.h"
 #include "live/proc_files.h"
 #include "procfs/stat_parser.h"
 #include "procfs/status_parser.h"
@@ -32,11 +33,6 @@ std::string printable_cmdline(std::string raw) {
     return raw;
 }
 
-std::string_view basename_of(std::string_view path) {
-    size_t slash = path.rfind('/');
-    return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
 // Does process pid answer to name? Kernel threads and zombies never do (nothing to dump).
 bool matches(int32_t pid, const std::string& name, std::string& cmdline_out) {
     auto stat_text = read_file_whole(proc_dir(pid) + "/stat");
@@ -48,7 +44,7 @@ bool matches(int32_t pid, const std::string& name, std::string& cmdline_out) {
     auto cmdline = read_file_whole(proc_dir(pid) + "/cmdline");
     std::string raw = cmdline ? std::move(cmdline).value() : std::string();
     std::string_view argv0(raw.data(), std::min(raw.size(), raw.find('\0')));
-    if (stat->comm != name && basename_of(argv0) != name) return false;
+    if (stat->comm != name && base_name(argv0) != name) return false;
     cmdline_out = printable_cmdline(std::move(raw));
     return true;
 }

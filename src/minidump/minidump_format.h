@@ -29,21 +29,22 @@ constexpr uint32_t kLastReservedStream = 0xffff;
 constexpr uint32_t kMinidumpSignature = 0x504d444d;  // "MDMP"
 constexpr uint32_t kMinidumpVersion = 0xa793;        // low 16 bits of Header::version
 
-// ProcessorArchitecture values of the SystemInfo stream.
-constexpr uint16_t kArchX86 = 0;
-constexpr uint16_t kArchArm = 5;
-constexpr uint16_t kArchAmd64 = 9;
-constexpr uint16_t kArchArm64 = 12;
-constexpr uint16_t kArchBreakpadArm64 = 0x8003;
-constexpr uint16_t kArchUnknown = 0xffff;
+// ProcessorArchitecture values of the SystemInfo stream: kArchX86, kArchAmd64, ...
+#define DS_MINIDUMP_ARCH(identifier, number, name) constexpr uint16_t kArch##identifier = number;
+#include "minidump/processor_architectures.def"
+#undef DS_MINIDUMP_ARCH
 
-// PlatformId values of the SystemInfo stream.
-constexpr uint32_t kPlatformWin32NT = 2;
-constexpr uint32_t kPlatformMacOS = 0x8101;
-constexpr uint32_t kPlatformIOS = 0x8102;
-constexpr uint32_t kPlatformLinux = 0x8201;
-constexpr uint32_t kPlatformSolaris = 0x8202;
-constexpr uint32_t kPlatformAndroid = 0x8203;
+// "amd64", "arm64", ... or "architecture 0x1234".
+std::string architecture_name(uint16_t architecture);
+
+// PlatformId values of the SystemInfo stream: kPlatformWin32NT, kPlatformLinux, ...
+#define DS_MINIDUMP_PLATFORM(identifier, number, name) \
+    constexpr uint32_t kPlatform##identifier = number;
+#include "minidump/platform_ids.def"
+#undef DS_MINIDUMP_PLATFORM
+
+// "Linux", "Windows NT", ... or "platform 0x1234".
+std::string platform_name(uint32_t platform);
 
 // MiscInfo Flags1 bits.
 constexpr uint32_t kMiscInfoProcessId = 0x1;
@@ -64,18 +65,50 @@ constexpr uint32_t kCvSignatureElfBuildId = 0x4270454c;
 constexpr uint32_t kVsFixedFileInfoSignature = 0xfeef04bd;
 constexpr uint32_t kVsFixedFileInfoVersion = 0x10000;
 
-// MemoryInfo State / Protect / Type.
-constexpr uint32_t kMemCommit = 0x1000;
-constexpr uint32_t kPageNoAccess = 0x01;
-constexpr uint32_t kPageReadOnly = 0x02;
-constexpr uint32_t kPageReadWrite = 0x04;
-constexpr uint32_t kPageWriteCopy = 0x08;
-constexpr uint32_t kPageExecute = 0x10;
-constexpr uint32_t kPageExecuteRead = 0x20;
-constexpr uint32_t kPageExecuteReadWrite = 0x40;
-constexpr uint32_t kMemPrivate = 0x20000;
-constexpr uint32_t kMemMapped = 0x40000;
-constexpr uint32_t kMemImage = 0x1000000;
+// MemoryInfo Protect values: kPageNoAccess ... kPageExecuteWriteCopy, and the modifier bits
+// kPageGuard, kPageNoCache, kPageWriteCombine (minidump/page_protection.h says what they allow).
+#define DS_PAGE_PROTECTION(identifier, value, name, r, w, x, cow) \
+    constexpr uint32_t kPage##identifier = value;
+#define DS_PAGE_MODIFIER(identifier, value, name) constexpr uint32_t kPage##identifier = value;
+#include "minidump/page_protections.def"
+#undef DS_PAGE_PROTECTION
+#undef DS_PAGE_MODIFIER
+
+// "PAGE_READWRITE", "PAGE_EXECUTE_READ | PAGE_GUARD", ...; bits the table does not know are
+// printed in hex ("PAGE_READONLY | 0x8000"); 0 is "0".
+std::string page_protection_name(uint32_t protect);
+
+// MemoryInfo State values: kMemCommit, kMemReserve, kMemFree.
+enum class MemoryState : uint32_t {
+#define DS_MEMORY_STATE(identifier, value, name) identifier = value,
+#include "minidump/memory_states.def"
+#undef DS_MEMORY_STATE
+};
+#define DS_MEMORY_STATE(identifier, value, name) constexpr uint32_t kMem##identifier = value;
+#include "minidump/memory_states.def"
+#undef DS_MEMORY_STATE
+
+// "MEM_COMMIT", "MEM_RESERVE", "MEM_FREE" or "0x1234".
+std::string memory_state_name(uint32_t state);
+inline std::string memory_state_name(MemoryState state) {
+    return memory_state_name(static_cast<uint32_t>(state));
+}
+
+// MemoryInfo Type values: kMemPrivate, kMemMapped, kMemImage.
+enum class MemoryType : uint32_t {
+#define DS_MEMORY_TYPE(identifier, value, name) identifier = value,
+#include "minidump/memory_types.def"
+#undef DS_MEMORY_TYPE
+};
+#define DS_MEMORY_TYPE(identifier, value, name) constexpr uint32_t kMem##identifier = value;
+#include "minidump/memory_types.def"
+#undef DS_MEMORY_TYPE
+
+// "MEM_IMAGE", "MEM_MAPPED", "MEM_PRIVATE"; 0 (free memory has no type) is ""; others "0x1234".
+std::string memory_type_name(uint32_t type);
+inline std::string memory_type_name(MemoryType type) {
+    return memory_type_name(static_cast<uint32_t>(type));
+}
 
 // FILETIME of the Unix epoch: 100 ns intervals between 1601-01-01 and 1970-01-01.
 constexpr uint64_t kFiletimeUnixEpoch = 116444736000000000ull;

@@ -6,23 +6,23 @@
 
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_reader_parts.h"
+#include "minidump/page_protection.h"
 #include "procfs/maps_parser.h"
 
 namespace dumpscope::minidump {
 
 namespace {
 
-constexpr uint32_t kMemFree = 0x10000;
 constexpr size_t kMinHandleDescriptor = 32;  // MINIDUMP_HANDLE_DESCRIPTOR: handle .. pointer count
 
 Mapping mapping_of(uint64_t start, uint64_t end, uint32_t protect) {
     Mapping m;
     m.start = start;
     m.end = end;
-    const uint32_t p = protect & 0xff;
-    m.read = p != kPageNoAccess && p != kPageExecute && p != 0;
-    m.write = p == kPageReadWrite || p == kPageWriteCopy || p == kPageExecuteReadWrite;
-    m.exec = p == kPageExecute || p == kPageExecuteRead || p == kPageExecuteReadWrite;
+    const PageAccess access = page_access(protect);
+    m.read = access.read;
+    m.write = access.write;
+    m.exec = access.execute;
     return m;
 }
 
@@ -54,7 +54,8 @@ Status mappings_from_memory_info(std::span<const uint8_t> stream, const Snapshot
         }
         Mapping m =
             mapping_of(info.base_address, info.base_address + info.region_size, info.protect);
-        m.shared = info.type == kMemMapped;
+        // A WRITECOPY view is private; other mapped views may be shared (maps would tell).
+        m.shared = info.type == kMemMapped && !page_access(info.protect).copy_on_write;
         if (info.type == kMemImage) {
             if (const dumpscope::Module* module = s.module_at(m.start)) m.path = module->path;
         }

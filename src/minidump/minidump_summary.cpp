@@ -12,6 +12,7 @@
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_memory_lists.h"
+#include "procfs/status_parser.h"
 #include "snapshot/capture_record_json.h"
 
 namespace dumpscope {
@@ -25,64 +26,6 @@ using minidump::StreamType;
 
 std::string_view text_of(std::span<const uint8_t> bytes) {
     return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-// The value of a "Key:\tvalue" line of /proc/PID/status, without surrounding blanks.
-std::optional<std::string> status_field(std::string_view status, std::string_view key) {
-    size_t pos = 0;
-    while (pos < status.size()) {
-        size_t end = status.find('\n', pos);
-        if (end == std::string_view::npos) end = status.size();
-        const std::string_view line = status.substr(pos, end - pos);
-        if (line.size() > key.size() && line.substr(0, key.size()) == key &&
-            line[key.size()] == ':') {
-            std::string_view value = line.substr(key.size() + 1);
-            while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) {
-                value.remove_prefix(1);
-            }
-            while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) {
-                value.remove_suffix(1);
-            }
-            return std::string(value);
-        }
-        pos = end + 1;
-    }
-    return std::nullopt;
-}
-
-std::string architecture_name(uint16_t architecture) {
-    switch (architecture) {
-        case minidump::kArchX86:
-            return "x86";
-        case minidump::kArchArm:
-            return "arm";
-        case minidump::kArchAmd64:
-            return "amd64";
-        case minidump::kArchArm64:
-        case minidump::kArchBreakpadArm64:
-            return "arm64";
-        default:
-            return fmt::format("architecture {:#x}", architecture);
-    }
-}
-
-std::string platform_name(uint32_t platform) {
-    switch (platform) {
-        case minidump::kPlatformWin32NT:
-            return "Windows NT";
-        case minidump::kPlatformMacOS:
-            return "macOS";
-        case minidump::kPlatformIOS:
-            return "iOS";
-        case minidump::kPlatformLinux:
-            return "Linux";
-        case minidump::kPlatformSolaris:
-            return "Solaris";
-        case minidump::kPlatformAndroid:
-            return "Android";
-        default:
-            return fmt::format("platform {:#x}", platform);
-    }
 }
 
 Status summarize_system(const MinidumpFile& file, DumpSummary& summary) {
@@ -101,14 +44,14 @@ Status summarize_system(const MinidumpFile& file, DumpSummary& summary) {
     if (unix_like) {
         // Breakpad and dumpscope put "sysname release version machine" in the CSD string; the
         // version numbers mean nothing on Linux (lldb leaves them uninitialised).
-        summary.os = csd.empty() ? platform_name(info->platform_id) : csd;
+        summary.os = csd.empty() ? minidump::platform_name(info->platform_id) : csd;
     } else {
-        summary.os = fmt::format("{} {}.{}.{}", platform_name(info->platform_id),
+        summary.os = fmt::format("{} {}.{}.{}", minidump::platform_name(info->platform_id),
                                  info->major_version, info->minor_version, info->build_number);
         if (!csd.empty()) summary.os += " " + csd;
     }
     summary.cpu =
-        fmt::format("{}, {} CPU{}", architecture_name(info->processor_architecture),
+        fmt::format("{}, {} CPU{}", minidump::architecture_name(info->processor_architecture),
                     info->number_of_processors, info->number_of_processors == 1 ? "" : "s");
     if (info->processor_architecture == minidump::kArchX86 ||
         info->processor_architecture == minidump::kArchAmd64) {

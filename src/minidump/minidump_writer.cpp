@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/align.h"
 #include "minidump/minidump_format.h"
 #include "minidump/process_streams.h"
 #include "minidump/stream_blob.h"
@@ -37,55 +38,125 @@ constexpr uint64_t kMaxRva = std::numeric_limits<uint32_t>::max();
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kCaptureSlotSize = 1u << 20;  // the most the capture record may take
 
-uint64_t align_up(uint64_t value, uint64_t alignment) {
-    return (value + alignment - 1) / alignment * alignment;
-}
-
 std::span<const uint8_t> bytes_of(const std::string& text) {
     return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
-// One small stream of the plan.
+// The streams the writer can put before the memory list, each registered once, in file order:
+// when the snapshot and the content call for it, and how it is appended. The Breakpad Linux
+// streams are raw copies of /proc and /etc files, written when the content asks for them and the
+// file was not empty.
+struct StreamWriter {
+    using Wanted = bool (*)(const Snapshot&, const DumpContent&);
+    using Append = LocationDescriptor (*)(StreamBlob&, const Snapshot&, const DumpContent&,
+                                          std::vector<StackReference>&);
+    using RawBytes = std::span<const uint8_t> (*)(const Snapshot&);
+
+    StreamType type;
+    Wanted wanted = nullptr;       // set for a structured stream
+    Append append = nullptr;       // set for a structured stream
+    RawBytes raw_bytes = nullptr;  // set for a raw Linux stream
+
+    bool is_wanted(const Snapshot& snapshot, const DumpContent& content) const {
+        if (raw_bytes != nullptr) {
+            return content.optional_linux_streams && !raw_bytes(snapshot).empty();
+        }
+        return wanted(snapshot, content);
+    }
+};
+
+constexpr StreamWriter structured(StreamType type, StreamWriter::Wanted wanted,
+                                  StreamWriter::Append append) {
+    return {type, wanted, append, nullptr};
+}
+
+constexpr StreamWriter raw_linux(StreamType type, StreamWriter::RawBytes bytes) {
+    return {type, nullptr, nullptr, bytes};
+}
+
+bool always(const Snapshot&, const DumpContent&) { return true; }
+
+const StreamWriter kStreamWriters[] = {
+    structured(
+        StreamType::SystemInfo, always,
+        [](StreamBlob& blob, const Snapshot& s, const DumpContent&, std::vector<StackReference>&) {
+            return minidump::append_system_info(blob, s.system);
+        }),
+    structured(
+        StreamType::MiscInfo, always,
+        [](StreamBlob& blob, const Snapshot& s, const DumpContent&, std::vector<StackReference>&) {
+            return minidump::append_misc_info(blob, s.process);
+        }),
+    structured(StreamType::ThreadList, always,
+               [](StreamBlob& blob, const Snapshot& s, const DumpContent& c,
+                  std::vector<StackReference>& stacks) {
+                   return minidump::append_thread_list(blob, s, c, stacks);
+               }),
+    structured(
+        StreamType::ThreadNameList, minidump::has_thread_names,
+        [](StreamBlob& blob, const Snapshot& s, const DumpContent& c,
+           std::vector<StackReference>&) { return minidump::append_thread_name_list(blob, s, c); }),
+    structured(
+        StreamType::ThreadInfoList,
+        [](const Snapshot&, const DumpContent& c) { return c.thread_info; },
+        [](StreamBlob& blob, const Snapshot& s, const DumpContent& c,
+           std::vector<StackReference>&) { return minidump::append_thread_info_list(blob, s, c); }),
+    structured(
+        StreamType::DumpscopeThreadExtra,
+        [](const Snapshot&, const DumpContent& c) { return !c.threads.empty(); },
+        [](StreamBlob& blob, const Snapshot& s, const DumpContent& c,
+           std::vector<StackReference>&) { return minidump::append_thread_extra(blob, s, c); }),
+    structured(
+        StreamType::ModuleList, always,
+        [](StreamBlob& blob, const Snapshot& s, const DumpContent& c,
+           std::vector<StackReference>&) { return minidump::append_module_list(blob, s, c); }),
+    structured(
+        StreamType::Exception,
+        [](const Snapshot& s, const DumpContent& c) {
+            return c.include_exception && s.exception.has_value();
+        },
+        [](StreamBlob& blob, const Snapshot& s, const DumpContent&, std::vector<StackReference>&) {
+            return minidump::append_exception(blob, *s.exception);
+        }),
+    structured(
+        StreamType::MemoryInfoList,
+        [](const Snapshot&, const DumpContent& c) { return c.memory_info_list; },
+        [](StreamBlob& blob, const Snapshot& s, const DumpContent&, std::vector<StackReference>&) {
+            return minidump::append_memory_info_list(blob, s);
+        }),
+    structured(
+        StreamType::HandleData, [](const Snapshot&, const DumpContent& c) { return c.handle_data; },
+        [](StreamBlob& blob, const Snapshot& s, const DumpContent&, std::vector<StackReference>&) {
+            return minidump::append_handle_data(blob, s);
+        }),
+    raw_linux(StreamType::LinuxCpuInfo,
+              [](const Snapshot& s) { return bytes_of(s.system.cpuinfo); }),
+    raw_linux(StreamType::LinuxProcStatus,
+              [](const Snapshot& s) { return bytes_of(s.process.status); }),
+    raw_linux(StreamType::LinuxLsbRelease,
+              [](const Snapshot& s) { return bytes_of(s.system.os_release); }),
+    raw_linux(StreamType::LinuxCmdLine,
+              [](const Snapshot& s) { return bytes_of(s.process.cmdline); }),
+    raw_linux(StreamType::LinuxEnviron,
+              [](const Snapshot& s) { return bytes_of(s.process.environ); }),
+    raw_linux(StreamType::LinuxAuxv,
+              [](const Snapshot& s) { return std::span<const uint8_t>(s.process.auxv); }),
+    raw_linux(StreamType::LinuxMaps, [](const Snapshot& s) { return bytes_of(s.process.maps); }),
+};
+
+// One small stream of the plan: a registered writer.
 struct PlannedStream {
     uint32_t type = 0;
+    const StreamWriter* writer = nullptr;
 };
-
-// The Breakpad Linux streams: raw copies of /proc and /etc files.
-struct RawLinuxStream {
-    StreamType type;
-    std::span<const uint8_t> bytes;
-};
-
-std::vector<RawLinuxStream> linux_streams(const Snapshot& snapshot) {
-    return {
-        {StreamType::LinuxCpuInfo, bytes_of(snapshot.system.cpuinfo)},
-        {StreamType::LinuxProcStatus, bytes_of(snapshot.process.status)},
-        {StreamType::LinuxLsbRelease, bytes_of(snapshot.system.os_release)},
-        {StreamType::LinuxCmdLine, bytes_of(snapshot.process.cmdline)},
-        {StreamType::LinuxEnviron, bytes_of(snapshot.process.environ)},
-        {StreamType::LinuxAuxv, snapshot.process.auxv},
-        {StreamType::LinuxMaps, bytes_of(snapshot.process.maps)},
-    };
-}
 
 // Every small stream, in file order. The user streams, the memory list and the capture record
 // always follow, so the directory has plan.size() + content.user_streams.size() + 2 entries.
 std::vector<PlannedStream> plan_streams(const Snapshot& snapshot, const DumpContent& content) {
     std::vector<PlannedStream> plan;
-    const auto add = [&](StreamType type) { plan.push_back({static_cast<uint32_t>(type)}); };
-    add(StreamType::SystemInfo);
-    add(StreamType::MiscInfo);
-    add(StreamType::ThreadList);
-    if (minidump::has_thread_names(snapshot, content)) add(StreamType::ThreadNameList);
-    if (content.thread_info) add(StreamType::ThreadInfoList);
-    if (!content.threads.empty()) add(StreamType::DumpscopeThreadExtra);
-    add(StreamType::ModuleList);
-    if (content.include_exception && snapshot.exception) add(StreamType::Exception);
-    if (content.memory_info_list) add(StreamType::MemoryInfoList);
-    if (content.handle_data) add(StreamType::HandleData);
-    if (content.optional_linux_streams) {
-        for (const RawLinuxStream& stream : linux_streams(snapshot)) {
-            if (!stream.bytes.empty()) add(stream.type);
+    for (const StreamWriter& writer : kStreamWriters) {
+        if (writer.is_wanted(snapshot, content)) {
+            plan.push_back({static_cast<uint32_t>(writer.type), &writer});
         }
     }
     return plan;
@@ -94,36 +165,10 @@ std::vector<PlannedStream> plan_streams(const Snapshot& snapshot, const DumpCont
 LocationDescriptor append_planned_stream(StreamBlob& blob, const PlannedStream& stream,
                                          const Snapshot& snapshot, const DumpContent& content,
                                          std::vector<StackReference>& stacks) {
-    switch (static_cast<StreamType>(stream.type)) {
-        case StreamType::SystemInfo:
-            return minidump::append_system_info(blob, snapshot.system);
-        case StreamType::MiscInfo:
-            return minidump::append_misc_info(blob, snapshot.process);
-        case StreamType::ThreadList:
-            return minidump::append_thread_list(blob, snapshot, content, stacks);
-        case StreamType::ThreadNameList:
-            return minidump::append_thread_name_list(blob, snapshot, content);
-        case StreamType::ThreadInfoList:
-            return minidump::append_thread_info_list(blob, snapshot, content);
-        case StreamType::DumpscopeThreadExtra:
-            return minidump::append_thread_extra(blob, snapshot, content);
-        case StreamType::ModuleList:
-            return minidump::append_module_list(blob, snapshot, content);
-        case StreamType::Exception:
-            return minidump::append_exception(blob, *snapshot.exception);
-        case StreamType::MemoryInfoList:
-            return minidump::append_memory_info_list(blob, snapshot);
-        case StreamType::HandleData:
-            return minidump::append_handle_data(blob, snapshot);
-        default:
-            break;
+    if (stream.writer->raw_bytes != nullptr) {
+        return minidump::append_raw_stream(blob, stream.writer->raw_bytes(snapshot));
     }
-    // plan_streams plans only the types above and the Linux streams.
-    std::span<const uint8_t> bytes;
-    for (const RawLinuxStream& linux_stream : linux_streams(snapshot)) {
-        if (static_cast<uint32_t>(linux_stream.type) == stream.type) bytes = linux_stream.bytes;
-    }
-    return minidump::append_raw_stream(blob, bytes);
+    return stream.writer->append(blob, snapshot, content, stacks);
 }
 
 // Reserves each user stream's place after `end` (8-aligned, like every raw stream) and adds its

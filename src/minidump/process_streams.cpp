@@ -5,7 +5,9 @@
 #include <limits>
 #include <string>
 
+#include "common/paths.h"
 #include "minidump/minidump_context.h"
+#include "minidump/page_protection.h"
 
 namespace dumpscope::minidump {
 
@@ -15,11 +17,6 @@ constexpr uint64_t kNanosecondsPerSecond = 1000000000ull;
 
 uint32_t clamp_to_u32(uint64_t value) {
     return static_cast<uint32_t>(std::min<uint64_t>(value, std::numeric_limits<uint32_t>::max()));
-}
-
-std::string basename_of(const std::string& path) {
-    const auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 // cpuid(1).eax from family/model/stepping (Intel's encoding of extended family and model).
@@ -38,15 +35,6 @@ const dumpscope::Module* image_of(const Snapshot& snapshot, const Mapping& mappi
 }
 
 }  // namespace
-
-uint32_t page_protection(const Mapping& mapping) {
-    if (mapping.exec) {
-        if (mapping.write) return kPageExecuteReadWrite;
-        return mapping.read ? kPageExecuteRead : kPageExecute;
-    }
-    if (mapping.write) return kPageReadWrite;
-    return mapping.read ? kPageReadOnly : kPageNoAccess;
-}
 
 LocationDescriptor append_system_info(StreamBlob& blob, const dumpscope::SystemInfo& system) {
     const std::string csd =
@@ -101,7 +89,7 @@ LocationDescriptor append_module_list(StreamBlob& blob, const Snapshot& snapshot
         entry.base_of_image = module.base;
         entry.size_of_image = clamp_to_u32(module.size());
         const std::string name =
-            content.module_basenames_only ? basename_of(module.path) : module.path;
+            content.module_basenames_only ? base_name(module.path) : module.path;
         entry.module_name_rva = static_cast<uint32_t>(blob.append_string(name));
         entry.version_info.signature = kVsFixedFileInfoSignature;
         entry.version_info.struct_version = kVsFixedFileInfoVersion;

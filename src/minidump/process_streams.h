@@ -20,7 +20,4 @@ LocationDescriptor append_memory_info_list(StreamBlob& blob, const Snapshot& sna
 LocationDescriptor append_handle_data(StreamBlob& blob, const Snapshot& snapshot);
 LocationDescriptor append_raw_stream(StreamBlob& blob, std::span<const uint8_t> bytes);
 
-// The MemoryInfo Protect value of a mapping's r/w/x bits.
-uint32_t page_protection(const Mapping& mapping);
-
 }  // namespace dumpscope::minidump

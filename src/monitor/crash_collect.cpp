@@ -10,9 +10,9 @@
 #include "capture/collect_job.h"
 #include "elfcore/core_reader.h"
 #include "monitor/dump_quota.h"
-#include "monitor/signal_names.h"
 #include "output/dump_file.h"
 #include "plan/plan.h"
+#include "procfs/signal_names.h"
 
 namespace dumpscope {
 

@@ -18,9 +18,9 @@
 #include "monitor/attached_dump.h"
 #include "monitor/process_sample.h"
 #include "monitor/signal_info.h"
-#include "monitor/signal_names.h"
 #include "monitor/traced_process.h"
 #include "monitor/trigger_conditions.h"
+#include "procfs/signal_names.h"
 
 namespace dumpscope {
 

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "live/proc_files.h"
-#include "monitor/signal_names.h"
+#include "procfs/signal_names.h"
 #include "procfs/status_parser.h"
 
 namespace dumpscope {
@@ -19,39 +19,6 @@ static_assert(sizeof(siginfo_t) == 128);
 bool carries_fault_address(int signo) {
     return signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL ||
            signo == SIGTRAP;
-}
-
-const char* code_name(int signo, int code) {
-    if (code == SI_USER) return "SI_USER";
-    if (code == SI_TKILL) return "SI_TKILL";
-    if (code == SI_QUEUE) return "SI_QUEUE";
-    if (code == SI_KERNEL) return "SI_KERNEL";
-    switch (signo) {
-        case SIGSEGV:
-            if (code == SEGV_MAPERR) return "SEGV_MAPERR";
-            if (code == SEGV_ACCERR) return "SEGV_ACCERR";
-            break;
-        case SIGBUS:
-            if (code == BUS_ADRALN) return "BUS_ADRALN";
-            if (code == BUS_ADRERR) return "BUS_ADRERR";
-            if (code == BUS_OBJERR) return "BUS_OBJERR";
-            break;
-        case SIGFPE:
-            if (code == FPE_INTDIV) return "FPE_INTDIV";
-            if (code == FPE_INTOVF) return "FPE_INTOVF";
-            if (code == FPE_FLTDIV) return "FPE_FLTDIV";
-            break;
-        case SIGILL:
-            if (code == ILL_ILLOPC) return "ILL_ILLOPC";
-            if (code == ILL_PRVOPC) return "ILL_PRVOPC";
-            break;
-        case SIGTRAP:
-            if (code == TRAP_BRKPT) return "TRAP_BRKPT";
-            break;
-        default:
-            break;
-    }
-    return nullptr;
 }
 
 // Bit signo-1 of a hex mask line of /proc/PID/status ("SigCgt:\t0000000000004a02").
@@ -84,7 +51,8 @@ Result<SignalInfo> read_signal_info(int32_t tid) {
 
 std::string describe_signal(const SignalInfo& info) {
     std::string text = signal_name(info.signo);
-    if (const char* code = code_name(info.signo, info.code)) text += fmt::format(" ({})", code);
+    if (const std::string code = si_code_name(info.signo, info.code); !code.empty())
+        text += fmt::format(" ({})", code);
     if (info.code > 0 && carries_fault_address(info.signo))
         text += fmt::format(" at {:#x}", info.fault_address);
     else if (info.code <= 0 && info.sender_pid != 0)

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "monitor/signal_names.h"
+#include "procfs/signal_names.h"
 
 namespace dumpscope {
 

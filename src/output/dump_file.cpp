@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <random>
 
+#include "common/paths.h"
+
 namespace dumpscope {
 
 namespace {
@@ -23,11 +25,6 @@ std::string directory_of(const std::string& path) {
     if (slash == std::string::npos) return ".";
     if (slash == 0) return "/";
     return path.substr(0, slash);
-}
-
-std::string basename_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 bool all_zero(const uint8_t* p, size_t n) {
@@ -142,7 +139,7 @@ Result<DumpFile> DumpFile::create(const std::string& final_path, bool overwrite)
     std::random_device rd;
     for (int attempt = 0; attempt < 16; ++attempt) {
         std::string temp = fmt::format("{}/{}{}.{:08x}.{}", dir, kTempPrefix, ::getpid(), rd(),
-                                       basename_of(final_path));
+                                       base_name(final_path));
         int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) {
             ::fchmod(fd, 0600);  // whatever the umask: dumps hold secrets

@@ -8,6 +8,7 @@
 #include <functional>
 #include <set>
 
+#include "common/paths.h"
 #include "plan/dump_flags.h"
 #include "plan/loader_data.h"
 #include "plan/memory_ranges.h"
@@ -23,11 +24,6 @@ constexpr uint64_t kIndirectAfter = 768;
 constexpr uint64_t kPageSize = 4096;
 
 uint64_t page_down(uint64_t a) { return a & ~(kPageSize - 1); }
-
-std::string base_name(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 bool has(uint32_t flags, uint32_t flag) { return (flags & flag) == flag; }
 

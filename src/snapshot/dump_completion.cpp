@@ -3,14 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/paths.h"
+
 namespace dumpscope {
 
 namespace {
-
-std::string base_name(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 Module* main_module(Snapshot& s) {
     for (uint64_t type : {kAuxvPhdr, kAuxvEntry}) {

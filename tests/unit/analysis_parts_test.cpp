@@ -209,9 +209,13 @@ TEST(RegionClassifier, UsageOfEachKindOfMapping) {
         EXPECT_EQ(regions[i].usage, expected[i].first) << i;
         EXPECT_EQ(regions[i].detail, expected[i].second) << i;
     }
-    EXPECT_EQ(regions[0].type, RegionType::kImage);
-    EXPECT_EQ(regions[4].state, RegionState::kReserve);
-    EXPECT_EQ(regions[5].type, RegionType::kMapped);
+    EXPECT_EQ(regions[0].type, minidump::MemoryType::Image);
+    EXPECT_EQ(regions[4].state, minidump::MemoryState::Reserve);
+    EXPECT_EQ(regions[5].type, minidump::MemoryType::Mapped);
+    EXPECT_EQ(regions[0].protect, minidump::kPageExecuteRead);
+    EXPECT_EQ(regions[1].protect, minidump::kPageReadWrite) << "anonymous: nothing to copy from";
+    EXPECT_EQ(regions[4].protect, minidump::kPageNoAccess);
+    EXPECT_EQ(regions[5].protect, minidump::kPageReadOnly);
     uint64_t total = 0;
     for (const Region& r : classify_regions(s, true)) {
         if (r.end <= kUserSpaceEnd) total += r.size();

@@ -16,8 +16,9 @@
 #include "monitor/dump_quota.h"
 #include "monitor/hang_detector.h"
 #include "monitor/process_sample.h"
-#include "monitor/signal_names.h"
 #include "monitor/trigger_conditions.h"
+#include "monitor/trigger_signals.h"
+#include "procfs/signal_names.h"
 
 namespace dumpscope {
 namespace {
