@@ -33,9 +33,10 @@ class MinidumpFile {
 public:
     // Maps the file and checks the header, that every directory entry lies inside the file and
     // that no stream type is listed twice (as LLVM's Object/Minidump checks): an Error names the
-    // type and both directory indexes. Two exceptions, as in LLVM: entries of type 0
-    // (UnusedStream; Breakpad leaves all-zero slots) are never duplicates, and Exception may
-    // repeat (one per thread, as lldb writes them; dumpscope reads the first).
+    // type and both directory indexes. Exception may repeat, as current LLVM allows (lldb writes
+    // one per signalled thread; dumpscope reads the first). Entries of type 0 (UnusedStream)
+    // never count: Breakpad leaves all-zero slots (LLVM skips those, type 0 of size 0), and no
+    // reader reads type 0 whatever its size.
     static Result<MinidumpFile> open(const std::string& path);
 
     MinidumpFile(MinidumpFile&& other) noexcept = default;
