@@ -202,9 +202,6 @@ Result<Snapshot> read_minidump(const std::string& path) {
     if (!opened.ok()) return opened.error();
     auto file = std::make_shared<MinidumpFile>(std::move(*opened));
     Snapshot s;
-    s.capture.tool_version.clear();
-    s.capture.method.clear();
-    s.capture.trigger.clear();
     if (Status status = read_all(file, s); !status.ok()) {
         return Error{path + ": " + status.error().message};
     }
