@@ -86,7 +86,7 @@ Result<std::string> choose_output_path(const CollectRequest& request, int32_t pi
     return output_path(request, pid);
 }
 
-Result<CollectResult> write_snapshot_dump(Snapshot& snapshot, const CollectRequest& request,
+Result<CollectResult> write_snapshot_dump(const Snapshot& snapshot, const CollectRequest& request,
                                           DumpFile& file, const ReleaseTarget& release_target) {
     const auto started = Clock::now();
     auto log = [&](const std::string& message) {
@@ -101,7 +101,7 @@ Result<CollectResult> write_snapshot_dump(Snapshot& snapshot, const CollectReque
                     content->threads.size(), content->modules.size(), content->memory.size(),
                     content->memory_bytes()));
 
-    CaptureRecord& record = snapshot.capture;
+    CaptureRecord record = snapshot.capture;
     record.tool_version = kToolVersion;
     record.dump_type = request.plan.type_name;
     record.dump_flags = request.plan.flags;
@@ -120,6 +120,10 @@ Result<CollectResult> write_snapshot_dump(Snapshot& snapshot, const CollectReque
         release_target.release(record);
         record.write_ms = ms_since(started);
         log(fmt::format("target resumed; paused {:.1f} ms", record.pause_ms));
+    };
+    ctx.capture_record = [&](const WriteRecord& written) {
+        merge_write_record(record, written);
+        return record;
     };
 
     auto size = request.format == DumpFormat::ElfCore

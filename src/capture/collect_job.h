@@ -68,9 +68,11 @@ struct ReleaseTarget {
 };
 
 // The part every source shares: plan, write in the requested format, release the target as
-// soon as memory is copied, check nothing vanished or was cancelled, commit. Fills the
-// snapshot's capture record (type, flags, trigger, time); the source sets capture.method.
-Result<CollectResult> write_snapshot_dump(Snapshot& snapshot, const CollectRequest& request,
+// soon as memory is copied, check nothing vanished or was cancelled, commit. The capture record
+// written is the snapshot's (the source set its method and notes) with the type, flags, trigger
+// and time of this request, the pause and write times, and the notes of the write (unreadable
+// ranges) after the snapshot's; the snapshot itself is not changed.
+Result<CollectResult> write_snapshot_dump(const Snapshot& snapshot, const CollectRequest& request,
                                           DumpFile& file, const ReleaseTarget& release_target);
 
 // OUTPUT resolved for this pid: a directory gets the default name.

@@ -14,7 +14,7 @@ namespace dumpscope::elfcore {
 
 // Our own notes live in the second PT_NOTE, after all memory, under this owner name.
 inline constexpr char kDumpscopeNoteName[] = "DUMPSCOPE";
-// Payload: capture_record_to_json(snapshot.capture).
+// Payload: capture_record_to_json of the capture record (record_to_write, output/write_context.h).
 inline constexpr uint32_t kNoteDumpscopeCapture = 0x44530002;
 // Payload: process_note_to_json (core_process_note.h): what a core has no note for (uname,
 // /proc texts, thread names and states, modules with build-ids, file descriptors).

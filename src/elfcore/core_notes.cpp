@@ -252,12 +252,13 @@ Result<std::vector<uint8_t>> build_process_notes(const Snapshot& snapshot,
     return notes.take();
 }
 
-Result<std::vector<uint8_t>> build_trailing_notes(const Snapshot& snapshot,
+Result<std::vector<uint8_t>> build_trailing_notes(const CaptureRecord& record,
+                                                  const Snapshot& snapshot,
                                                   const DumpContent& content) {
     NoteBuilder notes;
-    const std::string record = capture_record_to_json(snapshot.capture);
+    const std::string capture = capture_record_to_json(record);
     DS_TRY(notes.add(kDumpscopeNoteName, kNoteDumpscopeCapture,
-                     std::span(reinterpret_cast<const uint8_t*>(record.data()), record.size())));
+                     std::span(reinterpret_cast<const uint8_t*>(capture.data()), capture.size())));
     const std::string process = process_note_to_json(snapshot, content);
     DS_TRY(notes.add(kDumpscopeNoteName, kNoteDumpscopeProcess,
                      std::span(reinterpret_cast<const uint8_t*>(process.data()), process.size())));

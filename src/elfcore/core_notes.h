@@ -17,10 +17,11 @@ namespace dumpscope::elfcore {
 Result<std::vector<uint8_t>> build_process_notes(const Snapshot& snapshot,
                                                  const DumpContent& content);
 
-// Second PT_NOTE, written after all memory: the capture record and the process note (owner
-// "DUMPSCOPE", core_process_note.h) and the content's user streams (owner "DUMPSCOPE_USER", note
-// type = stream type).
-Result<std::vector<uint8_t>> build_trailing_notes(const Snapshot& snapshot,
+// Second PT_NOTE, written after all memory: the capture record `record` and the process note
+// (owner "DUMPSCOPE", core_process_note.h) and the content's user streams (owner
+// "DUMPSCOPE_USER", note type = stream type).
+Result<std::vector<uint8_t>> build_trailing_notes(const CaptureRecord& record,
+                                                  const Snapshot& snapshot,
                                                   const DumpContent& content);
 
 // The page size the core describes: snapshot.system.page_size when it is a sane power of two.

@@ -307,9 +307,6 @@ Result<Snapshot> read_elf_core(const std::string& path) {
     }
 
     Snapshot s;
-    s.capture.tool_version.clear();
-    s.capture.method.clear();
-    s.capture.trigger.clear();
     NoteFacts facts;
     if (Status notes = read_notes(*view, s, facts); !notes.ok()) return failed(notes.error());
 

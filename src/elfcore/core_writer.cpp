@@ -82,8 +82,8 @@ private:
 
 }  // namespace
 
-Result<uint64_t> write_elf_core(Snapshot& snapshot, const DumpContent& content, DumpFile& file,
-                                const WriteContext& ctx) {
+Result<uint64_t> write_elf_core(const Snapshot& snapshot, const DumpContent& content,
+                                DumpFile& file, const WriteContext& ctx) {
     const uint64_t page = elfcore::core_page_size(snapshot);
     auto notes = elfcore::build_process_notes(snapshot, content);
     if (!notes.ok()) return notes.error();
@@ -105,15 +105,17 @@ Result<uint64_t> write_elf_core(Snapshot& snapshot, const DumpContent& content, 
 
     DS_TRY(file.write_at(notes_offset, *notes));
     MemoryPlacer placer(*segments, file);
-    DS_TRY(stream_dump_memory(
+    auto written = stream_dump_memory(
         snapshot, content, ctx,
         [&](size_t range, uint64_t offset, std::span<const uint8_t> bytes) -> Status {
             return placer.write(content.memory[range].start + offset, bytes);
-        }));
+        });
+    if (!written.ok()) return written.error();
     if (ctx.target_memory_done) ctx.target_memory_done();
 
-    // Everything below may depend on what the callback put into snapshot.capture.
-    auto trailing = elfcore::build_trailing_notes(snapshot, content);
+    // The capture record is known only now (pause time, unreadable ranges).
+    auto trailing =
+        elfcore::build_trailing_notes(record_to_write(snapshot, ctx, *written), snapshot, content);
     if (!trailing.ok()) return trailing.error();
     const uint64_t trailing_offset = align_up(*data_end, elfcore::kNoteAlign);
     DS_TRY(file.write_at(trailing_offset, *trailing));

@@ -9,8 +9,8 @@
 
 namespace dumpscope {
 
-// Same contract as write_minidump.
-Result<uint64_t> write_elf_core(Snapshot& snapshot, const DumpContent& content, DumpFile& file,
-                                const WriteContext& ctx);
+// Same contract as write_minidump (the capture record goes into the trailing notes).
+Result<uint64_t> write_elf_core(const Snapshot& snapshot, const DumpContent& content,
+                                DumpFile& file, const WriteContext& ctx);
 
 }  // namespace dumpscope

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "minidump/utf16.h"
 
 namespace dumpscope::minidump {
@@ -56,15 +58,43 @@ Status MinidumpFile::parse_directory() {
                             entry.location.data_size, size_)};
         }
     }
+    std::map<uint32_t, size_t> first_of_type;
+    for (size_t i = 0; i < directory_.size(); ++i) {
+        const uint32_t type = directory_[i].stream_type;
+        if (type == static_cast<uint32_t>(StreamType::Unused) ||
+            type == static_cast<uint32_t>(StreamType::Exception)) {
+            continue;
+        }
+        const auto [first, inserted] = first_of_type.emplace(type, i);
+        if (!inserted) {
+            return Error{fmt::format(
+                "the stream directory (at offset {:#x}) lists {} (type {:#x}) twice: entries {} "
+                "and {}",
+                offset, stream_type_name(type), type, first->second, i)};
+        }
+    }
     return {};
 }
 
-std::optional<std::span<const uint8_t>> MinidumpFile::stream(StreamType type) const {
-    for (const Directory& entry : directory_) {
-        if (entry.stream_type == static_cast<uint32_t>(type)) {
-            return std::span<const uint8_t>(data_ + entry.location.rva, entry.location.data_size);
+std::string StreamEntry::describe() const {
+    return fmt::format("{} (offset {:#x}, {} bytes)", stream_type_name(type), location.rva,
+                       location.data_size);
+}
+
+std::optional<StreamEntry> MinidumpFile::entry(StreamType type) const {
+    for (size_t i = 0; i < directory_.size(); ++i) {
+        const Directory& found = directory_[i];
+        if (found.stream_type == static_cast<uint32_t>(type)) {
+            return StreamEntry{
+                found.stream_type, i, found.location,
+                std::span<const uint8_t>(data_ + found.location.rva, found.location.data_size)};
         }
     }
+    return std::nullopt;
+}
+
+std::optional<std::span<const uint8_t>> MinidumpFile::stream(StreamType type) const {
+    if (auto found = entry(type)) return found->bytes;
     return std::nullopt;
 }
 

@@ -1,6 +1,6 @@
 // A minidump file mapped read-only (common/mapped_file.h), with its header and directory
 // checked: every read goes through bounds-checked helpers that turn a bad offset, size or count
-// into an Error. Used by read_minidump and summarize_minidump.
+// into an Error. The stream decoders (minidump_decoders.h) read through it.
 #pragma once
 
 #include <cstdint>
@@ -18,9 +18,25 @@
 
 namespace dumpscope::minidump {
 
+// One entry of the stream directory and its bytes (inside the file).
+struct StreamEntry {
+    uint32_t type = 0;
+    size_t index = 0;  // in the directory
+    LocationDescriptor location{};
+    std::span<const uint8_t> bytes;
+
+    // "ThreadListStream (offset 0x2c0, 148 bytes)": how error messages name the stream.
+    std::string describe() const;
+};
+
 class MinidumpFile {
 public:
-    // Maps the file and checks the header and that every directory entry lies inside the file.
+    // Maps the file and checks the header, that every directory entry lies inside the file and
+    // that no stream type is listed twice (as LLVM's Object/Minidump checks): an Error names the
+    // type and both directory indexes. Exception may repeat, as current LLVM allows (lldb writes
+    // one per signalled thread; dumpscope reads the first). Entries of type 0 (UnusedStream)
+    // never count: Breakpad leaves all-zero slots (LLVM skips those, type 0 of size 0), and no
+    // reader reads type 0 whatever its size.
     static Result<MinidumpFile> open(const std::string& path);
 
     MinidumpFile(MinidumpFile&& other) noexcept = default;
@@ -32,7 +48,9 @@ public:
     const Header& header() const { return header_; }
     const std::vector<Directory>& directory() const { return directory_; }
 
-    // The bytes of the first stream of this type, if the file has one.
+    // The stream of this type (the first one for Exception), if the file has one.
+    std::optional<StreamEntry> entry(StreamType type) const;
+    // Its bytes.
     std::optional<std::span<const uint8_t>> stream(StreamType type) const;
 
     // [offset, offset + size) of the file, or an Error naming `what` if it is not all inside.

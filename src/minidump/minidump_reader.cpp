@@ -6,14 +6,13 @@
 #include <cstring>
 #include <memory>
 
+#include "minidump/minidump_decoders.h"
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
-#include "minidump/minidump_memory_lists.h"
 #include "minidump/minidump_reader_parts.h"
 #include "procfs/cmdline.h"
 #include "procfs/stat_parser.h"
 #include "procfs/status_parser.h"
-#include "snapshot/capture_record_json.h"
 #include "snapshot/dump_completion.h"
 #include "snapshot/range_memory_source.h"
 
@@ -21,9 +20,7 @@ namespace dumpscope {
 
 namespace {
 
-using minidump::list_entries;
 using minidump::MinidumpFile;
-using minidump::read_struct;
 using minidump::StreamType;
 
 constexpr uint64_t kNanosecondsPerSecond = 1000000000ull;
@@ -68,32 +65,28 @@ uint32_t processors_listed(std::string_view cpuinfo) {
 Status read_system(const MinidumpFile& file, Snapshot& s) {
     s.system.cpuinfo = text_of(file.stream(StreamType::LinuxCpuInfo));
     s.system.os_release = text_of(file.stream(StreamType::LinuxLsbRelease));
-    const auto stream = file.stream(StreamType::SystemInfo);
-    if (!stream) return {};
-    auto info = read_struct<minidump::SystemInfo>(*stream, 0, "SystemInfoStream");
-    if (!info.ok()) return info.error();
-    if (info->processor_architecture != minidump::kArchAmd64) {
+    auto decoded = minidump::decode_system_info(file);
+    if (!decoded.ok()) return decoded.error();
+    if (!decoded->has_value()) return {};
+    const minidump::SystemInfo& info = (*decoded)->info;
+    if (info.processor_architecture != minidump::kArchAmd64) {
         return Error{fmt::format("processor architecture {:#x} is not supported (only amd64)",
-                                 info->processor_architecture)};
+                                 info.processor_architecture)};
     }
-    if (info->csd_version_rva != 0) {
-        auto csd = file.string_at(info->csd_version_rva, "the SystemInfo CSD string");
-        if (!csd.ok()) return csd.error();
-        split_csd(*csd, s.system);
-    }
-    if (s.system.sysname.empty() && info->platform_id == minidump::kPlatformLinux) {
+    if (!(*decoded)->csd.empty()) split_csd((*decoded)->csd, s.system);
+    if (s.system.sysname.empty() && info.platform_id == minidump::kPlatformLinux) {
         s.system.sysname = "Linux";
     }
     if (s.system.machine.empty()) s.system.machine = "x86_64";
     // Breakpad's cpuinfo reader stops at lines longer than 512 bytes (today's "flags" lines)
     // and records 1 processor: the cpuinfo text it also keeps knows better.
     s.system.cpu_count =
-        std::max<uint32_t>(info->number_of_processors, processors_listed(s.system.cpuinfo));
-    s.system.cpu_family = info->processor_level;
-    s.system.cpu_model = info->processor_revision >> 8;
-    s.system.cpu_stepping = info->processor_revision & 0xff;
-    char vendor[sizeof(info->cpu.vendor_id) + 1] = {};
-    std::memcpy(vendor, info->cpu.vendor_id, sizeof(info->cpu.vendor_id));
+        std::max<uint32_t>(info.number_of_processors, processors_listed(s.system.cpuinfo));
+    s.system.cpu_family = info.processor_level;
+    s.system.cpu_model = info.processor_revision >> 8;
+    s.system.cpu_stepping = info.processor_revision & 0xff;
+    char vendor[sizeof(info.cpu.vendor_id) + 1] = {};
+    std::memcpy(vendor, info.cpu.vendor_id, sizeof(info.cpu.vendor_id));
     const std::string_view name(vendor);
     if (std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
         s.system.cpu_vendor = name;  // lldb leaves it uninitialised
@@ -103,13 +96,11 @@ Status read_system(const MinidumpFile& file, Snapshot& s) {
 
 void read_process(const MinidumpFile& file, Snapshot& s) {
     ProcessInfo& p = s.process;
-    if (const auto misc = file.stream(StreamType::MiscInfo); misc && misc->size() >= 12) {
-        // Older writers use shorter MiscInfo; copy what is there.
-        minidump::MiscInfo info{};
-        std::memcpy(&info, misc->data(), std::min(misc->size(), sizeof(info)));
+    if (const auto misc = minidump::decode_misc_info(file)) {
+        const minidump::MiscInfo& info = misc->info;
         if (info.flags1 & minidump::kMiscInfoProcessId)
             p.pid = static_cast<int32_t>(info.process_id);
-        if ((info.flags1 & minidump::kMiscInfoProcessTimes) && misc->size() >= sizeof(info)) {
+        if ((info.flags1 & minidump::kMiscInfoProcessTimes) && misc->size >= sizeof(info)) {
             p.start_time_unix_ns = uint64_t{info.process_create_time} * kNanosecondsPerSecond;
             p.user_time_ns = uint64_t{info.process_user_time} * kNanosecondsPerSecond;
             p.kernel_time_ns = uint64_t{info.process_kernel_time} * kNanosecondsPerSecond;
@@ -139,23 +130,22 @@ void read_process(const MinidumpFile& file, Snapshot& s) {
 }
 
 Status read_exception(const MinidumpFile& file, Snapshot& s) {
-    const auto stream = file.stream(StreamType::Exception);
-    if (!stream) return {};
-    auto exception = read_struct<minidump::ExceptionStream>(*stream, 0, "ExceptionStream");
-    if (!exception.ok()) return exception.error();
-    const minidump::ExceptionRecord& record = exception->exception_record;
+    auto decoded = minidump::decode_exception(file);
+    if (!decoded.ok()) return decoded.error();
+    if (!decoded->has_value()) return {};
+    const minidump::ExceptionStream& exception = (*decoded)->stream;
+    const minidump::ExceptionRecord& record = exception.exception_record;
     if (record.exception_code == kDumpRequested) return {};
     ExceptionInfo info;
-    info.tid = static_cast<int32_t>(exception->thread_id);
+    info.tid = static_cast<int32_t>(exception.thread_id);
     info.signal.signo = static_cast<int32_t>(record.exception_code);
     info.signal.code = static_cast<int32_t>(record.exception_flags);
     info.signal.fault_address = record.exception_address;
     const auto thread = std::find_if(s.threads.begin(), s.threads.end(),
                                      [&](const Thread& t) { return t.tid == info.tid; });
-    if (exception->thread_context.data_size != 0) {
-        auto context = file.slice(exception->thread_context, "the context of the exception");
-        if (!context.ok()) return context.error();
-        auto regs = minidump::registers_from_context(*context, "the context of the exception");
+    if (!(*decoded)->context.empty()) {
+        auto regs =
+            minidump::registers_from_context((*decoded)->context, "the context of the exception");
         if (!regs.ok()) return regs.error();
         info.context = std::move(*regs);
         if (thread != s.threads.end()) {
@@ -170,19 +160,18 @@ Status read_exception(const MinidumpFile& file, Snapshot& s) {
 }
 
 Status read_capture(const MinidumpFile& file, Snapshot& s) {
-    const auto stream = file.stream(StreamType::DumpscopeCapture);
-    if (!stream) return {};
-    auto record = capture_record_from_json(text_of(stream));
-    if (!record.ok()) return Error{"DumpscopeCapture: " + record.error().message};
-    s.capture = std::move(*record);
+    auto record = minidump::decode_capture(file);
+    if (!record.ok()) return record.error();
+    if (record->has_value()) s.capture = std::move(**record);
     return {};
 }
 
 Status read_all(const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
     DS_TRY(read_system(*file, s));
     read_process(*file, s);
-    std::vector<DumpMemoryRange> ranges;
-    DS_TRY(read_memory_lists(*file, ranges));
+    auto listed = minidump::decode_memory_lists(*file);
+    if (!listed.ok()) return listed.error();
+    std::vector<DumpMemoryRange> ranges = std::move(*listed);
     std::vector<DumpMemoryRange> stacks;
     DS_TRY(minidump::read_threads(*file, s, stacks));
     // Stacks that only the thread list holds (Breakpad-style writers), unless the memory list
@@ -213,9 +202,6 @@ Result<Snapshot> read_minidump(const std::string& path) {
     if (!opened.ok()) return opened.error();
     auto file = std::make_shared<MinidumpFile>(std::move(*opened));
     Snapshot s;
-    s.capture.tool_version.clear();
-    s.capture.method.clear();
-    s.capture.trigger.clear();
     if (Status status = read_all(file, s); !status.ok()) {
         return Error{path + ": " + status.error().message};
     }

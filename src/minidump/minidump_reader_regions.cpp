@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "minidump/minidump_decoders.h"
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_reader_parts.h"
 #include "minidump/page_protection.h"
@@ -115,33 +116,24 @@ void widen_modules(Snapshot& s) {
 }  // namespace
 
 Status read_modules(const MinidumpFile& file, Snapshot& s) {
-    const auto stream = file.stream(StreamType::ModuleList);
-    if (!stream) return {};
-    uint32_t count = 0;
-    auto entries = list_entries(*stream, sizeof(Module), "ModuleListStream", count);
-    if (!entries.ok()) return entries.error();
-    for (uint32_t i = 0; i < count; ++i) {
-        auto entry =
-            read_struct<Module>(*entries, uint64_t{i} * sizeof(Module), "ModuleListStream");
-        if (!entry.ok()) return entry.error();
-        auto name = file.string_at(entry->module_name_rva, fmt::format("the name of module {}", i));
-        if (!name.ok()) return name.error();
+    auto decoded = decode_modules(file);
+    if (!decoded.ok()) return decoded.error();
+    for (const DecodedModule& entry : *decoded) {
         dumpscope::Module module;
-        module.path = std::move(*name);
+        module.path = entry.name;
         if (module.path.rfind("[vdso]", 0) == 0) module.path = kVdsoModuleName;  // lldb's name
-        module.base = entry->base_of_image;
-        if (entry->size_of_image > UINT64_MAX - module.base) {
+        module.base = entry.entry.base_of_image;
+        if (entry.entry.size_of_image > UINT64_MAX - module.base) {
             return Error{fmt::format("module {} at {:#x} of {} bytes wraps around", module.path,
-                                     module.base, entry->size_of_image)};
+                                     module.base, entry.entry.size_of_image)};
         }
-        module.end = module.base + entry->size_of_image;
-        if (entry->cv_record.data_size >= sizeof(uint32_t)) {
-            auto cv = file.slice(entry->cv_record, "the CodeView record of " + module.path);
-            if (!cv.ok()) return cv.error();
-            uint32_t signature = 0;
-            std::memcpy(&signature, cv->data(), sizeof(signature));
+        module.end = module.base + entry.entry.size_of_image;
+        const std::span<const uint8_t> cv = entry.cv_record;
+        uint32_t signature = 0;
+        if (cv.size() >= sizeof(signature)) {
+            std::memcpy(&signature, cv.data(), sizeof(signature));
             if (signature == kCvSignatureElfBuildId) {
-                module.build_id.assign(cv->begin() + sizeof(signature), cv->end());
+                module.build_id.assign(cv.begin() + sizeof(signature), cv.end());
             }
         }
         s.modules.push_back(std::move(module));

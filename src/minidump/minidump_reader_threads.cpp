@@ -3,8 +3,8 @@
 
 #include <cstddef>
 #include <cstring>
-#include <map>
 
+#include "minidump/minidump_decoders.h"
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_reader_parts.h"
 
@@ -16,24 +16,6 @@ constexpr uint64_t kNanosecondsPer100ns = 100;
 // The general registers end with rip: shorter contexts cannot say where a thread is.
 constexpr size_t kMinContextSize = offsetof(ContextAmd64, rip) + sizeof(uint64_t);
 constexpr size_t kFxsaveEnd = offsetof(ContextAmd64, flt_save) + sizeof(ContextAmd64::flt_save);
-
-Status read_names(const MinidumpFile& file, std::map<uint32_t, std::string>& names) {
-    const auto stream = file.stream(StreamType::ThreadNameList);
-    if (!stream) return {};
-    uint32_t count = 0;
-    auto entries = list_entries(*stream, sizeof(ThreadName), "ThreadNameListStream", count);
-    if (!entries.ok()) return entries.error();
-    for (uint32_t i = 0; i < count; ++i) {
-        auto entry = read_struct<ThreadName>(*entries, uint64_t{i} * sizeof(ThreadName),
-                                             "ThreadNameListStream");
-        if (!entry.ok()) return entry.error();
-        auto name = file.string_at(entry->rva_of_thread_name,
-                                   fmt::format("the name of thread {}", entry->thread_id));
-        if (!name.ok()) return name.error();
-        names[entry->thread_id] = std::move(*name);
-    }
-    return {};
-}
 
 // A list with a header that says how big it and each entry are (ThreadInfoList, ThreadExtra):
 // calls `each(entry_bytes)` for every entry.
@@ -58,10 +40,10 @@ Status for_each_sized_entry(std::span<const uint8_t> stream, std::string_view wh
 }
 
 Status read_thread_info(const MinidumpFile& file, std::vector<dumpscope::Thread>& threads) {
-    const auto stream = file.stream(StreamType::ThreadInfoList);
+    const auto stream = file.entry(StreamType::ThreadInfoList);
     if (!stream) return {};
     return for_each_sized_entry<ThreadInfoListHeader>(
-        *stream, "ThreadInfoListStream", sizeof(ThreadInfo), [&](std::span<const uint8_t> bytes) {
+        stream->bytes, stream->describe(), sizeof(ThreadInfo), [&](std::span<const uint8_t> bytes) {
             ThreadInfo info;
             std::memcpy(&info, bytes.data(), sizeof(info));
             for (dumpscope::Thread& t : threads) {
@@ -73,10 +55,10 @@ Status read_thread_info(const MinidumpFile& file, std::vector<dumpscope::Thread>
 }
 
 Status read_thread_extra(const MinidumpFile& file, std::vector<dumpscope::Thread>& threads) {
-    const auto stream = file.stream(StreamType::DumpscopeThreadExtra);
+    const auto stream = file.entry(StreamType::DumpscopeThreadExtra);
     if (!stream) return {};
     return for_each_sized_entry<ThreadExtraHeader>(
-        *stream, "DumpscopeThreadExtra", sizeof(ThreadExtraEntry),
+        stream->bytes, stream->describe(), sizeof(ThreadExtraEntry),
         [&](std::span<const uint8_t> bytes) {
             ThreadExtraEntry e;
             std::memcpy(&e, bytes.data(), sizeof(e));
@@ -151,33 +133,21 @@ Result<ThreadRegisters> registers_from_context(std::span<const uint8_t> bytes,
 }
 
 Status read_threads(const MinidumpFile& file, Snapshot& s, std::vector<DumpMemoryRange>& stacks) {
-    const auto stream = file.stream(StreamType::ThreadList);
-    if (!stream) return {};
-    std::map<uint32_t, std::string> names;
-    DS_TRY(read_names(file, names));
-    uint32_t count = 0;
-    auto entries = list_entries(*stream, sizeof(Thread), "ThreadListStream", count);
-    if (!entries.ok()) return entries.error();
-    for (uint32_t i = 0; i < count; ++i) {
-        auto entry =
-            read_struct<Thread>(*entries, uint64_t{i} * sizeof(Thread), "ThreadListStream");
-        if (!entry.ok()) return entry.error();
-        const std::string what = fmt::format("the context of thread {}", entry->thread_id);
-        auto context = file.slice(entry->thread_context, what);
-        if (!context.ok()) return context.error();
-        auto regs = registers_from_context(*context, what);
+    auto decoded = decode_threads(file);
+    if (!decoded.ok()) return decoded.error();
+    for (const DecodedThread& thread : *decoded) {
+        const Thread& entry = thread.entry;
+        auto regs = registers_from_context(
+            thread.context, fmt::format("the context of thread {}", entry.thread_id));
         if (!regs.ok()) return regs.error();
         dumpscope::Thread t;
-        t.tid = static_cast<int32_t>(entry->thread_id);
+        t.tid = static_cast<int32_t>(entry.thread_id);
         t.regs = std::move(*regs);
-        t.regs.gp.fs_base = entry->teb;  // Linux writers store the thread pointer there
-        t.priority = static_cast<int32_t>(entry->priority);
-        if (auto name = names.find(entry->thread_id); name != names.end()) t.name = name->second;
-        if (entry->stack.memory.data_size != 0) {
-            auto bytes = file.slice(entry->stack.memory,
-                                    fmt::format("the stack of thread {}", entry->thread_id));
-            if (!bytes.ok()) return bytes.error();
-            stacks.push_back({entry->stack.start_of_memory_range, *bytes});
+        t.regs.gp.fs_base = entry.teb;  // Linux writers store the thread pointer there
+        t.priority = static_cast<int32_t>(entry.priority);
+        t.name = thread.name;
+        if (!thread.stack.empty()) {
+            stacks.push_back({entry.stack.start_of_memory_range, thread.stack});
         }
         s.threads.push_back(std::move(t));
     }

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
 #include <string_view>
 
+#include "minidump/minidump_decoders.h"
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_memory_lists.h"
@@ -19,9 +19,7 @@ namespace dumpscope {
 
 namespace {
 
-using minidump::list_entries;
 using minidump::MinidumpFile;
-using minidump::read_struct;
 using minidump::StreamType;
 
 std::string_view text_of(std::span<const uint8_t> bytes) {
@@ -29,34 +27,29 @@ std::string_view text_of(std::span<const uint8_t> bytes) {
 }
 
 Status summarize_system(const MinidumpFile& file, DumpSummary& summary) {
-    const auto stream = file.stream(StreamType::SystemInfo);
-    if (!stream) return {};
-    auto info = read_struct<minidump::SystemInfo>(*stream, 0, "SystemInfoStream");
-    if (!info.ok()) return info.error();
-    std::string csd;
-    if (info->csd_version_rva != 0) {
-        auto text = file.string_at(info->csd_version_rva, "the SystemInfo CSD string");
-        if (!text.ok()) return text.error();
-        csd = *text;
-    }
-    const bool unix_like = info->platform_id == minidump::kPlatformLinux ||
-                           info->platform_id == minidump::kPlatformAndroid;
+    auto decoded = minidump::decode_system_info(file);
+    if (!decoded.ok()) return decoded.error();
+    if (!decoded->has_value()) return {};
+    const minidump::SystemInfo& info = (*decoded)->info;
+    const std::string& csd = (*decoded)->csd;
+    const bool unix_like = info.platform_id == minidump::kPlatformLinux ||
+                           info.platform_id == minidump::kPlatformAndroid;
     if (unix_like) {
         // Breakpad and dumpscope put "sysname release version machine" in the CSD string; the
         // version numbers mean nothing on Linux (lldb leaves them uninitialised).
-        summary.os = csd.empty() ? minidump::platform_name(info->platform_id) : csd;
+        summary.os = csd.empty() ? minidump::platform_name(info.platform_id) : csd;
     } else {
-        summary.os = fmt::format("{} {}.{}.{}", minidump::platform_name(info->platform_id),
-                                 info->major_version, info->minor_version, info->build_number);
+        summary.os = fmt::format("{} {}.{}.{}", minidump::platform_name(info.platform_id),
+                                 info.major_version, info.minor_version, info.build_number);
         if (!csd.empty()) summary.os += " " + csd;
     }
     summary.cpu =
-        fmt::format("{}, {} CPU{}", minidump::architecture_name(info->processor_architecture),
-                    info->number_of_processors, info->number_of_processors == 1 ? "" : "s");
-    if (info->processor_architecture == minidump::kArchX86 ||
-        info->processor_architecture == minidump::kArchAmd64) {
-        char vendor[sizeof(info->cpu.vendor_id) + 1] = {};
-        std::memcpy(vendor, info->cpu.vendor_id, sizeof(info->cpu.vendor_id));
+        fmt::format("{}, {} CPU{}", minidump::architecture_name(info.processor_architecture),
+                    info.number_of_processors, info.number_of_processors == 1 ? "" : "s");
+    if (info.processor_architecture == minidump::kArchX86 ||
+        info.processor_architecture == minidump::kArchAmd64) {
+        char vendor[sizeof(info.cpu.vendor_id) + 1] = {};
+        std::memcpy(vendor, info.cpu.vendor_id, sizeof(info.cpu.vendor_id));
         const std::string_view name(vendor);
         const bool printable = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
             return std::isprint(static_cast<unsigned char>(c));
@@ -67,13 +60,9 @@ Status summarize_system(const MinidumpFile& file, DumpSummary& summary) {
 }
 
 void summarize_process(const MinidumpFile& file, DumpSummary& summary) {
-    if (const auto misc = file.stream(StreamType::MiscInfo)) {
-        // Older writers use shorter MiscInfo; pid needs the first three fields.
-        if (misc->size() >= 3 * sizeof(uint32_t)) {
-            uint32_t flags = 0, pid = 0;
-            std::memcpy(&flags, misc->data() + 4, sizeof(flags));
-            std::memcpy(&pid, misc->data() + 8, sizeof(pid));
-            if (flags & minidump::kMiscInfoProcessId) summary.pid = static_cast<int32_t>(pid);
+    if (const auto misc = minidump::decode_misc_info(file)) {
+        if (misc->info.flags1 & minidump::kMiscInfoProcessId) {
+            summary.pid = static_cast<int32_t>(misc->info.process_id);
         }
     }
     if (const auto status = file.stream(StreamType::LinuxProcStatus)) {
@@ -92,72 +81,34 @@ void summarize_process(const MinidumpFile& file, DumpSummary& summary) {
 }
 
 Status summarize_threads(const MinidumpFile& file, DumpSummary& summary) {
-    std::map<uint32_t, std::string> names;
-    if (const auto stream = file.stream(StreamType::ThreadNameList)) {
-        uint32_t count = 0;
-        auto entries =
-            list_entries(*stream, sizeof(minidump::ThreadName), "ThreadNameListStream", count);
-        if (!entries.ok()) return entries.error();
-        for (uint32_t i = 0; i < count; ++i) {
-            auto entry = read_struct<minidump::ThreadName>(
-                *entries, uint64_t{i} * sizeof(minidump::ThreadName), "ThreadNameListStream");
-            if (!entry.ok()) return entry.error();
-            auto name = file.string_at(entry->rva_of_thread_name,
-                                       fmt::format("the name of thread {}", entry->thread_id));
-            if (!name.ok()) return name.error();
-            names.emplace(entry->thread_id, *name);
-        }
-    }
-    const auto stream = file.stream(StreamType::ThreadList);
-    if (!stream) return {};
-    uint32_t count = 0;
-    auto entries = list_entries(*stream, sizeof(minidump::Thread), "ThreadListStream", count);
-    if (!entries.ok()) return entries.error();
-    summary.thread_count = count;
-    for (uint32_t i = 0; i < count; ++i) {
-        auto thread = read_struct<minidump::Thread>(
-            *entries, uint64_t{i} * sizeof(minidump::Thread), "ThreadListStream");
-        if (!thread.ok()) return thread.error();
-        const std::string what = fmt::format("the context of thread {}", thread->thread_id);
-        DS_TRY(file.slice(thread->thread_context, what));
-        DS_TRY(file.slice(thread->stack.memory,
-                          fmt::format("the stack of thread {}", thread->thread_id)));
-        auto name = names.find(thread->thread_id);
-        summary.thread_names.push_back(name == names.end()
-                                           ? fmt::format("{}", thread->thread_id)
-                                           : fmt::format("{} {}", thread->thread_id, name->second));
-        if (summary.process_name.empty() && name != names.end() && summary.pid != 0 &&
-            thread->thread_id == static_cast<uint32_t>(summary.pid)) {
-            summary.process_name = name->second;  // the main thread's comm is the process name
+    auto threads = minidump::decode_threads(file);
+    if (!threads.ok()) return threads.error();
+    summary.thread_count = threads->size();
+    for (const minidump::DecodedThread& thread : *threads) {
+        const uint32_t tid = thread.entry.thread_id;
+        summary.thread_names.push_back(
+            thread.name.empty() ? fmt::format("{}", tid) : fmt::format("{} {}", tid, thread.name));
+        if (summary.process_name.empty() && summary.pid != 0 &&
+            tid == static_cast<uint32_t>(summary.pid)) {
+            summary.process_name = thread.name;  // the main thread's comm is the process name
         }
     }
     return {};
 }
 
 Status summarize_modules(const MinidumpFile& file, DumpSummary& summary) {
-    const auto stream = file.stream(StreamType::ModuleList);
-    if (!stream) return {};
-    uint32_t count = 0;
-    auto entries = list_entries(*stream, sizeof(minidump::Module), "ModuleListStream", count);
-    if (!entries.ok()) return entries.error();
-    summary.module_count = count;
-    for (uint32_t i = 0; i < count; ++i) {
-        auto module = read_struct<minidump::Module>(
-            *entries, uint64_t{i} * sizeof(minidump::Module), "ModuleListStream");
-        if (!module.ok()) return module.error();
-        auto name =
-            file.string_at(module->module_name_rva, fmt::format("the name of module {}", i));
-        if (!name.ok()) return name.error();
-        DS_TRY(file.slice(module->cv_record, fmt::format("the CodeView record of {}", *name)));
-        summary.module_paths.push_back(*name);
-    }
+    auto modules = minidump::decode_modules(file);
+    if (!modules.ok()) return modules.error();
+    summary.module_count = modules->size();
+    for (const minidump::DecodedModule& module : *modules)
+        summary.module_paths.push_back(module.name);
     return {};
 }
 
 Status summarize_memory(const MinidumpFile& file, DumpSummary& summary) {
-    std::vector<DumpMemoryRange> ranges;
-    DS_TRY(read_memory_lists(file, ranges));
-    for (const DumpMemoryRange& range : ranges) {
+    auto ranges = minidump::decode_memory_lists(file);
+    if (!ranges.ok()) return ranges.error();
+    for (const DumpMemoryRange& range : *ranges) {
         summary.memory.push_back(MemoryRange{range.address, range.bytes.size()});
         summary.memory_bytes += range.bytes.size();
     }
@@ -165,26 +116,23 @@ Status summarize_memory(const MinidumpFile& file, DumpSummary& summary) {
 }
 
 Status summarize_exception(const MinidumpFile& file, DumpSummary& summary) {
-    const auto stream = file.stream(StreamType::Exception);
-    if (!stream) return {};
-    auto exception = read_struct<minidump::ExceptionStream>(*stream, 0, "ExceptionStream");
-    if (!exception.ok()) return exception.error();
-    DS_TRY(file.slice(exception->thread_context, "the context of the exception"));
+    auto decoded = minidump::decode_exception(file);
+    if (!decoded.ok()) return decoded.error();
+    if (!decoded->has_value()) return {};
+    const minidump::ExceptionStream& exception = (*decoded)->stream;
     SignalInfo signal;
-    signal.signo = static_cast<int32_t>(exception->exception_record.exception_code);
-    signal.code = static_cast<int32_t>(exception->exception_record.exception_flags);
-    signal.fault_address = exception->exception_record.exception_address;
+    signal.signo = static_cast<int32_t>(exception.exception_record.exception_code);
+    signal.code = static_cast<int32_t>(exception.exception_record.exception_flags);
+    signal.fault_address = exception.exception_record.exception_address;
     summary.exception = signal;
-    summary.exception_tid = static_cast<int32_t>(exception->thread_id);
+    summary.exception_tid = static_cast<int32_t>(exception.thread_id);
     return {};
 }
 
 Status summarize_capture(const MinidumpFile& file, DumpSummary& summary) {
-    const auto stream = file.stream(StreamType::DumpscopeCapture);
-    if (!stream) return {};
-    auto record = capture_record_from_json(std::string(text_of(*stream)));
-    if (!record.ok()) return Error{"DumpscopeCapture: " + record.error().message};
-    summary.capture = std::move(record).value();
+    auto record = minidump::decode_capture(file);
+    if (!record.ok()) return record.error();
+    if (record->has_value()) summary.capture = std::move(**record);
     return {};
 }
 

@@ -322,8 +322,8 @@ Result<std::string> capture_json_within(const CaptureRecord& record, uint64_t ma
 
 }  // namespace
 
-Result<uint64_t> write_minidump(Snapshot& snapshot, const DumpContent& content, DumpFile& file,
-                                const WriteContext& ctx) {
+Result<uint64_t> write_minidump(const Snapshot& snapshot, const DumpContent& content,
+                                DumpFile& file, const WriteContext& ctx) {
     DS_TRY(validate_content(snapshot, content));
 
     const std::vector<PlannedStream> plan = plan_streams(snapshot, content);
@@ -350,15 +350,17 @@ Result<uint64_t> write_minidump(Snapshot& snapshot, const DumpContent& content, 
     DS_TRY(file.write_at(blob.base(), blob.bytes()));
     DS_TRY(file.write_at(list_blob.base(), list_blob.bytes()));
 
-    DS_TRY(stream_dump_memory(
+    auto written = stream_dump_memory(
         snapshot, content, ctx,
         [&](size_t range_index, uint64_t offset, std::span<const uint8_t> bytes) -> Status {
             return file.write_sparse_at(placement.range_offsets[range_index] + offset, bytes);
-        }));
+        });
+    if (!written.ok()) return written.error();
     if (ctx.target_memory_done) ctx.target_memory_done();
     for (size_t i = 0; i < content.user_streams.size(); ++i) {
         DS_TRY(file.write_at(user_offsets[i], content.user_streams[i].bytes()));
     }
+    const CaptureRecord record = record_to_write(snapshot, ctx, *written);
 
     const uint64_t capture_offset =
         placement.capture_in_slot
@@ -366,7 +368,7 @@ Result<uint64_t> write_minidump(Snapshot& snapshot, const DumpContent& content, 
             : align_up(std::max(placement.data_end, list_blob.end_offset()), 8);
     const uint64_t capture_room =
         placement.capture_in_slot ? kCaptureSlotSize : kMaxRva - capture_offset;
-    auto capture = capture_json_within(snapshot.capture, capture_room);
+    auto capture = capture_json_within(record, capture_room);
     if (!capture.ok()) return capture.error();
     DS_TRY(file.write_at(capture_offset, bytes_of(*capture)));
     directory.push_back(
@@ -379,8 +381,8 @@ Result<uint64_t> write_minidump(Snapshot& snapshot, const DumpContent& content, 
     header.number_of_streams = stream_count;
     header.stream_directory_rva = static_cast<uint32_t>(directory_offset);
     header.time_date_stamp =
-        static_cast<uint32_t>(std::min<uint64_t>(snapshot.capture.capture_time_unix, kMaxRva));
-    header.flags = snapshot.capture.dump_flags;
+        static_cast<uint32_t>(std::min<uint64_t>(record.capture_time_unix, kMaxRva));
+    header.flags = record.dump_flags;
     StreamBlob front(0);
     front.append(header);
     for (const Directory& entry : directory) front.append(entry);

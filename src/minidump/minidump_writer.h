@@ -11,9 +11,10 @@
 namespace dumpscope {
 
 // Writes everything into `file` (not committed). Calls ctx.target_memory_done once after the
-// last read of target memory, then writes snapshot.capture (which the callback may update).
-// Returns the final file size to pass to DumpFile::commit.
-Result<uint64_t> write_minidump(Snapshot& snapshot, const DumpContent& content, DumpFile& file,
-                                const WriteContext& ctx);
+// last read of target memory, then writes the capture record record_to_write gives (the
+// snapshot's, or the caller's through ctx.capture_record, with the write's notes), whose time
+// and flags also go into the header. Returns the final file size to pass to DumpFile::commit.
+Result<uint64_t> write_minidump(const Snapshot& snapshot, const DumpContent& content,
+                                DumpFile& file, const WriteContext& ctx);
 
 }  // namespace dumpscope

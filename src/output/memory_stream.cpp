@@ -92,8 +92,8 @@ private:
 
 }  // namespace
 
-Status stream_dump_memory(
-    Snapshot& snapshot, const DumpContent& content, const WriteContext& ctx,
+Result<WriteRecord> stream_dump_memory(
+    const Snapshot& snapshot, const DumpContent& content, const WriteContext& ctx,
     const std::function<Status(size_t, uint64_t, std::span<const uint8_t>)>& sink) {
     ChunkQueue queue;
     std::vector<uint64_t> unreadable(content.memory.size(), 0);
@@ -128,17 +128,18 @@ Status stream_dump_memory(
     }
     queue.stop();
     reader.join();
-    if (!result.ok()) return result;
+    if (!result.ok()) return result.error();
     DS_TRY(queue.status());
 
+    WriteRecord record;
     for (size_t i = 0; i < content.memory.size(); ++i) {
         if (unreadable[i] == 0) continue;
         const MemoryRange& range = content.memory[i];
-        snapshot.capture.notes.push_back(
+        record.notes.push_back(
             fmt::format("{:#x}-{:#x}: {} bytes could not be read and are zero in the dump",
                         range.start, range.end(), unreadable[i]));
     }
-    return {};
+    return record;
 }
 
 }  // namespace dumpscope

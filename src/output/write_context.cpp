@@ -30,6 +30,18 @@ void apply_zeroed(const DumpContent& content, uint64_t addr, std::span<uint8_t> 
 
 }  // namespace
 
+void merge_write_record(CaptureRecord& record, const WriteRecord& written) {
+    record.notes.insert(record.notes.end(), written.notes.begin(), written.notes.end());
+}
+
+CaptureRecord record_to_write(const Snapshot& snapshot, const WriteContext& ctx,
+                              const WriteRecord& written) {
+    if (ctx.capture_record) return ctx.capture_record(written);
+    CaptureRecord record = snapshot.capture;
+    merge_write_record(record, written);
+    return record;
+}
+
 Status read_dump_memory(const Snapshot& snapshot, const DumpContent& content, uint64_t addr,
                         std::span<uint8_t> out, uint64_t& unreadable) {
     if (cancel_requested().load()) return Error{"interrupted by a signal"};

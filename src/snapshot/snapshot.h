@@ -134,14 +134,16 @@ struct ProcessInfo {
     uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;  // /proc/PID/stat 48-51
 };
 
-// How the snapshot was taken; goes into the dumpscope capture stream / note.
+// How the snapshot was taken; goes into the dumpscope capture stream / note. Empty until someone
+// knows: a live source sets method, the capture (write_snapshot_dump) sets type, flags, trigger
+// and time, a dump reader sets what the dump's own record says (nothing for other writers' dumps).
 struct CaptureRecord {
     std::string tool_version;
-    std::string dump_type;    // "mini", "full", ... or "custom"
-    uint32_t dump_flags = 0;  // MINIDUMP_TYPE bits
-    std::string trigger = "manual";
+    std::string dump_type;           // "mini", "full", ... or "custom"
+    uint32_t dump_flags = 0;         // MINIDUMP_TYPE bits
+    std::string trigger;             // "manual", "crash", "signal", "cpu", ...
     std::string trigger_detail;      // e.g. "cpu 93% >= 90% for 10 s"
-    std::string method = "ptrace";   // "ptrace" (hang mode), "clone", "reader"
+    std::string method;              // "ptrace" (hang mode), "clone", "core_pattern", "reader"
     uint64_t capture_time_unix = 0;  // seconds
     double pause_ms = 0;             // how long the target was stopped
     double write_ms = 0;

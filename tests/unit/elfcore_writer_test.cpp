@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "elfcore/core_summary.h"
@@ -22,6 +23,11 @@
 
 namespace dumpscope {
 namespace {
+
+// The writer takes the snapshot as const: what it learns while writing goes back to the caller.
+static_assert(std::is_same_v<decltype(&write_elf_core),
+                             Result<uint64_t> (*)(const Snapshot&, const DumpContent&, DumpFile&,
+                                                  const WriteContext&)>);
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kExe = 0x400000;          // r-x, file-backed, not dumped
@@ -131,14 +137,18 @@ protected:
     std::string core_path() const { return dir_ + "/out.core"; }
 
     // Writes and commits a core; returns its path.
-    std::string write_core(Snapshot& snapshot, const DumpContent& content, int* callbacks) {
+    // The caller's capture record is the snapshot's with a pause of 12.5 ms.
+    std::string write_core(const Snapshot& snapshot, const DumpContent& content, int* callbacks) {
         const std::string path = core_path();
         auto file = DumpFile::create(path, true);
         EXPECT_TRUE(file.ok());
         WriteContext ctx;
-        ctx.target_memory_done = [&snapshot, callbacks] {
-            ++*callbacks;
-            snapshot.capture.pause_ms = 12.5;
+        ctx.target_memory_done = [callbacks] { ++*callbacks; };
+        ctx.capture_record = [&snapshot](const WriteRecord& written) {
+            CaptureRecord record = snapshot.capture;
+            record.pause_ms = 12.5;
+            merge_write_record(record, written);
+            return record;
         };
         auto size = write_elf_core(snapshot, content, *file, ctx);
         EXPECT_TRUE(size.ok()) << (size.ok() ? "" : size.error().message);
@@ -341,6 +351,9 @@ TEST_F(ElfCoreWriterTest, WritesTheCaptureRecordAfterTheMemoryCallback) {
     EXPECT_EQ(record->dump_type, "custom");
     ASSERT_EQ(record->notes.size(), 1u);  // the unreadable heap page
     EXPECT_NE(record->notes[0].find("4096 bytes could not be read"), std::string::npos);
+    // The note went to the caller's record, not into the snapshot.
+    EXPECT_TRUE(snapshot.capture.notes.empty());
+    EXPECT_EQ(snapshot.capture.pause_ms, 0);
 }
 
 TEST_F(ElfCoreWriterTest, WritesUserStreamsAsNotesAfterTheCaptureRecord) {

@@ -16,12 +16,18 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "minidump/minidump_summary.h"
 
 namespace dumpscope {
 namespace {
+
+// The writer takes the snapshot as const: what it learns while writing goes back to the caller.
+static_assert(std::is_same_v<decltype(&write_minidump),
+                             Result<uint64_t> (*)(const Snapshot&, const DumpContent&, DumpFile&,
+                                                  const WriteContext&)>);
 
 constexpr uint32_t kThreadList = 3, kModuleList = 4, kMemoryList = 5, kException = 6,
                    kSystemInfo = 7, kMemory64List = 9, kHandleData = 12, kMiscInfo = 15,
@@ -154,7 +160,7 @@ protected:
     void TearDown() override { std::filesystem::remove_all(dir_); }
 
     // Writes the dump and loads its bytes.
-    void write(Snapshot& snapshot, const DumpContent& content, const WriteContext& ctx = {}) {
+    void write(const Snapshot& snapshot, const DumpContent& content, const WriteContext& ctx = {}) {
         path_ = dir_ + "/out.dmp";
         auto file = DumpFile::create(path_, true);
         ASSERT_TRUE(file.ok()) << file.error().message;
@@ -537,18 +543,58 @@ TEST_F(MinidumpWriterTest, TargetMemoryDoneRunsOnceAfterMemoryAndBeforeCaptureRe
         if (done_calls > 0) progress_after_done = true;
         last_progress = written;
     };
-    ctx.target_memory_done = [&] {
-        ++done_calls;
-        snapshot.capture.pause_ms = 12.5;  // the callback's update must reach the record
+    ctx.target_memory_done = [&] { ++done_calls; };
+    int record_calls = 0;
+    ctx.capture_record = [&](const WriteRecord& written) {
+        EXPECT_EQ(done_calls, 1) << "the record is asked for after the memory is done";
+        ++record_calls;
+        CaptureRecord record = snapshot.capture;
+        record.pause_ms = 12.5;  // the caller's record is the one written
+        merge_write_record(record, written);
+        return record;
     };
     write(snapshot, make_content(), ctx);
     EXPECT_EQ(done_calls, 1);
+    EXPECT_EQ(record_calls, 1);
     EXPECT_FALSE(progress_after_done);
     EXPECT_EQ(last_progress, make_content().memory_bytes());
     auto summary = summarize_minidump(path_);
     ASSERT_TRUE(summary.ok()) << summary.error().message;
     ASSERT_TRUE(summary->capture.has_value());
     EXPECT_DOUBLE_EQ(summary->capture->pause_ms, 12.5);
+}
+
+TEST_F(MinidumpWriterTest, NotesOfTheWriteGoToTheCallerNotIntoTheSnapshot) {
+    Snapshot snapshot = make_snapshot();
+    snapshot.capture.notes = {"from the source"};
+    const Snapshot before = snapshot;
+    std::vector<std::string> write_notes;
+    WriteContext ctx;
+    ctx.capture_record = [&](const WriteRecord& written) {
+        write_notes = written.notes;
+        CaptureRecord record = snapshot.capture;
+        record.notes.push_back("from the caller");
+        merge_write_record(record, written);
+        return record;
+    };
+    write(snapshot, make_content(), ctx);
+    ASSERT_EQ(write_notes.size(), 1u);  // the third range is half unreadable
+    EXPECT_NE(write_notes[0].find("0x601000-0x602000: 2048 bytes could not be read"),
+              std::string::npos)
+        << write_notes[0];
+    EXPECT_EQ(snapshot.capture.notes, before.capture.notes);
+    auto summary = summarize_minidump(path_);
+    ASSERT_TRUE(summary.ok()) << summary.error().message;
+    ASSERT_TRUE(summary->capture.has_value());
+    EXPECT_EQ(summary->capture->notes,
+              (std::vector<std::string>{"from the source", "from the caller", write_notes[0]}));
+    // Without a capture_record callback: the snapshot's record, the write's notes after its own.
+    write(snapshot, make_content());
+    summary = summarize_minidump(path_);
+    ASSERT_TRUE(summary.ok()) << summary.error().message;
+    ASSERT_TRUE(summary->capture.has_value());
+    EXPECT_EQ(summary->capture->notes,
+              (std::vector<std::string>{"from the source", write_notes[0]}));
 }
 
 TEST_F(MinidumpWriterTest, InvalidContentIsAnError) {

@@ -97,8 +97,29 @@ TEST_P(DumpReaders, MemoryReadsTheDumpedBytesAndStopsWhereTheDumpHasNone) {
     EXPECT_EQ(s->memory->bytes_present(kStack, 4 * kPage), 2 * kPage);
 }
 
+TEST_P(DumpReaders, TheCaptureRecordIsWhatTheDumpSaysAndNothingMore) {
+    auto s = write_and_read();
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    // The synthetic snapshot was written with a record that names a dump type and no method or
+    // trigger: the reader adds none.
+    EXPECT_EQ(s->capture.dump_type, "custom");
+    EXPECT_EQ(s->capture.method, "");
+    EXPECT_EQ(s->capture.trigger, "");
+}
+
 INSTANTIATE_TEST_SUITE_P(BothFormats, DumpReaders, ::testing::Values(false, true),
                          [](const auto& p) { return p.param ? "ElfCore" : "Minidump"; });
+
+TEST(DumpReadersOfOtherWriters, ADumpWithoutOurRecordHasANeutralOne) {
+    // Breakpad writes no DumpscopeCapture stream (tests/data/breakpad/README.md).
+    auto s = read_minidump(std::string(DUMPSCOPE_SOURCE_DIR) + "/tests/data/breakpad/crasher.dmp");
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_EQ(s->capture.method, "");
+    EXPECT_EQ(s->capture.trigger, "");
+    EXPECT_EQ(s->capture.tool_version, "");
+    EXPECT_EQ(s->capture.dump_type, "");
+    EXPECT_NE(s->capture.capture_time_unix, 0u) << "the header's time stamp";
+}
 
 TEST(RangeMemorySource, ReadsAcrossAdjacentRangesAndStopsAtGaps) {
     std::vector<uint8_t> a(16, 1), b(16, 2), c(16, 3);

@@ -42,7 +42,7 @@ private:
 // "" on failure.
 inline std::string write_synthetic(const std::string& path, bool core,
                                    const DumpContent& content = synthetic_content()) {
-    Snapshot snapshot = synthetic_snapshot();
+    const Snapshot snapshot = synthetic_snapshot();
     auto file = DumpFile::create(path, true);
     if (!file.ok()) return "";
     WriteContext ctx;
