@@ -11,7 +11,6 @@
 #include "minidump/minidump_decoders.h"
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
-#include "minidump/minidump_memory_lists.h"
 #include "procfs/status_parser.h"
 #include "snapshot/capture_record_json.h"
 
