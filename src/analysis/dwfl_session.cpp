@@ -10,14 +10,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "arch/arch.h"
 #include "elf/core_header.h"
 
 namespace dumpscope::analysis {
 
 namespace {
-
-// The x86-64 DWARF register numbers 0..16: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip.
-constexpr unsigned kDwarfRegisters = 17;
 
 char* copy_string(const std::string& text) { return ::strdup(text.c_str()); }
 
@@ -111,8 +109,7 @@ const ModuleReport* DwflSession::module_at(uint64_t addr) const {
     return &modules_[static_cast<size_t>(module - snapshot_.modules.data())];
 }
 
-int DwflSession::walk(const X86GeneralRegisters& regs, int (*callback)(Dwfl_Frame*, void*),
-                      void* arg) {
+int DwflSession::walk(const CpuContext& regs, int (*callback)(Dwfl_Frame*, void*), void* arg) {
     walk_regs_ = regs;
     return dwfl_getthread_frames(dwfl_, kWalkTid, callback, arg);
 }
@@ -188,12 +185,15 @@ bool DwflSession::memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* 
 }
 
 bool DwflSession::set_initial_registers(Dwfl_Thread* thread, void* thread_arg) {
-    const X86GeneralRegisters& r = static_cast<const DwflSession*>(thread_arg)->walk_regs_;
-    const Dwarf_Word regs[kDwarfRegisters] = {r.rax, r.rdx, r.rcx, r.rbx, r.rsi, r.rdi,
-                                              r.rbp, r.rsp, r.r8,  r.r9,  r.r10, r.r11,
-                                              r.r12, r.r13, r.r14, r.r15, r.rip};
-    if (!dwfl_thread_state_registers(thread, 0, kDwarfRegisters, regs)) return false;
-    dwfl_thread_state_register_pc(thread, r.rip);
+    const CpuContext& context = static_cast<const DwflSession*>(thread_arg)->walk_regs_;
+    const arch::ArchOps* arch = arch::ops(context.architecture());
+    if (arch == nullptr) return false;
+    const std::vector<uint64_t> values = arch->dwarf_registers(context);
+    const std::vector<Dwarf_Word> regs(values.begin(), values.end());
+    if (!dwfl_thread_state_registers(thread, 0, static_cast<unsigned>(regs.size()), regs.data())) {
+        return false;
+    }
+    dwfl_thread_state_register_pc(thread, context.pc());
     return true;
 }
 

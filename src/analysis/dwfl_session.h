@@ -48,7 +48,7 @@ public:
     // Walks frames from `regs` with libdwfl (CFI, then its frame-pointer fallback), calling
     // `callback` for each frame as dwfl_getthread_frames does. Returns its result: 0 at the
     // natural end of the stack, -1 when the walk failed.
-    int walk(const X86GeneralRegisters& regs, int (*callback)(Dwfl_Frame*, void*), void* arg);
+    int walk(const CpuContext& regs, int (*callback)(Dwfl_Frame*, void*), void* arg);
 
     // True if the module at pc has call frame information covering pc.
     bool has_cfi(uint64_t pc) const;
@@ -79,7 +79,7 @@ private:
     std::vector<uint8_t> arch_header_;  // a minimal x86-64 ELF header: the architecture
     Elf* arch_elf_ = nullptr;
     // The register set of the walk in progress, handed out under kWalkTid.
-    X86GeneralRegisters walk_regs_{};
+    CpuContext walk_regs_;
     static constexpr pid_t kWalkTid = 1;
 };
 

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 
+#include "arch/arch.h"
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_memory_lists.h"
@@ -65,14 +67,15 @@ uint32_t processors_listed(std::string_view cpuinfo) {
     return count;
 }
 
-Status read_system(const MinidumpFile& file, Snapshot& s) {
+Status read_system(const MinidumpFile& file, Snapshot& s, const arch::ArchOps*& arch) {
     s.system.cpuinfo = text_of(file.stream(StreamType::LinuxCpuInfo));
     s.system.os_release = text_of(file.stream(StreamType::LinuxLsbRelease));
     const auto stream = file.stream(StreamType::SystemInfo);
     if (!stream) return {};
     auto info = read_struct<minidump::SystemInfo>(*stream, 0, "SystemInfoStream");
     if (!info.ok()) return info.error();
-    if (info->processor_architecture != minidump::kArchAmd64) {
+    arch = arch::ops_for_minidump_processor(info->processor_architecture);
+    if (arch == nullptr) {
         return Error{fmt::format("processor architecture {:#x} is not supported (only amd64)",
                                  info->processor_architecture)};
     }
@@ -138,7 +141,8 @@ void read_process(const MinidumpFile& file, Snapshot& s) {
     }
 }
 
-Status read_exception(const MinidumpFile& file, Snapshot& s) {
+Status read_exception(const MinidumpFile& file, const arch::ArchOps& arch, Snapshot& s,
+                      const std::map<int32_t, arch::MinidumpRegisters>& thread_registers) {
     const auto stream = file.stream(StreamType::Exception);
     if (!stream) return {};
     auto exception = read_struct<minidump::ExceptionStream>(*stream, 0, "ExceptionStream");
@@ -155,13 +159,17 @@ Status read_exception(const MinidumpFile& file, Snapshot& s) {
     if (exception->thread_context.data_size != 0) {
         auto context = file.slice(exception->thread_context, "the context of the exception");
         if (!context.ok()) return context.error();
-        auto regs = minidump::registers_from_context(*context, "the context of the exception");
+        // The faulting thread's Teb and base registers; the system call is the thread's at the
+        // capture, not at the fault, so it is left out.
+        arch::MinidumpRegisters parts;
+        if (auto known = thread_registers.find(info.tid); known != thread_registers.end()) {
+            parts = known->second;
+        }
+        parts.has_syscall = false;
+        parts.context.assign(context->begin(), context->end());
+        auto regs = arch.from_minidump(parts, "the context of the exception");
         if (!regs.ok()) return regs.error();
         info.context = std::move(*regs);
-        if (thread != s.threads.end()) {
-            info.context.gp.fs_base = thread->regs.gp.fs_base;
-            info.context.gp.gs_base = thread->regs.gp.gs_base;
-        }
     } else if (thread != s.threads.end()) {
         info.context = thread->regs;
     }
@@ -179,12 +187,14 @@ Status read_capture(const MinidumpFile& file, Snapshot& s) {
 }
 
 Status read_all(const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
-    DS_TRY(read_system(*file, s));
+    const arch::ArchOps* arch = &arch::ops_or_first(CpuContext{});  // no SystemInfo: amd64
+    DS_TRY(read_system(*file, s, arch));
     read_process(*file, s);
     std::vector<DumpMemoryRange> ranges;
     DS_TRY(read_memory_lists(*file, ranges));
     std::vector<DumpMemoryRange> stacks;
-    DS_TRY(minidump::read_threads(*file, s, stacks));
+    std::map<int32_t, arch::MinidumpRegisters> thread_registers;
+    DS_TRY(minidump::read_threads(*file, *arch, s, stacks, thread_registers));
     // Stacks that only the thread list holds (Breakpad-style writers), unless the memory list
     // already covers any of their bytes.
     for (const DumpMemoryRange& stack : stacks) {
@@ -199,7 +209,7 @@ Status read_all(const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
     DS_TRY(minidump::read_modules(*file, s));
     DS_TRY(minidump::read_mappings(*file, s));
     DS_TRY(minidump::read_handles(*file, s));
-    DS_TRY(read_exception(*file, s));
+    DS_TRY(read_exception(*file, *arch, s, thread_registers));
     DS_TRY(read_capture(*file, s));
     if (s.capture.capture_time_unix == 0)
         s.capture.capture_time_unix = file->header().time_date_stamp;
