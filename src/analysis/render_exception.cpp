@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "analysis/command.h"
 #include "analysis/signal_names.h"
@@ -25,6 +26,33 @@ std::string location(DumpAnalysis& dump, uint64_t pc) {
             ? fmt::format("{}+{:#x}", frame.module, frame.module_offset())
             : fmt::format("{}!{}+{:#x}", frame.module, frame.function, frame.function_offset);
     if (!frame.file.empty()) text += fmt::format(" [{} @ {}]", frame.file, frame.line);
+    return text;
+}
+
+// A vector register as its 64-bit lanes, lane 0 first (gdb's v2_int64 / v4_int64 order).
+std::vector<uint64_t> lanes(const arch::VectorRegister& reg) {
+    std::vector<uint64_t> out(reg.bytes.size() / sizeof(uint64_t));
+    std::memcpy(out.data(), reg.bytes.data(), out.size() * sizeof(uint64_t));
+    return out;
+}
+
+std::string vector_text(const arch::VectorRegister& reg) {
+    std::string text = reg.name + "={";
+    const std::vector<uint64_t> values = lanes(reg);
+    for (size_t i = 0; i < values.size(); ++i) {
+        text += fmt::format("{}{:#018x}", i == 0 ? "" : " ", values[i]);
+    }
+    return text + "}\n";
+}
+
+// The widest vector registers the context holds (ymm when it has the AVX state, else xmm).
+std::string widest_vectors_text(const std::vector<arch::VectorRegister>& vectors) {
+    size_t widest = 0;
+    for (const auto& reg : vectors) widest = std::max(widest, reg.bytes.size());
+    std::string text;
+    for (const auto& reg : vectors) {
+        if (reg.bytes.size() == widest) text += vector_text(reg);
+    }
     return text;
 }
 
@@ -81,14 +109,24 @@ Result<CommandOutput> command_registers(DumpAnalysis& dump, const CommandArgs& a
                               ? s.exception->context
                               : s.threads[dump.current_thread()].regs;
     CommandOutput out;
+    const std::vector<arch::VectorRegister> vectors = arch::vector_registers(r);
     if (args.empty()) {
-        out.text = arch::registers_text(r) + location(dump, r.pc()) + ":\n";
+        out.text =
+            arch::registers_text(r) + widest_vectors_text(vectors) + location(dump, r.pc()) + ":\n";
         out.json = registers_json(r);
+        for (const auto& reg : vectors) out.json[reg.name] = lanes(reg);
         return out;
     }
     out.json = nlohmann::json::object();
     const std::vector<arch::NamedRegister> registers = arch::general_registers(r);
     for (const std::string& name : args) {
+        const auto vector = std::find_if(vectors.begin(), vectors.end(),
+                                         [&](const auto& reg) { return name == reg.name; });
+        if (vector != vectors.end()) {
+            out.text += vector_text(*vector);
+            out.json[vector->name] = lanes(*vector);
+            continue;
+        }
         const auto found = std::find_if(registers.begin(), registers.end(), [&](const auto& reg) {
             return name == reg.name || (reg.alias != nullptr && name == reg.alias);
         });

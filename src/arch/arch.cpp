@@ -52,6 +52,11 @@ std::vector<NamedRegister> general_registers(const CpuContext& context) {
     return o != nullptr ? o->general_registers(context) : std::vector<NamedRegister>{};
 }
 
+std::vector<VectorRegister> vector_registers(const CpuContext& context) {
+    const ArchOps* o = ops(context.architecture());
+    return o != nullptr ? o->vector_registers(context) : std::vector<VectorRegister>{};
+}
+
 std::string registers_text(const CpuContext& context) {
     const ArchOps* o = ops(context.architecture());
     return o != nullptr ? o->registers_text(context) : std::string{};

@@ -23,6 +23,12 @@ struct NamedRegister {
     uint64_t value;
 };
 
+// A vector register (xmm, ymm): its bytes, least significant first.
+struct VectorRegister {
+    std::string name;  // "ymm8"
+    std::vector<uint8_t> bytes;
+};
+
 // One thread's registers in a minidump: the CONTEXT record (and anything the architecture
 // appends to it), MINIDUMP_THREAD.Teb and dumpscope's DumpscopeThreadExtra entry.
 struct MinidumpRegisters {
@@ -66,6 +72,8 @@ struct ArchOps {
     unsigned dwarf_frame;
 
     std::vector<NamedRegister> (*general_registers)(const CpuContext&);
+    // The vector registers the saved state holds (none when it holds no vector state).
+    std::vector<VectorRegister> (*vector_registers)(const CpuContext&);
     std::string (*registers_text)(const CpuContext&);  // WinDbg's `r` layout
     SyscallState (*syscall)(const CpuContext&);        // from the saved registers
 };
@@ -84,6 +92,7 @@ Result<const ArchOps*> ops_of(const CpuContext& context, std::string_view what);
 
 // Convenience wrappers: an empty context has no registers (empty lists, no system call).
 std::vector<NamedRegister> general_registers(const CpuContext& context);
+std::vector<VectorRegister> vector_registers(const CpuContext& context);
 std::string registers_text(const CpuContext& context);
 SyscallState syscall_from_context(const CpuContext& context);
 

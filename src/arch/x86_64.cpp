@@ -58,12 +58,60 @@ constexpr RegisterField kRegisterFields[] = {
     {"orig_rax", nullptr, nullptr, &X86GeneralRegisters::orig_rax},
 };
 
+// An XSAVE area as the kernel hands it out: the legacy area and at least the header.
+bool has_xsave_header(const X86_64Registers& regs) {
+    return regs.has_fpregs && regs.xsave.size() >= kFxsaveSize + kXsaveHeaderSize;
+}
+
+// The extended context after the CONTEXT (docs/streams.md): CONTEXT_EX, zeros up to
+// kXstateChunkOffset, then the XSAVE area from its header on.
+void append_xstate(const X86_64Registers& regs, std::vector<uint8_t>& context) {
+    const size_t chunk = regs.xsave.size() - kFxsaveSize;
+    const size_t total = kXstateChunkOffset + chunk;
+    ContextEx ex{};
+    const auto legacy = static_cast<int32_t>(sizeof(ContextAmd64));
+    ex.all = {-legacy, static_cast<uint32_t>(total)};
+    ex.legacy = {-legacy, static_cast<uint32_t>(sizeof(ContextAmd64))};
+    ex.xstate = {static_cast<int32_t>(kXstateChunkOffset) - legacy, static_cast<uint32_t>(chunk)};
+    context.resize(total, 0);
+    std::memcpy(context.data() + sizeof(ContextAmd64), &ex, sizeof(ex));
+    std::memcpy(context.data() + kXstateChunkOffset, regs.xsave.data() + kFxsaveSize, chunk);
+}
+
+// The XSAVE area of an extended context: FltSave followed by the CONTEXT_EX's xstate chunk.
+Result<std::vector<uint8_t>> read_xstate(std::span<const uint8_t> bytes, const ContextAmd64& c,
+                                         std::string_view what) {
+    if (bytes.size() < sizeof(ContextAmd64) + sizeof(ContextEx)) {
+        return Error{
+            fmt::format("{} says CONTEXT_XSTATE but has {} bytes, too few for a "
+                        "CONTEXT_EX at {}",
+                        what, bytes.size(), sizeof(ContextAmd64))};
+    }
+    ContextEx ex;
+    std::memcpy(&ex, bytes.data() + sizeof(ContextAmd64), sizeof(ex));
+    const int64_t start = int64_t{sizeof(ContextAmd64)} + ex.xstate.offset;
+    if (start < 0 || ex.xstate.size < kXsaveHeaderSize ||
+        static_cast<uint64_t>(start) + ex.xstate.size > bytes.size()) {
+        return Error{
+            fmt::format("{}: the CONTEXT_EX's xstate chunk (offset {}, {} bytes) is not "
+                        "within the context's {} bytes",
+                        what, ex.xstate.offset, ex.xstate.size, bytes.size())};
+    }
+    std::vector<uint8_t> xsave(c.flt_save, c.flt_save + sizeof(c.flt_save));
+    const auto chunk = bytes.subspan(static_cast<size_t>(start), ex.xstate.size);
+    xsave.insert(xsave.end(), chunk.begin(), chunk.end());
+    return xsave;
+}
+
 MinidumpRegisters to_minidump(const CpuContext& context) {
     const X86_64Registers& regs = regs_of(context);
     MinidumpRegisters out;
-    const ContextAmd64 record = to_context_amd64(context);
+    ContextAmd64 record = to_context_amd64(context);
+    const bool extended = has_xsave_header(regs);
+    if (extended) record.context_flags |= kContextXstate;
     const auto* bytes = reinterpret_cast<const uint8_t*>(&record);
     out.context.assign(bytes, bytes + sizeof(record));
+    if (extended) append_xstate(regs, out.context);
     out.teb = regs.gp.fs_base;  // Linux writers store the thread pointer there
     out.thread_pointer = regs.gp.fs_base;
     out.thread_pointer2 = regs.gp.gs_base;
@@ -112,6 +160,12 @@ Result<CpuContext> from_minidump(const MinidumpRegisters& in, std::string_view w
         (c.context_flags & kContextFloatingPoint) == kContextFloatingPoint) {
         std::memcpy(regs.fxsave.data(), c.flt_save, sizeof(c.flt_save));
         regs.has_fpregs = true;
+        if ((c.context_flags & (kContextAmd64 | kContextXstate)) ==
+            (kContextAmd64 | kContextXstate)) {
+            auto xsave = read_xstate(bytes, c, what);
+            if (!xsave.ok()) return xsave.error();
+            regs.xsave = std::move(*xsave);
+        }
     }
     // A CONTEXT has neither orig_rax ("not in a system call" unless known) nor the base
     // registers: those come from the thread's Teb and its DumpscopeThreadExtra entry.
@@ -175,6 +229,40 @@ std::vector<NamedRegister> general_registers(const CpuContext& context) {
     out.reserve(std::size(kRegisterFields));
     for (const RegisterField& f : kRegisterFields) {
         out.push_back({f.name, f.alias, f.stackwalk_name, gp.*f.field});
+    }
+    return out;
+}
+
+uint64_t xstate_bv(const X86_64Registers& regs) {
+    uint64_t bv = 0;
+    if (regs.xsave.size() >= kFxsaveSize + sizeof(bv)) {
+        std::memcpy(&bv, regs.xsave.data() + kFxsaveSize, sizeof(bv));
+    }
+    return bv;
+}
+
+// xmm0..15 from the FXSAVE area; ymm0..15 when the XSAVE area holds the AVX component (its
+// upper halves are zero when XSTATE_BV says the component is in its initial state).
+std::vector<VectorRegister> vector_registers(const CpuContext& context) {
+    const X86_64Registers& regs = regs_of(context);
+    std::vector<VectorRegister> out;
+    if (!regs.has_fpregs) return out;
+    constexpr size_t kLane = 16;
+    for (size_t i = 0; i < 16; ++i) {
+        const uint8_t* low = regs.fxsave.data() + kFxsaveXmmOffset + i * kLane;
+        out.push_back({fmt::format("xmm{}", i), {low, low + kLane}});
+    }
+    if (regs.xsave.size() < kXsaveAvxOffset + 16 * kLane) return out;
+    const bool avx_in_use = (xstate_bv(regs) & kXstateAvx) != 0;
+    for (size_t i = 0; i < 16; ++i) {
+        std::vector<uint8_t> bytes = out[i].bytes;
+        const uint8_t* high = regs.xsave.data() + kXsaveAvxOffset + i * kLane;
+        if (avx_in_use) {
+            bytes.insert(bytes.end(), high, high + kLane);
+        } else {
+            bytes.resize(2 * kLane, 0);
+        }
+        out.push_back({fmt::format("ymm{}", i), std::move(bytes)});
     }
     return out;
 }
@@ -246,9 +334,13 @@ ContextAmd64 to_context_amd64(const CpuContext& context) {
     c.r15 = gp.r15;
     c.rip = gp.rip;
     if (regs.has_fpregs) {
+        // With an XSAVE area, its legacy region: the FXSAVE image plus the bytes the kernel keeps
+        // in the software-reserved part (464..511: XCR0 and the area's size, which gdb reads
+        // from NT_X86_XSTATE and NT_PRFPREG leaves zero), so that the area comes back whole.
         static_assert(sizeof(c.flt_save) == sizeof(regs.fxsave));
-        std::memcpy(c.flt_save, regs.fxsave.data(), sizeof(c.flt_save));
-        std::memcpy(&c.mx_csr, regs.fxsave.data() + kFxsaveMxcsrOffset, sizeof(c.mx_csr));
+        const uint8_t* legacy = has_xsave_header(regs) ? regs.xsave.data() : regs.fxsave.data();
+        std::memcpy(c.flt_save, legacy, sizeof(c.flt_save));
+        std::memcpy(&c.mx_csr, legacy + kFxsaveMxcsrOffset, sizeof(c.mx_csr));
     }
     return c;
 }
@@ -269,6 +361,7 @@ const ArchOps kOps = {
     7,  // rsp
     6,  // rbp
     &general_registers,
+    &vector_registers,
     &registers_text,
     &syscall,
 };

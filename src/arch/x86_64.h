@@ -18,6 +18,8 @@ constexpr uint32_t kContextSegments = 0x4;       // ds, es, fs, gs
 constexpr uint32_t kContextFloatingPoint = 0x8;  // FltSave (the FXSAVE area), MxCsr
 constexpr uint32_t kContextFull =
     kContextAmd64 | kContextControl | kContextInteger | kContextSegments | kContextFloatingPoint;
+// CONTEXT_XSTATE: a CONTEXT_EX follows the CONTEXT and locates the extended (XSAVE) state.
+constexpr uint32_t kContextXstate = 0x40;
 
 #pragma pack(push, 4)
 
@@ -43,10 +45,33 @@ struct ContextAmd64 {
 };
 static_assert(sizeof(ContextAmd64) == 1232);
 
+// CONTEXT_CHUNK: a part of an extended context; offset is relative to the CONTEXT_EX itself.
+struct ContextChunk {
+    int32_t offset;
+    uint32_t size;
+};
+
+// CONTEXT_EX, right after the CONTEXT when ContextFlags has kContextXstate: `all` is the whole
+// extended context, `legacy` the CONTEXT, `xstate` the XSAVE area from its 64-byte header on (the
+// first 512 bytes of the XSAVE area are the CONTEXT's FltSave).
+struct ContextEx {
+    ContextChunk all;
+    ContextChunk legacy;
+    ContextChunk xstate;
+};
+static_assert(sizeof(ContextEx) == 24);
+
 #pragma pack(pop)
 
 inline constexpr size_t kFxsaveSize = 512;
 inline constexpr size_t kFxsaveMxcsrOffset = 24;  // MXCSR in the FXSAVE area
+inline constexpr size_t kFxsaveXmmOffset = 160;   // xmm0..15 in the FXSAVE area
+inline constexpr size_t kXsaveHeaderSize = 64;    // XSTATE_BV, XCOMP_BV, reserved
+inline constexpr size_t kXsaveAvxOffset = 576;    // upper halves of ymm0..15 (component 2)
+inline constexpr uint64_t kXstateAvx = 1u << 2;   // XSTATE_BV bit of the AVX component
+// Where the XSAVE header goes, from the start of the CONTEXT (as Windows' InitializeContext2
+// and Crashpad place it): after the CONTEXT and the CONTEXT_EX.
+inline constexpr size_t kXstateChunkOffset = 0x510;
 
 // The CONTEXT of a context (which must be x86-64): ContextFlags is kContextFull when the FXSAVE
 // area is known, else without kContextFloatingPoint.

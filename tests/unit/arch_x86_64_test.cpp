@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -122,6 +123,71 @@ TEST(ArchX86_64, OneThreadsMinidumpPartsMakeOneContextAgain) {
     ASSERT_FALSE(short_context.ok());
     EXPECT_NE(short_context.error().message.find("the test context has 100 bytes"),
               std::string::npos);
+}
+
+// An XSAVE area as a CPU with AVX has it: the FXSAVE image, XSTATE_BV = x87|SSE|AVX, and the
+// upper ymm halves at 576.
+CpuContext with_avx() {
+    CpuContext regs = sample_registers();
+    X86_64Registers& r = regs.edit_x86_64();
+    r.xsave.assign(832, 0);
+    std::copy(r.fxsave.begin(), r.fxsave.end(), r.xsave.begin());
+    const uint64_t xcr0 = 0x7;  // Linux keeps XCR0 in the software-reserved bytes at 464
+    std::memcpy(r.xsave.data() + 464, &xcr0, sizeof(xcr0));
+    const uint64_t xstate_bv = 0x7;
+    std::memcpy(r.xsave.data() + 512, &xstate_bv, sizeof(xstate_bv));
+    for (size_t i = 576; i < r.xsave.size(); ++i) r.xsave[i] = static_cast<uint8_t>(0x80 + i);
+    return regs;
+}
+
+TEST(ArchX86_64, TheXsaveAreaIsAWindowsExtendedContext) {
+    const CpuContext regs = with_avx();
+    const MinidumpRegisters parts = x86_64::kOps.to_minidump(regs);
+    ASSERT_EQ(parts.context.size(), 0x510u + 832 - 512);
+    uint32_t flags = 0;
+    std::memcpy(&flags, parts.context.data() + offsetof(ContextAmd64, context_flags), 4);
+    EXPECT_EQ(flags, 0x0010004fu);
+    x86_64::ContextEx ex;
+    std::memcpy(&ex, parts.context.data() + sizeof(ContextAmd64), sizeof(ex));
+    EXPECT_EQ(ex.all.offset, -1232);
+    EXPECT_EQ(ex.all.size, parts.context.size());
+    EXPECT_EQ(ex.legacy.offset, -1232);
+    EXPECT_EQ(ex.legacy.size, 1232u);
+    EXPECT_EQ(ex.xstate.offset, 0x510 - 1232);
+    EXPECT_EQ(ex.xstate.size, 832u - 512);
+    EXPECT_EQ(std::memcmp(parts.context.data() + 0x510, regs.x86_64()->xsave.data() + 512, 320), 0);
+
+    auto back = x86_64::kOps.from_minidump(parts, "the test context");
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->x86_64()->xsave, regs.x86_64()->xsave);
+
+    MinidumpRegisters cut = parts;
+    cut.context.resize(0x510 + 100);  // the chunk says 320 bytes
+    auto bad = x86_64::kOps.from_minidump(cut, "the test context");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("xstate chunk"), std::string::npos) << bad.error().message;
+}
+
+TEST(ArchX86_64, YmmRegistersJoinTheXmmAndAvxHalves) {
+    const CpuContext regs = with_avx();
+    const std::vector<VectorRegister> vectors = vector_registers(regs);
+    ASSERT_EQ(vectors.size(), 32u);
+    EXPECT_EQ(vectors[8].name, "xmm8");
+    EXPECT_EQ(vectors[16 + 8].name, "ymm8");
+    const std::vector<uint8_t>& ymm8 = vectors[16 + 8].bytes;
+    ASSERT_EQ(ymm8.size(), 32u);
+    EXPECT_EQ(std::memcmp(ymm8.data(), regs.x86_64()->fxsave.data() + 160 + 8 * 16, 16), 0);
+    EXPECT_EQ(std::memcmp(ymm8.data() + 16, regs.x86_64()->xsave.data() + 576 + 8 * 16, 16), 0);
+
+    CpuContext init = with_avx();  // AVX in its initial state: upper halves are zero
+    const uint64_t sse_only = 0x3;
+    std::memcpy(init.edit_x86_64().xsave.data() + 512, &sse_only, sizeof(sse_only));
+    const std::vector<uint8_t> init_ymm8 = vector_registers(init)[24].bytes;
+    EXPECT_EQ(std::vector<uint8_t>(init_ymm8.begin() + 16, init_ymm8.end()),
+              std::vector<uint8_t>(16, 0));
+
+    CpuContext no_xsave = sample_registers();
+    EXPECT_EQ(vector_registers(no_xsave).size(), 16u) << "xmm only";
 }
 
 TEST(ArchX86_64, ElfNotesCarryEveryRegisterSet) {
