@@ -125,6 +125,7 @@ std::string file_name_of(const std::string& path) {
 }
 
 void symbolize(const DwflSession& session, Frame& frame) {
+    auto dwfl_lock = session.lock();
     const uint64_t pc = frame.lookup_pc();
     const ModuleReport* report = session.module_at(pc);
     if (report == nullptr) return;
