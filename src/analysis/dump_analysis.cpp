@@ -47,7 +47,7 @@ Result<std::optional<ThreadStack>> DumpAnalysis::exception_stack() {
         Thread thread;
         thread.tid = e.tid;
         if (auto index = thread_index(e.tid)) thread = snapshot_.threads[*index];
-        exception_stack_ = walk_registers(**s, thread, e.context.gp);
+        exception_stack_ = walk_registers(**s, thread, e.context);
         exception_walked_ = true;
     }
     return exception_stack_;

@@ -10,14 +10,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "arch/arch.h"
 #include "elf/core_header.h"
 
 namespace dumpscope::analysis {
 
 namespace {
-
-// The x86-64 DWARF register numbers 0..16: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip.
-constexpr unsigned kDwarfRegisters = 17;
 
 char* copy_string(const std::string& text) { return ::strdup(text.c_str()); }
 
@@ -111,13 +109,34 @@ const ModuleReport* DwflSession::module_at(uint64_t addr) const {
     return &modules_[static_cast<size_t>(module - snapshot_.modules.data())];
 }
 
-int DwflSession::walk(const X86GeneralRegisters& regs, int (*callback)(Dwfl_Frame*, void*),
-                      void* arg) {
-    walk_regs_ = regs;
-    return dwfl_getthread_frames(dwfl_, kWalkTid, callback, arg);
+int DwflSession::walk(const CpuContext& regs, int (*callback)(Dwfl_Frame*, void*), void* arg) {
+    pid_t tid = 0;
+    {
+        std::lock_guard<std::mutex> guard(walks_mutex_);
+        do {  // ids of walks still in progress are skipped after a wrap-around
+            tid = next_walk_tid_;
+            next_walk_tid_ = next_walk_tid_ == INT32_MAX ? 1 : next_walk_tid_ + 1;
+        } while (walks_.count(tid) != 0);
+        walks_[tid] = &regs;
+    }
+    int result = 0;
+    {
+        auto dwfl_lock = lock();
+        result = dwfl_getthread_frames(dwfl_, tid, callback, arg);
+    }
+    std::lock_guard<std::mutex> guard(walks_mutex_);
+    walks_.erase(tid);
+    return result;
+}
+
+const CpuContext* DwflSession::walk_registers(pid_t tid) const {
+    std::lock_guard<std::mutex> guard(walks_mutex_);
+    auto it = walks_.find(tid);
+    return it == walks_.end() ? nullptr : it->second;
 }
 
 bool DwflSession::has_cfi(uint64_t pc) const {
+    auto dwfl_lock = lock();
     Dwfl_Module* mod = dwfl_addrmodule(dwfl_, pc);
     if (mod == nullptr) return false;
     for (int source = 0; source < 2; ++source) {
@@ -167,16 +186,15 @@ int DwflSession::find_debuginfo(Dwfl_Module*, void** userdata, const char*, Dwar
     return fd;
 }
 
-pid_t DwflSession::next_thread(Dwfl*, void*, void** thread_arg) {
-    // Only dwfl_getthread_frames is used: one thread, the walk in progress.
-    if (*thread_arg != nullptr) return 0;
-    *thread_arg = reinterpret_cast<void*>(1);
-    return kWalkTid;
+pid_t DwflSession::next_thread(Dwfl*, void*, void**) {
+    // Only dwfl_getthread_frames is used, which asks for its thread by id: nothing to list.
+    return 0;
 }
 
 bool DwflSession::get_thread(Dwfl*, pid_t tid, void* arg, void** thread_arg) {
-    if (tid != kWalkTid) return false;
-    *thread_arg = arg;
+    const CpuContext* regs = static_cast<const DwflSession*>(arg)->walk_registers(tid);
+    if (regs == nullptr) return false;
+    *thread_arg = const_cast<CpuContext*>(regs);
     return true;
 }
 
@@ -188,12 +206,15 @@ bool DwflSession::memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* 
 }
 
 bool DwflSession::set_initial_registers(Dwfl_Thread* thread, void* thread_arg) {
-    const X86GeneralRegisters& r = static_cast<const DwflSession*>(thread_arg)->walk_regs_;
-    const Dwarf_Word regs[kDwarfRegisters] = {r.rax, r.rdx, r.rcx, r.rbx, r.rsi, r.rdi,
-                                              r.rbp, r.rsp, r.r8,  r.r9,  r.r10, r.r11,
-                                              r.r12, r.r13, r.r14, r.r15, r.rip};
-    if (!dwfl_thread_state_registers(thread, 0, kDwarfRegisters, regs)) return false;
-    dwfl_thread_state_register_pc(thread, r.rip);
+    const CpuContext& context = *static_cast<const CpuContext*>(thread_arg);
+    const arch::ArchOps* arch = arch::ops(context.architecture());
+    if (arch == nullptr) return false;
+    const std::vector<uint64_t> values = arch->dwarf_registers(context);
+    const std::vector<Dwarf_Word> regs(values.begin(), values.end());
+    if (!dwfl_thread_state_registers(thread, 0, static_cast<unsigned>(regs.size()), regs.data())) {
+        return false;
+    }
+    dwfl_thread_state_register_pc(thread, context.pc());
     return true;
 }
 

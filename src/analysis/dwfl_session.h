@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -47,8 +48,17 @@ public:
 
     // Walks frames from `regs` with libdwfl (CFI, then its frame-pointer fallback), calling
     // `callback` for each frame as dwfl_getthread_frames does. Returns its result: 0 at the
-    // natural end of the stack, -1 when the walk failed.
-    int walk(const X86GeneralRegisters& regs, int (*callback)(Dwfl_Frame*, void*), void* arg);
+    // natural end of the stack, -1 when the walk failed. Any number of threads may walk at once,
+    // and a callback may start another walk: each walk is its own libdwfl thread, whose id maps
+    // to its registers only while it lasts.
+    int walk(const CpuContext& regs, int (*callback)(Dwfl_Frame*, void*), void* arg);
+
+    // libdwfl (elfutils 0.188) is not thread-safe: every call into dwfl() is made under this
+    // lock (walk and has_cfi take it; callers of dwfl() and the module handles take it too).
+    // Recursive, so that a walk's callback may call has_cfi or symbolize.
+    std::unique_lock<std::recursive_mutex> lock() const {
+        return std::unique_lock<std::recursive_mutex>(dwfl_mutex_);
+    }
 
     // True if the module at pc has call frame information covering pc.
     bool has_cfi(uint64_t pc) const;
@@ -78,9 +88,12 @@ private:
     std::vector<ModuleReport> modules_;
     std::vector<uint8_t> arch_header_;  // a minimal x86-64 ELF header: the architecture
     Elf* arch_elf_ = nullptr;
-    // The register set of the walk in progress, handed out under kWalkTid.
-    X86GeneralRegisters walk_regs_{};
-    static constexpr pid_t kWalkTid = 1;
+    // The walks in progress: the thread id libdwfl knows each by -> its registers.
+    const CpuContext* walk_registers(pid_t tid) const;
+    mutable std::recursive_mutex dwfl_mutex_;
+    mutable std::mutex walks_mutex_;
+    std::map<pid_t, const CpuContext*> walks_;
+    pid_t next_walk_tid_ = 1;
 };
 
 }  // namespace dumpscope::analysis

@@ -31,7 +31,7 @@ bool no_access(const Mapping& m) { return !m.read && !m.write && !m.exec; }
 
 const Thread* thread_with_stack(const Snapshot& s, const Mapping& m) {
     for (const Thread& t : s.threads) {
-        const uint64_t sp = t.regs.gp.rsp;
+        const uint64_t sp = t.regs.sp();
         if ((sp >= m.start && sp < m.end) || (t.stack_start == m.start && t.stack_end == m.end)) {
             return &t;
         }

@@ -3,48 +3,17 @@
 // thread.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "analysis/command.h"
 #include "analysis/symbolizer.h"
+#include "arch/arch.h"
 #include "procfs/signal_names.h"
 
 namespace dumpscope::analysis {
 
 namespace {
-
-struct NamedRegister {
-    const char* name;
-    uint64_t X86GeneralRegisters::*field;
-};
-
-constexpr NamedRegister kRegisters[] = {
-    {"rax", &X86GeneralRegisters::rax},
-    {"rbx", &X86GeneralRegisters::rbx},
-    {"rcx", &X86GeneralRegisters::rcx},
-    {"rdx", &X86GeneralRegisters::rdx},
-    {"rsi", &X86GeneralRegisters::rsi},
-    {"rdi", &X86GeneralRegisters::rdi},
-    {"rip", &X86GeneralRegisters::rip},
-    {"rsp", &X86GeneralRegisters::rsp},
-    {"rbp", &X86GeneralRegisters::rbp},
-    {"r8", &X86GeneralRegisters::r8},
-    {"r9", &X86GeneralRegisters::r9},
-    {"r10", &X86GeneralRegisters::r10},
-    {"r11", &X86GeneralRegisters::r11},
-    {"r12", &X86GeneralRegisters::r12},
-    {"r13", &X86GeneralRegisters::r13},
-    {"r14", &X86GeneralRegisters::r14},
-    {"r15", &X86GeneralRegisters::r15},
-    {"efl", &X86GeneralRegisters::eflags},
-    {"cs", &X86GeneralRegisters::cs},
-    {"ss", &X86GeneralRegisters::ss},
-    {"ds", &X86GeneralRegisters::ds},
-    {"es", &X86GeneralRegisters::es},
-    {"fs", &X86GeneralRegisters::fs},
-    {"gs", &X86GeneralRegisters::gs},
-    {"fs_base", &X86GeneralRegisters::fs_base},
-    {"gs_base", &X86GeneralRegisters::gs_base},
-    {"orig_rax", &X86GeneralRegisters::orig_rax},
-};
 
 std::string location(DumpAnalysis& dump, uint64_t pc) {
     Frame frame;
@@ -60,31 +29,36 @@ std::string location(DumpAnalysis& dump, uint64_t pc) {
     return text;
 }
 
-// WinDbg's layout: three registers a line, then flags and segments.
-std::string registers_text(const X86GeneralRegisters& r) {
-    std::string out;
-    const std::pair<const char*, uint64_t> rows[][3] = {
-        {{"rax", r.rax}, {"rbx", r.rbx}, {"rcx", r.rcx}},
-        {{"rdx", r.rdx}, {"rsi", r.rsi}, {"rdi", r.rdi}},
-        {{"rip", r.rip}, {"rsp", r.rsp}, {"rbp", r.rbp}},
-        {{" r8", r.r8}, {" r9", r.r9}, {"r10", r.r10}},
-        {{"r11", r.r11}, {"r12", r.r12}, {"r13", r.r13}},
-    };
-    for (const auto& line : rows) {
-        out += fmt::format("{}={:016x} {}={:016x} {}={:016x}\n", line[0].first, line[0].second,
-                           line[1].first, line[1].second, line[2].first, line[2].second);
-    }
-    out += fmt::format("r14={:016x} r15={:016x}\n", r.r14, r.r15);
-    out += fmt::format("efl={:08x} orig_rax={:016x} fs_base={:016x} gs_base={:016x}\n", r.eflags,
-                       r.orig_rax, r.fs_base, r.gs_base);
-    out += fmt::format("cs={:04x}  ss={:04x}  ds={:04x}  es={:04x}  fs={:04x}  gs={:04x}\n", r.cs,
-                       r.ss, r.ds, r.es, r.fs, r.gs);
+// A vector register as its 64-bit lanes, lane 0 first (gdb's v2_int64 / v4_int64 order).
+std::vector<uint64_t> lanes(const arch::VectorRegister& reg) {
+    std::vector<uint64_t> out(reg.bytes.size() / sizeof(uint64_t));
+    std::memcpy(out.data(), reg.bytes.data(), out.size() * sizeof(uint64_t));
     return out;
 }
 
-nlohmann::json registers_json(const X86GeneralRegisters& r) {
+std::string vector_text(const arch::VectorRegister& reg) {
+    std::string text = reg.name + "={";
+    const std::vector<uint64_t> values = lanes(reg);
+    for (size_t i = 0; i < values.size(); ++i) {
+        text += fmt::format("{}{:#018x}", i == 0 ? "" : " ", values[i]);
+    }
+    return text + "}\n";
+}
+
+// The widest vector registers the context holds (ymm when it has the AVX state, else xmm).
+std::string widest_vectors_text(const std::vector<arch::VectorRegister>& vectors) {
+    size_t widest = 0;
+    for (const auto& reg : vectors) widest = std::max(widest, reg.bytes.size());
+    std::string text;
+    for (const auto& reg : vectors) {
+        if (reg.bytes.size() == widest) text += vector_text(reg);
+    }
+    return text;
+}
+
+nlohmann::json registers_json(const CpuContext& context) {
     nlohmann::json j = nlohmann::json::object();
-    for (const NamedRegister& reg : kRegisters) j[reg.name] = r.*reg.field;
+    for (const arch::NamedRegister& reg : arch::general_registers(context)) j[reg.name] = reg.value;
     return j;
 }
 
@@ -117,8 +91,8 @@ Result<CommandOutput> command_exception(DumpAnalysis& dump, const CommandArgs& a
     if (e.signal.sender_pid != 0) out.text += fmt::format("Sender:  pid {}\n", e.signal.sender_pid);
     out.text += fmt::format("Thread:  {}{}\n", e.tid,
                             thread_name.empty() ? "" : " \"" + thread_name + "\"");
-    out.text += "At:      " + location(dump, e.context.gp.rip) + "\n";
-    out.text += registers_text(e.context.gp);
+    out.text += "At:      " + location(dump, e.context.pc()) + "\n";
+    out.text += arch::registers_text(e.context);
     out.json = {{"signal", e.signal.signo},
                 {"signal_name", signal_name(e.signal.signo)},
                 {"signal_description", description},
@@ -129,33 +103,42 @@ Result<CommandOutput> command_exception(DumpAnalysis& dump, const CommandArgs& a
                 {"sender_pid", e.signal.sender_pid},
                 {"tid", e.tid},
                 {"thread_name", thread_name},
-                {"location", location(dump, e.context.gp.rip)},
-                {"registers", registers_json(e.context.gp)}};
+                {"location", location(dump, e.context.pc())},
+                {"registers", registers_json(e.context)}};
     return out;
 }
 
 Result<CommandOutput> command_registers(DumpAnalysis& dump, const CommandArgs& args) {
     const Snapshot& s = dump.snapshot();
     if (s.threads.empty() && !s.exception) return Error{"the dump has no threads"};
-    const X86GeneralRegisters& r = dump.exception_context_selected() || s.threads.empty()
-                                       ? s.exception->context.gp
-                                       : s.threads[dump.current_thread()].regs.gp;
+    const CpuContext& r = dump.exception_context_selected() || s.threads.empty()
+                              ? s.exception->context
+                              : s.threads[dump.current_thread()].regs;
     CommandOutput out;
+    const std::vector<arch::VectorRegister> vectors = arch::vector_registers(r);
     if (args.empty()) {
-        out.text = registers_text(r) + location(dump, r.rip) + ":\n";
+        out.text =
+            arch::registers_text(r) + widest_vectors_text(vectors) + location(dump, r.pc()) + ":\n";
         out.json = registers_json(r);
+        for (const auto& reg : vectors) out.json[reg.name] = lanes(reg);
         return out;
     }
     out.json = nlohmann::json::object();
+    const std::vector<arch::NamedRegister> registers = arch::general_registers(r);
     for (const std::string& name : args) {
-        const NamedRegister* found = nullptr;
-        for (const NamedRegister& reg : kRegisters) {
-            if (name == reg.name || (name == "rflags" && std::string(reg.name) == "efl"))
-                found = &reg;
+        const auto vector = std::find_if(vectors.begin(), vectors.end(),
+                                         [&](const auto& reg) { return name == reg.name; });
+        if (vector != vectors.end()) {
+            out.text += vector_text(*vector);
+            out.json[vector->name] = lanes(*vector);
+            continue;
         }
-        if (found == nullptr) return Error{"unknown register '" + name + "'"};
-        out.text += fmt::format("{}={:016x}\n", found->name, r.*found->field);
-        out.json[found->name] = r.*found->field;
+        const auto found = std::find_if(registers.begin(), registers.end(), [&](const auto& reg) {
+            return name == reg.name || (reg.alias != nullptr && name == reg.alias);
+        });
+        if (found == registers.end()) return Error{"unknown register '" + name + "'"};
+        out.text += fmt::format("{}={:016x}\n", found->name, found->value);
+        out.json[found->name] = found->value;
     }
     return out;
 }

@@ -43,8 +43,8 @@ std::string syscall_text(const SyscallState& call) {
 std::string seconds(uint64_t ns) { return fmt::format("{:.3f}s", static_cast<double>(ns) / 1e9); }
 
 std::string where(DwflSession* session, const Thread& t, Frame& frame) {
-    frame.pc = t.regs.gp.rip;
-    frame.sp = t.regs.gp.rsp;
+    frame.pc = t.regs.pc();
+    frame.sp = t.regs.sp();
     if (session != nullptr) symbolize(*session, frame);
     if (frame.module.empty()) return windbg_pointer(frame.pc);
     if (frame.function.empty()) return fmt::format("{}+{:#x}", frame.module, frame.module_offset());
@@ -97,8 +97,8 @@ Result<CommandOutput> command_threads(DumpAnalysis& dump, const CommandArgs& arg
                             {"state_name", state_word(t.state)},
                             {"current", current},
                             {"exception", faulting},
-                            {"pc", t.regs.gp.rip},
-                            {"sp", t.regs.gp.rsp},
+                            {"pc", t.regs.pc()},
+                            {"sp", t.regs.sp()},
                             {"where", at},
                             {"stack_start", t.stack_start},
                             {"stack_end", t.stack_end}};

@@ -4,6 +4,7 @@
 
 #include "analysis/command.h"
 #include "analysis/symbolizer.h"
+#include "arch/arch.h"
 #include "common/paths.h"
 #include "procfs/signal_names.h"
 
@@ -49,14 +50,13 @@ json thread_json(const ThreadStack& stack) {
             {"frames", frames}};
 }
 
-json registers_json(const X86GeneralRegisters& r) {
-    return {
-        {"rax", hex_string(r.rax)}, {"rdx", hex_string(r.rdx)}, {"rcx", hex_string(r.rcx)},
-        {"rbx", hex_string(r.rbx)}, {"rsi", hex_string(r.rsi)}, {"rdi", hex_string(r.rdi)},
-        {"rbp", hex_string(r.rbp)}, {"rsp", hex_string(r.rsp)}, {"r8", hex_string(r.r8)},
-        {"r9", hex_string(r.r9)},   {"r10", hex_string(r.r10)}, {"r11", hex_string(r.r11)},
-        {"r12", hex_string(r.r12)}, {"r13", hex_string(r.r13)}, {"r14", hex_string(r.r14)},
-        {"r15", hex_string(r.r15)}, {"rip", hex_string(r.rip)}, {"rflags", hex_string(r.eflags)}};
+// The registers minidump-stackwalk lists for the architecture.
+json registers_json(const CpuContext& context) {
+    json j = json::object();
+    for (const arch::NamedRegister& reg : arch::general_registers(context)) {
+        if (reg.stackwalk_name != nullptr) j[reg.stackwalk_name] = hex_string(reg.value);
+    }
+    return j;
 }
 
 json system_json(const Snapshot& s) {
@@ -161,7 +161,7 @@ json stackwalk_json(DumpAnalysis& dump, const std::vector<const ThreadStack*>& s
             if (stacks[i]->tid != s.exception->tid) continue;
             json crashing = thread_json(*stacks[i]);
             crashing["threads_index"] = i;
-            crashing["registers"] = registers_json(s.exception->context.gp);
+            crashing["registers"] = registers_json(s.exception->context);
             j["crashing_thread"] = crashing;
         }
     }

@@ -10,11 +10,11 @@ constexpr uint64_t kAuxvEntry = 9;  // AT_ENTRY
 }  // namespace
 
 ThreadStack walk_thread(DwflSession& session, const Thread& thread, const UnwindLimits& limits) {
-    return walk_registers(session, thread, thread.regs.gp, limits);
+    return walk_registers(session, thread, thread.regs, limits);
 }
 
-ThreadStack walk_registers(DwflSession& session, const Thread& thread,
-                           const X86GeneralRegisters& regs, const UnwindLimits& limits) {
+ThreadStack walk_registers(DwflSession& session, const Thread& thread, const CpuContext& regs,
+                           const UnwindLimits& limits) {
     ThreadStack stack;
     stack.tid = thread.tid;
     stack.name = thread.name;

@@ -14,7 +14,7 @@ ThreadStack walk_thread(DwflSession& session, const Thread& thread,
                         const UnwindLimits& limits = {});
 
 // The stack from other registers of a thread (the exception context: `.ecxr`, `k`).
-ThreadStack walk_registers(DwflSession& session, const Thread& thread,
-                           const X86GeneralRegisters& regs, const UnwindLimits& limits = {});
+ThreadStack walk_registers(DwflSession& session, const Thread& thread, const CpuContext& regs,
+                           const UnwindLimits& limits = {});
 
 }  // namespace dumpscope::analysis

@@ -122,6 +122,7 @@ std::string demangle(const char* name) {
 }
 
 void symbolize(const DwflSession& session, Frame& frame) {
+    auto dwfl_lock = session.lock();
     const uint64_t pc = frame.lookup_pc();
     const ModuleReport* report = session.module_at(pc);
     if (report == nullptr) return;

@@ -3,21 +3,21 @@
 #include <algorithm>
 
 #include "analysis/stack_scanner.h"
+#include "arch/arch.h"
 
 namespace dumpscope::analysis {
 
 namespace {
 
-constexpr unsigned kDwarfRbp = 6;
-constexpr unsigned kDwarfRsp = 7;
-
 struct Walk {
     DwflSession* session = nullptr;
+    unsigned dwarf_sp = 0;  // DWARF numbers of the stack and frame pointers
+    unsigned dwarf_frame = 0;
     std::vector<Frame>* frames = nullptr;
     FrameTrust first_trust = FrameTrust::kContext;
     size_t max_frames = 0;
-    size_t walked = 0;      // frames of this walk
-    uint64_t last_rbp = 0;  // rbp of the last frame, for a scan restart
+    size_t walked = 0;        // frames of this walk
+    uint64_t last_frame = 0;  // frame pointer of the last frame, for a scan restart
     uint64_t entry_point = 0;
     bool looped = false;
     bool reached_entry = false;  // the last frame is _start
@@ -28,9 +28,9 @@ int on_frame(Dwfl_Frame* state, void* arg) {
     Dwarf_Addr pc = 0;
     bool activation = false;
     if (!dwfl_frame_pc(state, &pc, &activation)) return DWARF_CB_ABORT;
-    Dwarf_Word sp = 0, rbp = 0;
-    const bool have_sp = dwfl_frame_reg(state, kDwarfRsp, &sp) == 0;
-    if (dwfl_frame_reg(state, kDwarfRbp, &rbp) == 0) walk->last_rbp = rbp;
+    Dwarf_Word sp = 0, fp = 0;
+    const bool have_sp = dwfl_frame_reg(state, walk->dwarf_sp, &sp) == 0;
+    if (dwfl_frame_reg(state, walk->dwarf_frame, &fp) == 0) walk->last_frame = fp;
 
     Frame frame;
     frame.pc = pc;
@@ -64,19 +64,22 @@ int on_frame(Dwfl_Frame* state, void* arg) {
 
 }  // namespace
 
-std::vector<Frame> unwind_thread(DwflSession& session, const X86GeneralRegisters& regs,
-                                 uint64_t stack_start, uint64_t stack_end,
-                                 const UnwindLimits& limits) {
+std::vector<Frame> unwind_thread(DwflSession& session, const CpuContext& regs, uint64_t stack_start,
+                                 uint64_t stack_end, const UnwindLimits& limits) {
     std::vector<Frame> frames;
-    X86GeneralRegisters start = regs;
+    const arch::ArchOps* arch = arch::ops(regs.architecture());
+    if (arch == nullptr) return frames;  // no registers, no stack
+    CpuContext start = regs;
     FrameTrust trust = FrameTrust::kContext;
     while (frames.size() < limits.max_frames) {
         Walk walk;
         walk.session = &session;
+        walk.dwarf_sp = arch->dwarf_sp;
+        walk.dwarf_frame = arch->dwarf_frame;
         walk.frames = &frames;
         walk.first_trust = trust;
         walk.max_frames = limits.max_frames;
-        walk.last_rbp = start.rbp;
+        walk.last_frame = start.frame();
         walk.entry_point = limits.entry_point;
         const int result = session.walk(start, &on_frame, &walk);
         if (result == 0 || walk.looped || walk.reached_entry ||
@@ -87,7 +90,7 @@ std::vector<Frame> unwind_thread(DwflSession& session, const X86GeneralRegisters
         // libdwfl stopped before the end of the stack: look for the next return address above
         // the last frame's stack pointer, within the thread's stack.
         const Frame& last = frames.back();
-        const uint64_t from = last.sp != 0 ? last.sp : start.rsp;
+        const uint64_t from = last.sp != 0 ? last.sp : start.sp();
         if (stack_end != 0 && (from < stack_start || from >= stack_end)) break;
         uint64_t limit = from + limits.scan_words * 8;
         if (stack_end != 0) limit = std::min(limit, stack_end);
@@ -95,10 +98,10 @@ std::vector<Frame> unwind_thread(DwflSession& session, const X86GeneralRegisters
         // slot it used, so no return address is found twice.
         const auto hit = scan_for_return_address(session, from, limit);
         if (!hit) break;
-        start = X86GeneralRegisters{};
-        start.rip = hit->return_address;
-        start.rsp = hit->slot + 8;
-        start.rbp = walk.last_rbp;
+        start = CpuContext::zeroed(regs.architecture());
+        start.set_pc(hit->return_address);
+        start.set_sp(hit->slot + 8);
+        start.set_frame(walk.last_frame);
         trust = FrameTrust::kScan;
     }
     return frames;

@@ -25,8 +25,7 @@ inline constexpr uint64_t kEntryFrameBytes = 64;
 
 // Frames of a thread whose registers are `regs` and whose stack is [stack_start, stack_end)
 // (0, 0 if unknown: scanning is then limited to scan_words). Frames are not symbolized.
-std::vector<Frame> unwind_thread(DwflSession& session, const X86GeneralRegisters& regs,
-                                 uint64_t stack_start, uint64_t stack_end,
-                                 const UnwindLimits& limits = {});
+std::vector<Frame> unwind_thread(DwflSession& session, const CpuContext& regs, uint64_t stack_start,
+                                 uint64_t stack_end, const UnwindLimits& limits = {});
 
 }  // namespace dumpscope::analysis

@@ -30,6 +30,8 @@ struct CoreTimeval {
     int64_t usec = 0;
 };
 
+// NT_PRSTATUS (struct elf_prstatus): this head, then pr_reg (the architecture's elf_gregset_t,
+// arch::ArchOps::elf_gregset_size bytes), then CorePrStatusTail.
 struct CorePrStatus {
     int32_t si_signo = 0;  // struct elf_siginfo pr_info
     int32_t si_code = 0;
@@ -46,17 +48,18 @@ struct CorePrStatus {
     CoreTimeval stime;
     CoreTimeval cutime;
     CoreTimeval cstime;
-    X86GeneralRegisters reg{};  // elf_gregset_t: 27 x u64, user_regs_struct order
-    int32_t fpvalid = 0;
-    uint32_t pad1 = 0;
 };
-static_assert(sizeof(CorePrStatus) == 336);
+static_assert(sizeof(CorePrStatus) == 112);
 static_assert(offsetof(CorePrStatus, cursig) == 12);
 static_assert(offsetof(CorePrStatus, sigpend) == 16);
 static_assert(offsetof(CorePrStatus, pid) == 32);
 static_assert(offsetof(CorePrStatus, utime) == 48);
-static_assert(offsetof(CorePrStatus, reg) == 112);
-static_assert(offsetof(CorePrStatus, fpvalid) == 328);
+
+struct CorePrStatusTail {
+    int32_t fpvalid = 0;
+    uint32_t pad1 = 0;
+};
+static_assert(sizeof(CorePrStatusTail) == 8);
 
 inline constexpr size_t kPrArgsSize = 80;
 inline constexpr size_t kPrFnameSize = 16;
@@ -84,7 +87,6 @@ static_assert(offsetof(CorePrPsInfo, fname) == 40);
 static_assert(offsetof(CorePrPsInfo, psargs) == 56);
 
 inline constexpr size_t kSigInfoSize = 128;
-inline constexpr size_t kFxsaveSize = 512;
 
 static_assert(sizeof(Elf64_Ehdr) == 64);
 static_assert(sizeof(Elf64_Phdr) == 56);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "arch/arch.h"
 #include "elfcore/core_format.h"
 #include "elfcore/core_process_note.h"
 #include "elfcore/note_builder.h"
@@ -22,10 +23,10 @@ namespace {
 struct ThreadNotes {
     int32_t tid = 0;
     const Thread* thread = nullptr;
-    const ThreadRegisters* regs = nullptr;
+    const CpuContext* regs = nullptr;
 };
 
-bool has_registers(const ThreadRegisters& regs) { return regs.gp.rip != 0 || regs.gp.rsp != 0; }
+bool has_registers(const CpuContext& regs) { return regs.pc() != 0 || regs.sp() != 0; }
 
 const ExceptionInfo* included_exception(const Snapshot& snapshot, const DumpContent& content) {
     return snapshot.exception && content.include_exception ? &*snapshot.exception : nullptr;
@@ -76,8 +77,9 @@ struct ProcessFields {
     int32_t signo = 0;
 };
 
-CorePrStatus make_prstatus(const Snapshot& snapshot, const ProcessFields& fields,
-                           const ThreadNotes& t) {
+// NT_PRSTATUS: the head, the registers as the architecture lays them out, the tail.
+std::vector<uint8_t> make_prstatus(const Snapshot& snapshot, const ProcessFields& fields,
+                                   const ThreadNotes& t) {
     CorePrStatus s;
     s.si_signo = fields.signo;
     s.cursig = static_cast<int16_t>(fields.signo);
@@ -101,9 +103,20 @@ CorePrStatus make_prstatus(const Snapshot& snapshot, const ProcessFields& fields
     }
     s.cutime = ticks_to_timeval(fields.stat.cutime_ticks);
     s.cstime = ticks_to_timeval(fields.stat.cstime_ticks);
-    s.reg = t.regs->gp;
-    s.fpvalid = t.regs->has_fpregs ? 1 : 0;
-    return s;
+    const arch::ArchOps& arch = arch::ops_or_first(*t.regs);
+    const std::vector<uint8_t> gregset = arch.to_elf_gregset(*t.regs);
+    CorePrStatusTail tail;
+    // pr_fpvalid: the thread's NT_PRFPREG follows.
+    const std::vector<arch::ElfRegisterNote> notes = arch.elf_register_notes(*t.regs);
+    tail.fpvalid = std::any_of(notes.begin(), notes.end(),
+                               [](const arch::ElfRegisterNote& n) { return n.type == NT_PRFPREG; })
+                       ? 1
+                       : 0;
+    std::vector<uint8_t> out(sizeof(s) + gregset.size() + sizeof(tail));
+    std::memcpy(out.data(), &s, sizeof(s));
+    std::memcpy(out.data() + sizeof(s), gregset.data(), gregset.size());
+    std::memcpy(out.data() + sizeof(s) + gregset.size(), &tail, sizeof(tail));
+    return out;
 }
 
 void copy_truncated(char* out, size_t capacity, std::string_view text) {
@@ -192,12 +205,10 @@ std::vector<uint8_t> file_note(const Snapshot& snapshot) {
     return out;
 }
 
-Status add_register_notes(NoteBuilder& notes, const ThreadRegisters& regs) {
-    if (regs.has_fpregs) {
-        static_assert(sizeof(regs.fxsave) == kFxsaveSize);
-        DS_TRY(notes.add(kCoreNoteName, NT_PRFPREG, regs.fxsave));
+Status add_register_notes(NoteBuilder& notes, const CpuContext& regs) {
+    for (const arch::ElfRegisterNote& note : arch::ops_or_first(regs).elf_register_notes(regs)) {
+        DS_TRY(notes.add(note.owner, note.type, note.desc));
     }
-    if (!regs.xsave.empty()) DS_TRY(notes.add(kLinuxNoteName, NT_X86_XSTATE, regs.xsave));
     return {};
 }
 
@@ -243,7 +254,7 @@ Result<std::vector<uint8_t>> build_process_notes(const Snapshot& snapshot,
         return {};
     };
     for (const ThreadNotes& t : *order) {
-        notes.add_struct(kCoreNoteName, NT_PRSTATUS, make_prstatus(snapshot, fields, t));
+        DS_TRY(notes.add(kCoreNoteName, NT_PRSTATUS, make_prstatus(snapshot, fields, t)));
         if (first) DS_TRY(add_process_notes());
         first = false;
         DS_TRY(add_register_notes(notes, *t.regs));

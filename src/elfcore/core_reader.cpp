@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "arch/arch.h"
 #include "common/mapped_file.h"
 #include "elf/elf_build_id.h"
 #include "elf/elf_image.h"
@@ -15,7 +16,6 @@
 #include "elfcore/core_view.h"
 #include "elfcore/note_fields.h"
 #include "elfcore/note_names.h"
-#include "procfs/syscall_parse.h"
 #include "snapshot/capture_record_json.h"
 #include "snapshot/dump_completion.h"
 #include "snapshot/range_memory_source.h"
@@ -45,18 +45,20 @@ struct NoteFacts {
     std::optional<elfcore::ProcessNote> process_note;  // dumpscope's own cores
 };
 
-Status read_prstatus(const CoreNote& note, Snapshot& s, NoteFacts& facts) {
-    if (note.desc.size() < sizeof(elfcore::CorePrStatus)) {
-        return short_note(note, sizeof(elfcore::CorePrStatus));
-    }
+Status read_prstatus(const CoreNote& note, const arch::ArchOps& arch, Snapshot& s,
+                     NoteFacts& facts) {
+    const size_t needed =
+        sizeof(elfcore::CorePrStatus) + arch.elf_gregset_size + sizeof(elfcore::CorePrStatusTail);
+    if (note.desc.size() < needed) return short_note(note, needed);
     const auto status = load<elfcore::CorePrStatus>(note.desc, 0);
     if (s.threads.empty()) facts.first_cursig = status.cursig;
     Thread t;
     t.tid = status.pid;
-    t.regs.gp = status.reg;
+    t.regs = arch.from_elf_gregset(
+        note.desc.subspan(sizeof(elfcore::CorePrStatus), arch.elf_gregset_size));
     t.user_time_ns = timeval_ns(status.utime);
     t.kernel_time_ns = timeval_ns(status.stime);
-    t.syscall = syscall_from_registers(status.reg);
+    t.syscall = arch.syscall(t.regs);
     if (s.process.ppid == 0) s.process.ppid = status.ppid;
     s.threads.push_back(std::move(t));
     return {};
@@ -90,19 +92,30 @@ Status read_siginfo(const CoreNote& note, NoteFacts& facts) {
     return {};
 }
 
-Status read_core_note(const CoreNote& note, Snapshot& s, NoteFacts& facts, char& leader_state) {
-    Thread* current = s.threads.empty() ? nullptr : &s.threads.back();
+// A register note (NT_PRFPREG, NT_X86_XSTATE, ...) of the thread whose NT_PRSTATUS came last:
+// true if the architecture took it.
+Result<bool> read_register_note(const CoreNote& note, const arch::ArchOps& arch, Snapshot& s) {
+    if (s.threads.empty()) {
+        // Registers of no thread: nothing to attach them to.
+        CpuContext scratch;
+        auto taken = arch.read_elf_register_note(scratch, note.owner, note.type, note.desc);
+        return taken.ok() && *taken;
+    }
+    auto taken =
+        arch.read_elf_register_note(s.threads.back().regs, note.owner, note.type, note.desc);
+    if (!taken.ok()) {
+        return Error{fmt::format("{} note at {:#x} {}",
+                                 elfcore::note_type_name(note.owner, note.type), note.desc_offset,
+                                 taken.error().message)};
+    }
+    return taken;
+}
+
+Status read_core_note(const CoreNote& note, const arch::ArchOps& arch, Snapshot& s,
+                      NoteFacts& facts, char& leader_state) {
     switch (note.type) {
         case NT_PRSTATUS:
-            return read_prstatus(note, s, facts);
-        case NT_PRFPREG:
-            if (current == nullptr) return {};  // registers of no thread: nothing to attach to
-            if (note.desc.size() < elfcore::kFxsaveSize) {
-                return short_note(note, elfcore::kFxsaveSize);
-            }
-            std::memcpy(current->regs.fxsave.data(), note.desc.data(), elfcore::kFxsaveSize);
-            current->regs.has_fpregs = true;
-            return {};
+            return read_prstatus(note, arch, s, facts);
         case NT_PRPSINFO:
             return read_prpsinfo(note, s.process, leader_state);
         case NT_SIGINFO:
@@ -124,15 +137,15 @@ Status read_core_note(const CoreNote& note, Snapshot& s, NoteFacts& facts, char&
     }
 }
 
-Status read_notes(const elfcore::CoreView& view, Snapshot& s, NoteFacts& facts) {
+Status read_notes(const elfcore::CoreView& view, const arch::ArchOps& arch, Snapshot& s,
+                  NoteFacts& facts) {
     char leader_state = '?';
     for (const CoreNote& note : view.notes) {
+        auto register_note = read_register_note(note, arch, s);
+        if (!register_note.ok()) return register_note.error();
+        if (*register_note) continue;
         if (note.owner == elfcore::kCoreNoteName) {
-            DS_TRY(read_core_note(note, s, facts, leader_state));
-        } else if (note.owner == elfcore::kLinuxNoteName && note.type == NT_X86_XSTATE) {
-            if (!s.threads.empty()) {
-                s.threads.back().regs.xsave.assign(note.desc.begin(), note.desc.end());
-            }
+            DS_TRY(read_core_note(note, arch, s, facts, leader_state));
         } else if (note.owner == elfcore::kDumpscopeNoteName) {
             const std::string text(reinterpret_cast<const char*>(note.desc.data()),
                                    note.desc.size());
@@ -301,14 +314,16 @@ Result<Snapshot> read_elf_core(const std::string& path) {
 
     auto view = elfcore::parse_elf_core(file->bytes());
     if (!view.ok()) return failed(view.error());
-    if (view->machine != EM_X86_64) {
+    const arch::ArchOps* arch = arch::ops_for_elf_machine(view->machine);
+    if (arch == nullptr) {
         return failed(Error{fmt::format("{} cores are not supported (only x86_64)",
                                         elfcore::machine_name(view->machine))});
     }
 
     Snapshot s;
     NoteFacts facts;
-    if (Status notes = read_notes(*view, s, facts); !notes.ok()) return failed(notes.error());
+    if (Status notes = read_notes(*view, *arch, s, facts); !notes.ok())
+        return failed(notes.error());
 
     std::vector<DumpMemoryRange> ranges;
     for (const Elf64_Phdr& p : view->segments) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/arch.h"
 #include "live/proc_files.h"
 #include "procfs/syscall_parse.h"
 
@@ -30,12 +31,12 @@ std::optional<SyscallState> from_ptrace(int32_t tid) {
 
 }  // namespace
 
-SyscallState read_syscall_state(int32_t pid, int32_t tid, const X86GeneralRegisters& regs) {
+SyscallState read_syscall_state(int32_t pid, int32_t tid, const CpuContext& regs) {
     if (auto state = from_ptrace(tid)) return *state;
     if (auto text = read_file_whole(task_dir(pid, tid) + "/syscall")) {
         if (auto state = parse_proc_syscall(*text)) return *state;
     }
-    return syscall_from_registers(regs);
+    return arch::syscall_from_context(regs);
 }
 
 }  // namespace dumpscope

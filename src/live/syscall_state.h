@@ -1,5 +1,5 @@
 // Which system call a stopped thread is in: PTRACE_GET_SYSCALL_INFO when the stop reports one,
-// else /proc/PID/task/TID/syscall, else the saved registers (procfs/syscall_parse.h).
+// else /proc/PID/task/TID/syscall, else the saved registers (arch::syscall_from_context).
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,6 @@
 
 namespace dumpscope {
 
-SyscallState read_syscall_state(int32_t pid, int32_t tid, const X86GeneralRegisters& regs);
+SyscallState read_syscall_state(int32_t pid, int32_t tid, const CpuContext& regs);
 
 }  // namespace dumpscope

@@ -37,8 +37,8 @@ Result<std::optional<Thread>> read_stopped_thread(int32_t pid, int32_t tid, char
         return regs.error();
     }
     thread.regs = std::move(regs).value();
-    thread.syscall = read_syscall_state(pid, tid, thread.regs.gp);
-    if (const Mapping* stack = snapshot.mapping_at(thread.regs.gp.rsp)) {
+    thread.syscall = read_syscall_state(pid, tid, thread.regs);
+    if (const Mapping* stack = snapshot.mapping_at(thread.regs.sp())) {
         thread.stack_start = stack->start;
         thread.stack_end = stack->end;
     }

@@ -37,9 +37,9 @@ size_t xstate_buffer_size() {
     return size >= 576 ? size : kGenerous;  // 512 legacy + 64 header at least
 }
 
-Result<ThreadRegisters> read_thread_registers(int32_t tid, int* err_out) {
+Result<CpuContext> read_thread_registers(int32_t tid, int* err_out) {
     if (err_out != nullptr) *err_out = 0;
-    ThreadRegisters regs;
+    X86_64Registers regs;
     user_regs_struct gp{};
     long got = get_regset(tid, NT_PRSTATUS, &gp, sizeof(gp));
     if (got < 0) {
@@ -65,7 +65,7 @@ Result<ThreadRegisters> read_thread_registers(int32_t tid, int* err_out) {
         xsave.resize(static_cast<size_t>(got));
         regs.xsave = std::move(xsave);
     }
-    return regs;
+    return CpuContext(std::move(regs));
 }
 
 }  // namespace dumpscope

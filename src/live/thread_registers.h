@@ -14,7 +14,7 @@ namespace dumpscope {
 // General registers are required (an error if unavailable, e.g. the thread died); FP and XSAVE
 // state are best effort (has_fpregs false / xsave empty when the kernel refuses). *err_out gets
 // the errno of a failed NT_PRSTATUS read (ESRCH: the thread died or is not stopped by us).
-Result<ThreadRegisters> read_thread_registers(int32_t tid, int* err_out = nullptr);
+Result<CpuContext> read_thread_registers(int32_t tid, int* err_out = nullptr);
 
 // Size of the buffer offered for NT_X86_XSTATE: CPUID.(EAX=0DH,ECX=0):ECX (the XSAVE area for
 // every supported feature), or 16 KiB when CPUID does not say.

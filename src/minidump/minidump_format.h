@@ -50,14 +50,7 @@ std::string platform_name(uint32_t platform);
 constexpr uint32_t kMiscInfoProcessId = 0x1;
 constexpr uint32_t kMiscInfoProcessTimes = 0x2;
 
-// AMD64 CONTEXT ContextFlags bits.
-constexpr uint32_t kContextAmd64 = 0x00100000;
-constexpr uint32_t kContextControl = 0x1;        // rip, rsp, rbp, cs, ss, eflags
-constexpr uint32_t kContextInteger = 0x2;        // rax ... r15
-constexpr uint32_t kContextSegments = 0x4;       // ds, es, fs, gs
-constexpr uint32_t kContextFloatingPoint = 0x8;  // FltSave (the FXSAVE area), MxCsr
-constexpr uint32_t kContextFull =
-    kContextAmd64 | kContextControl | kContextInteger | kContextSegments | kContextFloatingPoint;
+// Thread contexts (CONTEXT_AMD64, ...) are the architectures' layouts: arch/x86_64.h.
 
 // CodeView record signature of an ELF module: 'BpEL' as a little-endian u32, then the build-id.
 constexpr uint32_t kCvSignatureElfBuildId = 0x4270454c;
@@ -166,7 +159,7 @@ struct Thread {
     uint32_t suspend_count;
     uint32_t priority_class;
     uint32_t priority;
-    uint64_t teb;  // on Linux: fs_base, the thread pointer
+    uint64_t teb;  // on Linux: the thread pointer (fs_base on x86-64)
     MemoryDescriptor stack;
     LocationDescriptor thread_context;
 };
@@ -328,28 +321,6 @@ struct HandleDescriptor2 {
 };
 static_assert(sizeof(HandleDescriptor2) == 40);
 
-// The AMD64 CONTEXT as Breakpad's MDRawContextAMD64 (1232 bytes; readers reject shorter ones).
-struct ContextAmd64 {
-    uint64_t p1_home, p2_home, p3_home, p4_home, p5_home, p6_home;
-    uint32_t context_flags;
-    uint32_t mx_csr;
-    uint16_t seg_cs, seg_ds, seg_es, seg_fs, seg_gs, seg_ss;
-    uint32_t eflags;
-    uint64_t dr0, dr1, dr2, dr3, dr6, dr7;
-    uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
-    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-    uint64_t rip;
-    uint8_t flt_save[512];  // the FXSAVE area (XMM_SAVE_AREA32)
-    uint8_t vector_register[26][16];
-    uint64_t vector_control;
-    uint64_t debug_control;
-    uint64_t last_branch_to_rip;
-    uint64_t last_branch_from_rip;
-    uint64_t last_exception_to_rip;
-    uint64_t last_exception_from_rip;
-};
-static_assert(sizeof(ContextAmd64) == 1232);
-
 // DumpscopeThreadExtra stream (docs/streams.md): this header, then ThreadExtraEntry[count].
 // Readers use size_of_header / size_of_entry to skip fields added later.
 struct ThreadExtraHeader {
@@ -371,9 +342,9 @@ struct ThreadExtraEntry {
     uint64_t start_time_ns_since_boot;
     int32_t priority;
     int32_t nice;
-    uint64_t fs_base;
-    uint64_t gs_base;
-    uint64_t stack_start;  // the mapping holding rsp, [stack_start, stack_end); 0 if none
+    uint64_t fs_base;      // the thread pointer (tpidr_el0 on arm64)
+    uint64_t gs_base;      // the second base register, 0 if none
+    uint64_t stack_start;  // the mapping holding sp, [stack_start, stack_end); 0 if none
     uint64_t stack_end;
 };
 static_assert(sizeof(ThreadExtraEntry) == 128);

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 
+#include "arch/arch.h"
 #include "minidump/minidump_decoders.h"
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
@@ -62,14 +64,15 @@ uint32_t processors_listed(std::string_view cpuinfo) {
     return count;
 }
 
-Status read_system(const MinidumpFile& file, Snapshot& s) {
+Status read_system(const MinidumpFile& file, Snapshot& s, const arch::ArchOps*& arch) {
     s.system.cpuinfo = text_of(file.stream(StreamType::LinuxCpuInfo));
     s.system.os_release = text_of(file.stream(StreamType::LinuxLsbRelease));
     auto decoded = minidump::decode_system_info(file);
     if (!decoded.ok()) return decoded.error();
     if (!decoded->has_value()) return {};
     const minidump::SystemInfo& info = (*decoded)->info;
-    if (info.processor_architecture != minidump::kArchAmd64) {
+    arch = arch::ops_for_minidump_processor(info.processor_architecture);
+    if (arch == nullptr) {
         return Error{fmt::format("processor architecture {:#x} is not supported (only amd64)",
                                  info.processor_architecture)};
     }
@@ -129,7 +132,8 @@ void read_process(const MinidumpFile& file, Snapshot& s) {
     }
 }
 
-Status read_exception(const MinidumpFile& file, Snapshot& s) {
+Status read_exception(const MinidumpFile& file, const arch::ArchOps& arch, Snapshot& s,
+                      const std::map<int32_t, arch::MinidumpRegisters>& thread_registers) {
     auto decoded = minidump::decode_exception(file);
     if (!decoded.ok()) return decoded.error();
     if (!decoded->has_value()) return {};
@@ -144,14 +148,18 @@ Status read_exception(const MinidumpFile& file, Snapshot& s) {
     const auto thread = std::find_if(s.threads.begin(), s.threads.end(),
                                      [&](const Thread& t) { return t.tid == info.tid; });
     if (!(*decoded)->context.empty()) {
-        auto regs =
-            minidump::registers_from_context((*decoded)->context, "the context of the exception");
+        const std::span<const uint8_t> context = (*decoded)->context;
+        // The faulting thread's Teb and base registers; the system call is the thread's at the
+        // capture, not at the fault, so it is left out.
+        arch::MinidumpRegisters parts;
+        if (auto known = thread_registers.find(info.tid); known != thread_registers.end()) {
+            parts = known->second;
+        }
+        parts.has_syscall = false;
+        parts.context.assign(context.begin(), context.end());
+        auto regs = arch.from_minidump(parts, "the context of the exception");
         if (!regs.ok()) return regs.error();
         info.context = std::move(*regs);
-        if (thread != s.threads.end()) {
-            info.context.gp.fs_base = thread->regs.gp.fs_base;
-            info.context.gp.gs_base = thread->regs.gp.gs_base;
-        }
     } else if (thread != s.threads.end()) {
         info.context = thread->regs;
     }
@@ -167,13 +175,15 @@ Status read_capture(const MinidumpFile& file, Snapshot& s) {
 }
 
 Status read_all(const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
-    DS_TRY(read_system(*file, s));
+    const arch::ArchOps* arch = &arch::ops_or_first(CpuContext{});  // no SystemInfo: amd64
+    DS_TRY(read_system(*file, s, arch));
     read_process(*file, s);
     auto listed = minidump::decode_memory_lists(*file);
     if (!listed.ok()) return listed.error();
     std::vector<DumpMemoryRange> ranges = std::move(*listed);
     std::vector<DumpMemoryRange> stacks;
-    DS_TRY(minidump::read_threads(*file, s, stacks));
+    std::map<int32_t, arch::MinidumpRegisters> thread_registers;
+    DS_TRY(minidump::read_threads(*file, *arch, s, stacks, thread_registers));
     // Stacks that only the thread list holds (Breakpad-style writers), unless the memory list
     // already covers any of their bytes.
     for (const DumpMemoryRange& stack : stacks) {
@@ -188,7 +198,7 @@ Status read_all(const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
     DS_TRY(minidump::read_modules(*file, s));
     DS_TRY(minidump::read_mappings(*file, s));
     DS_TRY(minidump::read_handles(*file, s));
-    DS_TRY(read_exception(*file, s));
+    DS_TRY(read_exception(*file, *arch, s, thread_registers));
     DS_TRY(read_capture(*file, s));
     if (s.capture.capture_time_unix == 0)
         s.capture.capture_time_unix = file->header().time_date_stamp;

@@ -2,8 +2,10 @@
 // the mapped file into the snapshot being built and returns an Error on malformed input.
 #pragma once
 
+#include <map>
 #include <vector>
 
+#include "arch/arch.h"
 #include "common/result.h"
 #include "minidump/minidump_file.h"
 #include "snapshot/range_memory_source.h"
@@ -11,13 +13,13 @@
 
 namespace dumpscope::minidump {
 
-// ThreadList with contexts, ThreadNameList, ThreadInfoList, DumpscopeThreadExtra. Stacks whose
-// bytes only the thread list holds (no memory list range covers them) go into `stacks`.
-Status read_threads(const MinidumpFile& file, Snapshot& s, std::vector<DumpMemoryRange>& stacks);
-
-// Registers from an AMD64 CONTEXT of `size` bytes (lldb writes 720, Breakpad 1232).
-Result<ThreadRegisters> registers_from_context(std::span<const uint8_t> context,
-                                               std::string_view what);
+// ThreadList with contexts (of `arch`), ThreadNameList, ThreadInfoList, DumpscopeThreadExtra.
+// Stacks whose bytes only the thread list holds (no memory list range covers them) go into
+// `stacks`; each thread's register parts outside its CONTEXT (Teb, DumpscopeThreadExtra) into
+// `register_parts`, for the exception's context.
+Status read_threads(const MinidumpFile& file, const arch::ArchOps& arch, Snapshot& s,
+                    std::vector<DumpMemoryRange>& stacks,
+                    std::map<int32_t, arch::MinidumpRegisters>& register_parts);
 
 // ModuleList with BpEL build-ids.
 Status read_modules(const MinidumpFile& file, Snapshot& s);

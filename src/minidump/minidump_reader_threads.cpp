@@ -1,9 +1,11 @@
-// read_threads and registers_from_context of minidump_reader_parts.h.
+// read_threads of minidump_reader_parts.h.
 #include <fmt/format.h>
 
 #include <cstddef>
 #include <cstring>
+#include <map>
 
+#include "arch/arch.h"
 #include "minidump/minidump_decoders.h"
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_reader_parts.h"
@@ -13,9 +15,6 @@ namespace dumpscope::minidump {
 namespace {
 
 constexpr uint64_t kNanosecondsPer100ns = 100;
-// The general registers end with rip: shorter contexts cannot say where a thread is.
-constexpr size_t kMinContextSize = offsetof(ContextAmd64, rip) + sizeof(uint64_t);
-constexpr size_t kFxsaveEnd = offsetof(ContextAmd64, flt_save) + sizeof(ContextAmd64::flt_save);
 
 // A list with a header that says how big it and each entry are (ThreadInfoList, ThreadExtra):
 // calls `each(entry_bytes)` for every entry.
@@ -54,7 +53,10 @@ Status read_thread_info(const MinidumpFile& file, std::vector<dumpscope::Thread>
         });
 }
 
-Status read_thread_extra(const MinidumpFile& file, std::vector<dumpscope::Thread>& threads) {
+// The thread fields of DumpscopeThreadExtra; its register fields go into `registers` (same
+// index as `threads`).
+Status read_thread_extra(const MinidumpFile& file, std::vector<dumpscope::Thread>& threads,
+                         std::vector<arch::MinidumpRegisters>& registers) {
     const auto stream = file.entry(StreamType::DumpscopeThreadExtra);
     if (!stream) return {};
     return for_each_sized_entry<ThreadExtraHeader>(
@@ -62,88 +64,49 @@ Status read_thread_extra(const MinidumpFile& file, std::vector<dumpscope::Thread
         [&](std::span<const uint8_t> bytes) {
             ThreadExtraEntry e;
             std::memcpy(&e, bytes.data(), sizeof(e));
-            for (dumpscope::Thread& t : threads) {
+            for (size_t i = 0; i < threads.size(); ++i) {
+                dumpscope::Thread& t = threads[i];
                 if (t.tid != static_cast<int32_t>(e.thread_id)) continue;
                 t.state = static_cast<char>(e.state);
                 t.syscall.in_syscall = e.in_syscall != 0;
                 t.syscall.number = e.syscall_number;
                 std::copy(std::begin(e.syscall_args), std::end(e.syscall_args),
                           t.syscall.args.begin());
-                t.regs.gp.orig_rax = static_cast<uint64_t>(e.syscall_number);
                 t.user_time_ns = e.user_time_ns;
                 t.kernel_time_ns = e.kernel_time_ns;
                 t.start_time_ns_since_boot = e.start_time_ns_since_boot;
                 t.priority = e.priority;
                 t.nice = e.nice;
-                t.regs.gp.fs_base = e.fs_base;
-                t.regs.gp.gs_base = e.gs_base;
                 t.stack_start = e.stack_start;
                 t.stack_end = e.stack_end;
+                arch::MinidumpRegisters& regs = registers[i];
+                regs.has_syscall = true;
+                regs.syscall_number = e.syscall_number;
+                regs.has_thread_pointers = true;
+                regs.thread_pointer = e.fs_base;
+                regs.thread_pointer2 = e.gs_base;
             }
         });
 }
 
 }  // namespace
 
-Result<ThreadRegisters> registers_from_context(std::span<const uint8_t> bytes,
-                                               std::string_view what) {
-    if (bytes.size() < kMinContextSize) {
-        return Error{fmt::format("{} has {} bytes, too few for AMD64 registers (at least {})", what,
-                                 bytes.size(), kMinContextSize)};
-    }
-    ContextAmd64 c{};
-    std::memcpy(&c, bytes.data(), std::min(bytes.size(), sizeof(c)));
-    if ((c.context_flags & kContextAmd64) == 0) {
-        return Error{
-            fmt::format("{} is not an AMD64 context (flags {:#x})", what, c.context_flags)};
-    }
-    ThreadRegisters regs;
-    X86GeneralRegisters& gp = regs.gp;
-    gp.rax = c.rax;
-    gp.rcx = c.rcx;
-    gp.rdx = c.rdx;
-    gp.rbx = c.rbx;
-    gp.rsp = c.rsp;
-    gp.rbp = c.rbp;
-    gp.rsi = c.rsi;
-    gp.rdi = c.rdi;
-    gp.r8 = c.r8;
-    gp.r9 = c.r9;
-    gp.r10 = c.r10;
-    gp.r11 = c.r11;
-    gp.r12 = c.r12;
-    gp.r13 = c.r13;
-    gp.r14 = c.r14;
-    gp.r15 = c.r15;
-    gp.rip = c.rip;
-    gp.eflags = c.eflags;
-    gp.cs = c.seg_cs;
-    gp.ds = c.seg_ds;
-    gp.es = c.seg_es;
-    gp.fs = c.seg_fs;
-    gp.gs = c.seg_gs;
-    gp.ss = c.seg_ss;
-    gp.orig_rax = UINT64_MAX;  // a CONTEXT has no orig_rax: "not in a system call" unless known
-    if (bytes.size() >= kFxsaveEnd &&
-        (c.context_flags & kContextFloatingPoint) == kContextFloatingPoint) {
-        std::memcpy(regs.fxsave.data(), c.flt_save, sizeof(c.flt_save));
-        regs.has_fpregs = true;
-    }
-    return regs;
-}
-
-Status read_threads(const MinidumpFile& file, Snapshot& s, std::vector<DumpMemoryRange>& stacks) {
+Status read_threads(const MinidumpFile& file, const arch::ArchOps& arch, Snapshot& s,
+                    std::vector<DumpMemoryRange>& stacks,
+                    std::map<int32_t, arch::MinidumpRegisters>& register_parts) {
     auto decoded = decode_threads(file);
     if (!decoded.ok()) return decoded.error();
+    // Each thread's registers are in three places (its CONTEXT, Teb and DumpscopeThreadExtra
+    // entry): gathered first, then turned into one CpuContext by the architecture.
+    std::vector<arch::MinidumpRegisters> registers;
     for (const DecodedThread& thread : *decoded) {
         const Thread& entry = thread.entry;
-        auto regs = registers_from_context(
-            thread.context, fmt::format("the context of thread {}", entry.thread_id));
-        if (!regs.ok()) return regs.error();
+        arch::MinidumpRegisters regs;
+        regs.context.assign(thread.context.begin(), thread.context.end());
+        regs.teb = entry.teb;
+        registers.push_back(std::move(regs));
         dumpscope::Thread t;
         t.tid = static_cast<int32_t>(entry.thread_id);
-        t.regs = std::move(*regs);
-        t.regs.gp.fs_base = entry.teb;  // Linux writers store the thread pointer there
         t.priority = static_cast<int32_t>(entry.priority);
         t.name = thread.name;
         if (!thread.stack.empty()) {
@@ -152,7 +115,16 @@ Status read_threads(const MinidumpFile& file, Snapshot& s, std::vector<DumpMemor
         s.threads.push_back(std::move(t));
     }
     DS_TRY(read_thread_info(file, s.threads));
-    return read_thread_extra(file, s.threads);
+    DS_TRY(read_thread_extra(file, s.threads, registers));
+    for (size_t i = 0; i < s.threads.size(); ++i) {
+        auto context = arch.from_minidump(
+            registers[i], fmt::format("the context of thread {}", s.threads[i].tid));
+        if (!context.ok()) return context.error();
+        s.threads[i].regs = std::move(*context);
+        registers[i].context.clear();
+        register_parts[s.threads[i].tid] = std::move(registers[i]);
+    }
+    return {};
 }
 
 }  // namespace dumpscope::minidump

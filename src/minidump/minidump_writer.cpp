@@ -284,7 +284,7 @@ MemoryPlacement append_memory_list(StreamBlob& blob, const DumpContent& content,
     return placement;
 }
 
-// Points each thread's Stack descriptor at the bytes of its stack in the range holding its rsp.
+// Points each thread's Stack descriptor at the bytes of its stack in the range holding its sp.
 // Bytes beyond a 32-bit RVA keep only the start address (rust-minidump then finds them in
 // Memory64List; Breakpad and lldb read memory from the memory list anyway).
 void patch_thread_stacks(StreamBlob& blob, const DumpContent& content,

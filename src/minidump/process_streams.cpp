@@ -5,8 +5,8 @@
 #include <limits>
 #include <string>
 
+#include "arch/arch.h"
 #include "common/paths.h"
-#include "minidump/minidump_context.h"
 #include "minidump/page_protection.h"
 
 namespace dumpscope::minidump {
@@ -109,14 +109,16 @@ LocationDescriptor append_module_list(StreamBlob& blob, const Snapshot& snapshot
 
 LocationDescriptor append_exception(StreamBlob& blob, const ExceptionInfo& exception) {
     blob.align(16);
-    const uint64_t context_offset = blob.append(context_from_registers(exception.context));
+    const arch::MinidumpRegisters regs =
+        arch::ops_or_first(exception.context).to_minidump(exception.context);
+    const uint64_t context_offset = blob.append_bytes(regs.context);
 
     ExceptionStream stream{};
     stream.thread_id = static_cast<uint32_t>(exception.tid);
     stream.exception_record.exception_code = static_cast<uint32_t>(exception.signal.signo);
     stream.exception_record.exception_flags = static_cast<uint32_t>(exception.signal.code);
     stream.exception_record.exception_address = exception.signal.fault_address;
-    stream.thread_context = {static_cast<uint32_t>(sizeof(ContextAmd64)),
+    stream.thread_context = {static_cast<uint32_t>(regs.context.size()),
                              static_cast<uint32_t>(context_offset)};
     blob.align(8);
     const uint64_t start = blob.append(stream);

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "minidump/minidump_context.h"
+#include "arch/arch.h"
 
 namespace dumpscope::minidump {
 
@@ -22,9 +22,9 @@ long find_memory_range(const DumpContent& content, uint64_t addr) {
 }
 
 MemoryRange stack_part_of_range(const dumpscope::Thread& thread, const MemoryRange& range) {
-    const uint64_t rsp = thread.regs.gp.rsp;
-    if (thread.stack_start >= thread.stack_end || rsp < thread.stack_start ||
-        rsp >= thread.stack_end) {
+    const uint64_t sp = thread.regs.sp();
+    if (thread.stack_start >= thread.stack_end || sp < thread.stack_start ||
+        sp >= thread.stack_end) {
         return range;
     }
     const uint64_t start = std::max(range.start, thread.stack_start);
@@ -36,12 +36,15 @@ LocationDescriptor append_thread_list(StreamBlob& blob, const Snapshot& snapshot
                                       const DumpContent& content,
                                       std::vector<StackReference>& stacks) {
     // Contexts first (16-aligned, as Windows writes them), then the list that points at them.
+    std::vector<arch::MinidumpRegisters> registers;
     std::vector<uint64_t> context_offsets;
+    registers.reserve(content.threads.size());
     context_offsets.reserve(content.threads.size());
     for (size_t index : content.threads) {
+        const CpuContext& context = snapshot.threads[index].regs;
+        registers.push_back(arch::ops_or_first(context).to_minidump(context));
         blob.align(16);
-        context_offsets.push_back(
-            blob.append(context_from_registers(snapshot.threads[index].regs)));
+        context_offsets.push_back(blob.append_bytes(registers.back().context));
     }
 
     blob.align(8);
@@ -50,16 +53,15 @@ LocationDescriptor append_thread_list(StreamBlob& blob, const Snapshot& snapshot
         const dumpscope::Thread& thread = snapshot.threads[content.threads[i]];
         minidump::Thread entry{};
         entry.thread_id = static_cast<uint32_t>(thread.tid);
-        entry.teb = thread.regs.gp.fs_base;
-        entry.thread_context = {static_cast<uint32_t>(sizeof(ContextAmd64)),
+        entry.teb = registers[i].teb;
+        entry.thread_context = {static_cast<uint32_t>(registers[i].context.size()),
                                 static_cast<uint32_t>(context_offsets[i])};
-        const long range = find_memory_range(content, thread.regs.gp.rsp);
+        const long range = find_memory_range(content, thread.regs.sp());
         const uint64_t entry_offset = blob.append(entry);
         if (range >= 0) {
-            const MemoryRange& holding_rsp = content.memory[static_cast<size_t>(range)];
+            const MemoryRange& holding_sp = content.memory[static_cast<size_t>(range)];
             stacks.push_back({entry_offset + offsetof(minidump::Thread, stack),
-                              static_cast<size_t>(range),
-                              stack_part_of_range(thread, holding_rsp)});
+                              static_cast<size_t>(range), stack_part_of_range(thread, holding_sp)});
         }
     }
     return blob.location_since(start);
@@ -127,8 +129,10 @@ LocationDescriptor append_thread_extra(StreamBlob& blob, const Snapshot& snapsho
         entry.start_time_ns_since_boot = thread.start_time_ns_since_boot;
         entry.priority = thread.priority;
         entry.nice = thread.nice;
-        entry.fs_base = thread.regs.gp.fs_base;
-        entry.gs_base = thread.regs.gp.gs_base;
+        const arch::MinidumpRegisters regs =
+            arch::ops_or_first(thread.regs).to_minidump(thread.regs);
+        entry.fs_base = regs.thread_pointer;
+        entry.gs_base = regs.thread_pointer2;
         entry.stack_start = thread.stack_start;
         entry.stack_end = thread.stack_end;
         blob.append(entry);

@@ -16,11 +16,11 @@ namespace dumpscope::minidump {
 // once the memory data is placed: the writer patches `descriptor_offset` then.
 struct StackReference {
     uint64_t descriptor_offset = 0;  // absolute offset of the thread's MemoryDescriptor
-    size_t range_index = 0;          // index into content.memory of the range holding rsp
+    size_t range_index = 0;          // index into content.memory of the range holding sp
     MemoryRange stack;               // the part of that range the descriptor covers
 };
 
-// The part of content.memory's range `range_index` (which holds rsp) that is the thread's stack:
+// The part of content.memory's range `range_index` (which holds sp) that is the thread's stack:
 // the range clipped to the thread's stack mapping, so that a range merged from adjacent mappings
 // does not make the stack descriptor cover them all.
 MemoryRange stack_part_of_range(const dumpscope::Thread& thread, const MemoryRange& range);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "arch/arch.h"
 #include "common/units.h"
 #include "live/proc_files.h"
 #include "live/ptrace_access.h"
@@ -252,7 +253,7 @@ void Session::handle_signal(int32_t tid, int signo) {
 bool Session::whole_process_exits(int32_t tid, int status) const {
     if (WIFSIGNALED(status) || traced_->thread_count() <= 1) return true;
     auto regs = read_thread_registers(tid);
-    return regs && regs->gp.orig_rax == SYS_exit_group;
+    return regs && arch::syscall_from_context(*regs).number == SYS_exit_group;
 }
 
 void Session::handle_exit(int32_t tid, int status) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <set>
 
+#include "arch/arch.h"
 #include "common/paths.h"
 #include "plan/dump_flags.h"
 #include "plan/loader_data.h"
@@ -29,7 +30,7 @@ bool has(uint32_t flags, uint32_t flag) { return (flags & flag) == flag; }
 
 // The used part of a thread's stack: from just below the stack pointer to the mapping's end.
 MemoryRange used_stack(const Snapshot& snapshot, const Thread& thread, uint64_t max_bytes) {
-    const uint64_t sp = thread.regs.gp.rsp;
+    const uint64_t sp = thread.regs.sp();
     uint64_t top = thread.stack_end;
     if (top == 0 || sp < thread.stack_start || sp >= top) {
         const Mapping* m = snapshot.mapping_at(sp);
@@ -60,9 +61,9 @@ std::vector<uint64_t> read_words(const Snapshot& snapshot, MemoryRange range) {
     return words;
 }
 
-std::vector<uint64_t> register_values(const X86GeneralRegisters& r) {
-    return {r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8,
-            r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
+// The values of the general registers (those DWARF numbers: the integer registers and the pc).
+std::vector<uint64_t> register_values(const CpuContext& context) {
+    return arch::ops_or_first(context).dwarf_registers(context);
 }
 
 bool in_any_stack(const Snapshot& snapshot, uint64_t value) {
@@ -81,8 +82,8 @@ struct StackScan {
 StackScan scan_stacks(const Snapshot& snapshot, const std::vector<size_t>& threads,
                       const PlanOptions& options, bool filter_memory) {
     StackScan scan;
-    auto scan_thread = [&](const ThreadRegisters& regs, const MemoryRange& stack) {
-        for (uint64_t v : register_values(regs.gp)) scan.values.push_back(v);
+    auto scan_thread = [&](const CpuContext& regs, const MemoryRange& stack) {
+        for (uint64_t v : register_values(regs)) scan.values.push_back(v);
         if (stack.size == 0) return;
         scan.stacks.push_back(stack);
         const uint64_t first = (stack.start + 7) & ~uint64_t{7};
@@ -226,11 +227,11 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
     }
     // Instruction windows of every included thread and of the faulting context.
     for (size_t index : content.threads) {
-        wanted.push_back(window_around(snapshot.threads[index].regs.gp.rip, kInstructionWindow / 2,
+        wanted.push_back(window_around(snapshot.threads[index].regs.pc(), kInstructionWindow / 2,
                                        kInstructionWindow / 2));
     }
     if (snapshot.exception) {
-        wanted.push_back(window_around(snapshot.exception->context.gp.rip, kInstructionWindow / 2,
+        wanted.push_back(window_around(snapshot.exception->context.pc(), kInstructionWindow / 2,
                                        kInstructionWindow / 2));
     }
 
@@ -275,8 +276,8 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
     }
     if (has(flags, dump_flag::WithProcessThreadData)) {
         for (size_t index : content.threads) {
-            const uint64_t fs_base = snapshot.threads[index].regs.gp.fs_base;
-            if (fs_base != 0) wanted.push_back({page_down(fs_base) - kPageSize, 2 * kPageSize});
+            const uint64_t tls = snapshot.threads[index].regs.tls();
+            if (tls != 0) wanted.push_back({page_down(tls) - kPageSize, 2 * kPageSize});
         }
         const ProcessInfo& p = snapshot.process;
         if (p.arg_start != 0 && p.env_end > p.arg_start)

@@ -17,16 +17,6 @@ bool parse_hex_word(std::string_view text, uint64_t& out) {
 
 }  // namespace
 
-SyscallState syscall_from_registers(const X86GeneralRegisters& regs) {
-    SyscallState state;
-    auto number = static_cast<int64_t>(regs.orig_rax);
-    if (number < 0) return state;
-    state.in_syscall = true;
-    state.number = number;
-    state.args = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9};
-    return state;
-}
-
 std::optional<SyscallState> parse_proc_syscall(std::string_view text) {
     std::vector<std::string_view> words;
     while (!text.empty()) {

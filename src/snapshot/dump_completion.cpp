@@ -44,11 +44,9 @@ void complete_dump_snapshot(Snapshot& s) {
     std::sort(s.modules.begin(), s.modules.end(),
               [](const Module& a, const Module& b) { return a.base < b.base; });
     for (Thread& t : s.threads) {
-        if (t.stack_end > t.stack_start && t.regs.gp.rsp >= t.stack_start &&
-            t.regs.gp.rsp < t.stack_end) {
-            continue;
-        }
-        if (const Mapping* m = s.mapping_at(t.regs.gp.rsp)) {
+        const uint64_t sp = t.regs.sp();
+        if (t.stack_end > t.stack_start && sp >= t.stack_start && sp < t.stack_end) continue;
+        if (const Mapping* m = s.mapping_at(sp)) {
             t.stack_start = m->start;
             t.stack_end = m->end;
         }

@@ -1,6 +1,6 @@
 // The snapshot: one in-memory model of a process at an instant. Sources (live process, clone,
 // dump readers) build it; sinks (minidump writer, ELF core writer) and analysis consume it.
-// Plain data: no Linux headers, no I/O. Registers are x86-64 today (see X86Registers).
+// Plain data: no Linux headers, no I/O. Registers are a CpuContext (snapshot/cpu_context.h).
 #pragma once
 
 #include <array>
@@ -10,29 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "snapshot/cpu_context.h"
 #include "snapshot/memory_source.h"
 
 namespace dumpscope {
 
-// Same layout as the kernel's struct user_regs_struct / elf_gregset_t on x86-64.
-struct X86GeneralRegisters {
-    uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
-    uint64_t rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss;
-    uint64_t fs_base, gs_base, ds, es, fs, gs;
-};
-static_assert(sizeof(X86GeneralRegisters) == 216);
-
-struct ThreadRegisters {
-    X86GeneralRegisters gp{};
-    bool has_fpregs = false;
-    std::array<uint8_t, 512> fxsave{};  // FXSAVE area (user_fpregs_struct), NT_PRFPREG
-    std::vector<uint8_t> xsave;         // full XSAVE area (NT_X86_XSTATE), empty if unavailable
-};
-
 // The system call a thread is stopped in, read from the saved registers / /proc/TID/syscall.
 struct SyscallState {
     bool in_syscall = false;
-    int64_t number = -1;  // orig_rax
+    int64_t number = -1;  // orig_rax on x86-64
     std::array<uint64_t, 6> args{};
 };
 
@@ -40,14 +26,14 @@ struct Thread {
     int32_t tid = 0;
     std::string name;  // /proc/PID/task/TID/comm
     char state = '?';  // R, S, D, T, t, Z ... as /proc/PID/task/TID/stat says, before we stopped it
-    ThreadRegisters regs;
+    CpuContext regs;
     SyscallState syscall;
     uint64_t user_time_ns = 0;
     uint64_t kernel_time_ns = 0;
     uint64_t start_time_ns_since_boot = 0;
     int32_t priority = 0;
     int32_t nice = 0;
-    uint64_t stack_start = 0;  // the mapping holding rsp, [stack_start, stack_end); 0 if none
+    uint64_t stack_start = 0;  // the mapping holding sp, [stack_start, stack_end); 0 if none
     uint64_t stack_end = 0;
 };
 
@@ -101,7 +87,7 @@ struct SignalInfo {
 struct ExceptionInfo {
     int32_t tid = 0;
     SignalInfo signal;
-    ThreadRegisters context;  // registers of the faulting thread at the fault
+    CpuContext context;  // registers of the faulting thread at the fault
 };
 
 struct SystemInfo {

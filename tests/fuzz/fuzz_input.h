@@ -47,8 +47,8 @@ inline void exercise(const Snapshot& s) {
         (void)s.module_at(m.start);
     }
     for (const Thread& t : s.threads) {
-        if (s.memory) (void)s.memory->read(t.regs.gp.rsp, buffer);
-        (void)s.mapping_at(t.regs.gp.rip);
+        if (s.memory) (void)s.memory->read(t.regs.sp(), buffer);
+        (void)s.mapping_at(t.regs.pc());
     }
 }
 

@@ -189,7 +189,7 @@ TEST(RegionClassifier, UsageOfEachKindOfMapping) {
     s.modules = {app};
     Thread t;
     t.tid = 7;
-    t.regs.gp.rsp = 0x7f2000800000;
+    t.regs.edit_x86_64().gp.rsp = 0x7f2000800000;
     s.threads = {t};
     const std::vector<Region> regions = classify_regions(s, false);
     ASSERT_EQ(regions.size(), s.mappings.size());

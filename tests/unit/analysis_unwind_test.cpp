@@ -81,14 +81,14 @@ TEST_F(SyntheticProcess, ScanningFindsTheReturnAddressWhenNothingElseUnwinds) {
     put_word(sp + 8, 0x12345678);  // not code
     put_word(sp + 16, kReturn);    // the caller
     auto s = session();
-    X86GeneralRegisters regs{};
-    regs.rip = kCode + 0x10;
-    regs.rsp = sp;
-    regs.rbp = 0;  // no frame pointer chain
+    CpuContext regs = CpuContext::zeroed(Architecture::kX86_64);
+    regs.set_pc(kCode + 0x10);
+    regs.set_sp(sp);
+    regs.set_frame(0);  // no frame pointer chain
     const std::vector<Frame> frames = unwind_thread(*s, regs, kStack, kStack + 0x1000);
     ASSERT_EQ(frames.size(), 2u);
     EXPECT_EQ(frames[0].trust, FrameTrust::kContext);
-    EXPECT_EQ(frames[0].pc, regs.rip);
+    EXPECT_EQ(frames[0].pc, regs.pc());
     EXPECT_EQ(frames[1].trust, FrameTrust::kScan);
     EXPECT_EQ(frames[1].pc, kReturn);
     EXPECT_EQ(frames[1].sp, sp + 24);
@@ -100,10 +100,10 @@ TEST_F(SyntheticProcess, FramePointerChainIsFollowedWithoutCallFrameInformation)
     put_word(frame, 0);            // the caller's rbp: end of the chain
     put_word(frame + 8, kReturn);  // the return address
     auto s = session();
-    X86GeneralRegisters regs{};
-    regs.rip = kCode + 0x10;
-    regs.rsp = sp;
-    regs.rbp = frame;
+    CpuContext regs = CpuContext::zeroed(Architecture::kX86_64);
+    regs.set_pc(kCode + 0x10);
+    regs.set_sp(sp);
+    regs.set_frame(frame);
     const std::vector<Frame> frames = unwind_thread(*s, regs, kStack, kStack + 0x1000);
     ASSERT_GE(frames.size(), 2u);
     EXPECT_EQ(frames[0].trust, FrameTrust::kContext);
@@ -120,9 +120,9 @@ TEST_F(SyntheticProcess, TheWalkEndsAtTheProgramsEntryPointInsteadOfScanningOn) 
     put_word(sp + 8, 0);
     put_word(sp + 16, kReturn);  // would be a frame 2 by scanning again
     auto s = session();
-    X86GeneralRegisters regs{};
-    regs.rip = kCode + 0x10;
-    regs.rsp = sp;
+    CpuContext regs = CpuContext::zeroed(Architecture::kX86_64);
+    regs.set_pc(kCode + 0x10);
+    regs.set_sp(sp);
     UnwindLimits limits;
     EXPECT_EQ(unwind_thread(*s, regs, kStack, kStack + 0x1000, limits).size(), 3u)
         << "without the entry point, scanning goes on";

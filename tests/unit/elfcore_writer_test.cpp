@@ -73,12 +73,13 @@ Thread thread(int32_t tid, uint64_t rip, uint64_t rsp, size_t xsave_bytes) {
     Thread t;
     t.tid = tid;
     t.state = 'S';
-    t.regs.gp.rip = rip;
-    t.regs.gp.rsp = rsp;
-    t.regs.gp.rax = 0x1000 + tid;
-    t.regs.has_fpregs = true;
-    t.regs.fxsave.fill(static_cast<uint8_t>(tid));
-    t.regs.xsave.assign(xsave_bytes, static_cast<uint8_t>(tid + 1));
+    X86_64Registers& regs = t.regs.edit_x86_64();
+    regs.gp.rip = rip;
+    regs.gp.rsp = rsp;
+    regs.gp.rax = 0x1000 + tid;
+    regs.has_fpregs = true;
+    regs.fxsave.fill(static_cast<uint8_t>(tid));
+    regs.xsave.assign(xsave_bytes, static_cast<uint8_t>(tid + 1));
     t.user_time_ns = 1500000000;
     return t;
 }
@@ -385,7 +386,7 @@ TEST_F(ElfCoreWriterTest, PutsTheExceptionThreadFirstWithItsSignal) {
     exception.signal.code = 1;  // SEGV_MAPERR
     exception.signal.fault_address = 0xdead0000;
     exception.context = snapshot.threads[1].regs;
-    exception.context.gp.rip = 0x400abc;
+    exception.context.set_pc(0x400abc);
     snapshot.exception = exception;
     int callbacks = 0;
     OpenElf core(write_core(snapshot, synthetic_content(), &callbacks));

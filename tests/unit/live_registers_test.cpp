@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "arch/arch.h"
 #include "live/proc_files.h"
 #include "live/process_freezer.h"
 #include "live/syscall_state.h"
@@ -41,22 +42,22 @@ TEST(LiveRegisters, EveryThreadHasPlausibleRegisters) {
     for (int32_t tid : frozen->tids()) {
         auto regs = read_thread_registers(tid);
         ASSERT_TRUE(regs.ok()) << regs.error().message;
-        const Mapping* code = find_mapping(*maps, regs->gp.rip);
+        const Mapping* code = find_mapping(*maps, regs->x86_64()->gp.rip);
         ASSERT_NE(code, nullptr) << "rip of " << tid << " outside every mapping";
         EXPECT_TRUE(code->exec);
-        const Mapping* stack = find_mapping(*maps, regs->gp.rsp);
+        const Mapping* stack = find_mapping(*maps, regs->x86_64()->gp.rsp);
         ASSERT_NE(stack, nullptr) << "rsp of " << tid << " outside every mapping";
         EXPECT_TRUE(stack->write);
-        EXPECT_NE(regs->gp.fs_base, 0u);
-        fs_bases.insert(regs->gp.fs_base);
-        EXPECT_EQ(regs->gp.cs, 0x33u) << "64-bit user code segment";
-        EXPECT_TRUE(regs->has_fpregs);
+        EXPECT_NE(regs->x86_64()->gp.fs_base, 0u);
+        fs_bases.insert(regs->x86_64()->gp.fs_base);
+        EXPECT_EQ(regs->x86_64()->gp.cs, 0x33u) << "64-bit user code segment";
+        EXPECT_TRUE(regs->x86_64()->has_fpregs);
         uint32_t mxcsr = 0;
-        std::memcpy(&mxcsr, regs->fxsave.data() + 24, sizeof(mxcsr));
+        std::memcpy(&mxcsr, regs->x86_64()->fxsave.data() + 24, sizeof(mxcsr));
         EXPECT_EQ(mxcsr & 0xffc0u, 0x1f80u) << "default exception masks";
-        EXPECT_GE(regs->xsave.size(), 576u);
-        EXPECT_LE(regs->xsave.size(), xstate_buffer_size());
-        EXPECT_EQ(std::memcmp(regs->xsave.data(), regs->fxsave.data(), 160), 0)
+        EXPECT_GE(regs->x86_64()->xsave.size(), 576u);
+        EXPECT_LE(regs->x86_64()->xsave.size(), xstate_buffer_size());
+        EXPECT_EQ(std::memcmp(regs->x86_64()->xsave.data(), regs->x86_64()->fxsave.data(), 160), 0)
             << "the XSAVE area starts with the FXSAVE image";
     }
     EXPECT_EQ(fs_bases.size(), 4u) << "each thread has its own TLS";
@@ -80,18 +81,18 @@ TEST(LiveRegisters, SyscallStateOfBlockedThreads) {
     ASSERT_TRUE(frozen.ok()) << frozen.error().message;
     auto regs = read_thread_registers(child.pid());
     ASSERT_TRUE(regs.ok());
-    SyscallState state = read_syscall_state(child.pid(), child.pid(), regs->gp);
+    SyscallState state = read_syscall_state(child.pid(), child.pid(), *regs);
     EXPECT_TRUE(state.in_syscall);
     EXPECT_EQ(state.number, SYS_pause);
-    EXPECT_EQ(state.number, static_cast<int64_t>(regs->gp.orig_rax));
+    EXPECT_EQ(state.number, static_cast<int64_t>(regs->x86_64()->gp.orig_rax));
     // The same answer from the registers alone.
-    EXPECT_EQ(syscall_from_registers(regs->gp).number, SYS_pause);
+    EXPECT_EQ(arch::syscall_from_context(*regs).number, SYS_pause);
 
     for (int index : {1, 2}) {
         pid_t tid = report.worker_tids[index];
         auto worker = read_thread_registers(tid);
         ASSERT_TRUE(worker.ok());
-        SyscallState sleeping = read_syscall_state(child.pid(), tid, worker->gp);
+        SyscallState sleeping = read_syscall_state(child.pid(), tid, *worker);
         // It may have been caught between two sleeps, or (on a busy machine) still on its way
         // out of the start barrier (a futex).
         if (sleeping.in_syscall) {

@@ -40,10 +40,10 @@ TEST_F(LiveSnapshotTest, ThreadsFollowTheFreezerWithNamesRegistersAndStacks) {
         const Thread& thread = snapshot_.threads[i];
         EXPECT_EQ(thread.tid, frozen_->tids()[i]);
         EXPECT_EQ(thread.state, frozen_->states_before()[i]);
-        EXPECT_NE(thread.regs.gp.rip, 0u);
-        EXPECT_NE(thread.regs.gp.fs_base, 0u);
-        EXPECT_LE(thread.stack_start, thread.regs.gp.rsp);
-        EXPECT_LT(thread.regs.gp.rsp, thread.stack_end);
+        EXPECT_NE(thread.regs.pc(), 0u);
+        EXPECT_NE(thread.regs.tls(), 0u);
+        EXPECT_LE(thread.stack_start, thread.regs.sp());
+        EXPECT_LT(thread.regs.sp(), thread.stack_end);
         EXPECT_GT(thread.start_time_ns_since_boot, 0u);
     }
     EXPECT_EQ(snapshot_.threads[0].tid, child_.pid());

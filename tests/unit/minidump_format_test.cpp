@@ -1,5 +1,5 @@
 // The on-disk minidump structures: sizes and field offsets as Windows, Breakpad and LLVM lay them
-// out, the stream type table, the AMD64 context built from registers, and UTF-16 strings.
+// out, the stream type table and UTF-16 strings (the CONTEXT layouts: arch_x86_64_test).
 #include "minidump/minidump_format.h"
 
 #include <gtest/gtest.h>
@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstring>
 
-#include "minidump/minidump_context.h"
 #include "minidump/stream_blob.h"
 #include "minidump/utf16.h"
 
@@ -104,28 +103,6 @@ TEST(MinidumpFormat, InfoListsNamesAndHandlesHaveWindowsLayout) {
     EXPECT_EQ(offsetof(HandleDescriptor2, object_info_rva), 32u);
 }
 
-TEST(MinidumpFormat, Amd64ContextMatchesBreakpadLayout) {
-    EXPECT_EQ(sizeof(ContextAmd64), 1232u);
-    EXPECT_EQ(offsetof(ContextAmd64, context_flags), 48u);
-    EXPECT_EQ(offsetof(ContextAmd64, mx_csr), 52u);
-    EXPECT_EQ(offsetof(ContextAmd64, seg_cs), 56u);
-    EXPECT_EQ(offsetof(ContextAmd64, seg_ss), 66u);
-    EXPECT_EQ(offsetof(ContextAmd64, eflags), 68u);
-    EXPECT_EQ(offsetof(ContextAmd64, dr0), 72u);
-    EXPECT_EQ(offsetof(ContextAmd64, dr7), 112u);
-    EXPECT_EQ(offsetof(ContextAmd64, rax), 120u);
-    EXPECT_EQ(offsetof(ContextAmd64, rsp), 152u);
-    EXPECT_EQ(offsetof(ContextAmd64, rbp), 160u);
-    EXPECT_EQ(offsetof(ContextAmd64, r8), 184u);
-    EXPECT_EQ(offsetof(ContextAmd64, r15), 240u);
-    EXPECT_EQ(offsetof(ContextAmd64, rip), 248u);
-    EXPECT_EQ(offsetof(ContextAmd64, flt_save), 256u);
-    EXPECT_EQ(offsetof(ContextAmd64, vector_register), 768u);
-    EXPECT_EQ(offsetof(ContextAmd64, vector_control), 1184u);
-    EXPECT_EQ(offsetof(ContextAmd64, debug_control), 1192u);
-    EXPECT_EQ(offsetof(ContextAmd64, last_exception_from_rip), 1224u);
-}
-
 TEST(MinidumpFormat, ThreadExtraEntryMatchesDocumentedOffsets) {
     EXPECT_EQ(sizeof(ThreadExtraHeader), 12u);
     EXPECT_EQ(sizeof(ThreadExtraEntry), 128u);
@@ -156,38 +133,6 @@ TEST(MinidumpFormat, StreamTableGivesNumbersAndNames) {
     EXPECT_EQ(stream_type_name(0x47670004), "LinuxProcStatus");
     EXPECT_EQ(stream_type_name(0x44530002), "DumpscopeCapture");
     EXPECT_EQ(stream_type_name(0x12345678), "Unknown 0x12345678");
-}
-
-TEST(MinidumpContext, RegistersLandInTheirContextFields) {
-    ThreadRegisters regs;
-    regs.gp.rax = 0x1111;
-    regs.gp.rbx = 0x2222;
-    regs.gp.rsp = 0x7ffc0100;
-    regs.gp.rip = 0x401234;
-    regs.gp.r15 = 0xf15;
-    regs.gp.eflags = 0x246;
-    regs.gp.cs = 0x33;
-    regs.gp.ss = 0x2b;
-    regs.has_fpregs = true;
-    for (size_t i = 0; i < regs.fxsave.size(); ++i) regs.fxsave[i] = static_cast<uint8_t>(i);
-    const uint32_t mxcsr = 0x1f80;
-    std::memcpy(regs.fxsave.data() + 24, &mxcsr, 4);
-
-    const ContextAmd64 context = context_from_registers(regs);
-    EXPECT_EQ(context.context_flags, 0x0010000fu);
-    EXPECT_EQ(context.rax, 0x1111u);
-    EXPECT_EQ(context.rbx, 0x2222u);
-    EXPECT_EQ(context.rsp, 0x7ffc0100u);
-    EXPECT_EQ(context.rip, 0x401234u);
-    EXPECT_EQ(context.r15, 0xf15u);
-    EXPECT_EQ(context.eflags, 0x246u);
-    EXPECT_EQ(context.seg_cs, 0x33);
-    EXPECT_EQ(context.seg_ss, 0x2b);
-    EXPECT_EQ(context.mx_csr, 0x1f80u);
-    EXPECT_EQ(std::memcmp(context.flt_save, regs.fxsave.data(), 512), 0);
-
-    regs.has_fpregs = false;
-    EXPECT_EQ(context_from_registers(regs).context_flags, 0x00100007u);
 }
 
 TEST(MinidumpStrings, Utf16RoundTripsIncludingSurrogatePairs) {

@@ -37,7 +37,7 @@ Snapshot small_snapshot() {
     Thread t;
     t.tid = 77;
     t.name = "small";
-    t.regs.gp.rsp = 0x7000 + 0x10;
+    t.regs.edit_x86_64().gp.rsp = 0x7000 + 0x10;
     s.threads = {t};
     Module m;
     m.path = "/bin/small";

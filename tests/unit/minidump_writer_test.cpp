@@ -57,8 +57,8 @@ private:
     std::vector<MemoryRange> readable_;
 };
 
-ThreadRegisters registers(uint64_t seed, uint64_t rsp) {
-    ThreadRegisters regs;
+CpuContext registers(uint64_t seed, uint64_t rsp) {
+    X86_64Registers regs;
     regs.gp.rax = 0xa000 + seed;
     regs.gp.rbx = 0xb000 + seed;
     regs.gp.rcx = 0xc000 + seed;
@@ -74,7 +74,7 @@ ThreadRegisters registers(uint64_t seed, uint64_t rsp) {
     for (size_t i = 0; i < regs.fxsave.size(); ++i) regs.fxsave[i] = uint8_t(i + seed);
     const uint32_t mxcsr = 0x1f80;
     std::memcpy(regs.fxsave.data() + 24, &mxcsr, 4);
-    return regs;
+    return CpuContext(std::move(regs));
 }
 
 Snapshot make_snapshot() {
@@ -241,7 +241,7 @@ TEST_F(MinidumpWriterTest, ThreadContextsHoldEachThreadsRegisters) {
     ASSERT_EQ(u32(list), 2u);
     for (uint32_t i = 0; i < 2; ++i) {
         const uint64_t entry = list + 4 + 48 * i;
-        const ThreadRegisters& regs = snapshot.threads[i].regs;
+        const X86_64Registers& regs = *snapshot.threads[i].regs.x86_64();
         EXPECT_EQ(u32(entry), uint32_t(snapshot.threads[i].tid));
         EXPECT_EQ(u64(entry + 16), regs.gp.fs_base);  // Teb
         ASSERT_EQ(u32(entry + 40), 1232u);            // context size
@@ -263,7 +263,7 @@ TEST_F(MinidumpWriterTest, ThreadContextsHoldEachThreadsRegisters) {
 
 TEST_F(MinidumpWriterTest, StackDescriptorPointsAtTheRangeHoldingRsp) {
     Snapshot snapshot = make_snapshot();
-    snapshot.threads[1].regs.gp.rsp = 0x10;  // in no range: descriptor stays empty
+    snapshot.threads[1].regs.set_sp(0x10);  // in no range: descriptor stays empty
     write(snapshot, make_content());
     const uint32_t list = stream_rva(kThreadList);
     const uint64_t main_entry = list + 4;
@@ -398,7 +398,7 @@ TEST_F(MinidumpWriterTest, ExceptionStreamHasSignalAndItsOwnContext) {
     EXPECT_EQ(u64(e + 24), 0xdeadu);  // ExceptionAddress
     EXPECT_EQ(u32(e + 32), 0u);       // NumberParameters
     ASSERT_EQ(u32(e + 160), 1232u);
-    EXPECT_EQ(u64(u32(e + 164) + 248), snapshot.exception->context.gp.rip);
+    EXPECT_EQ(u64(u32(e + 164) + 248), snapshot.exception->context.pc());
 
     DumpContent without = make_content();
     without.include_exception = false;

@@ -83,15 +83,16 @@ protected:
                      {"/lib/libm.so.6", kOtherLib, kOtherLib + 0x1000, {5}, false}};
         Thread t;
         t.tid = 42;
-        t.regs.gp.rsp = kSp;
-        t.regs.gp.rip = kLibBase + 0x800;
-        t.regs.gp.fs_base = kAnon + 0x8000;
+        t.regs.edit_x86_64().gp.rsp = kSp;
+        t.regs.edit_x86_64().gp.rip = kLibBase + 0x800;
+        t.regs.edit_x86_64().gp.fs_base = kAnon + 0x8000;
         t.stack_start = kStack;
         t.stack_end = kStackEnd;
         s.threads.push_back(t);
         Thread t2 = t;
         t2.tid = 43;
-        t2.regs.gp.rsp = kAnon + 0xf000;  // a thread stack inside the anonymous mapping
+        t2.regs.edit_x86_64().gp.rsp =
+            kAnon + 0xf000;  // a thread stack inside the anonymous mapping
         t2.stack_start = kAnon;
         t2.stack_end = kAnon + 0x10000;
         s.threads.push_back(t2);

@@ -160,18 +160,6 @@ TEST(ProcfsSyscallParser, ParsesProcSyscall) {
     EXPECT_FALSE(parse_proc_syscall("running\n").has_value());
 }
 
-TEST(ProcfsSyscallParser, ReadsSyscallFromRegisters) {
-    X86GeneralRegisters regs{};
-    regs.orig_rax = static_cast<uint64_t>(-1);
-    EXPECT_FALSE(syscall_from_registers(regs).in_syscall);
-    regs.orig_rax = 202;
-    regs.rdi = 1, regs.rsi = 2, regs.rdx = 3, regs.r10 = 4, regs.r8 = 5, regs.r9 = 6;
-    SyscallState state = syscall_from_registers(regs);
-    EXPECT_TRUE(state.in_syscall);
-    EXPECT_EQ(state.number, 202);
-    EXPECT_EQ(state.args, (std::array<uint64_t, 6>{1, 2, 3, 4, 5, 6}));
-}
-
 TEST(ProcfsFdParser, ParsesFdinfoAndTypes) {
     FileDescriptor fd;
     parse_fdinfo("pos:\t4096\nflags:\t0100002\nmnt_id:\t29\nino:\t12\n", fd);

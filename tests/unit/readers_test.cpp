@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "elfcore/core_reader.h"
 #include "minidump/minidump_reader.h"
@@ -39,17 +40,49 @@ TEST_P(DumpReaders, ThreadsComeBackWithRegistersNamesAndSystemCalls) {
         EXPECT_EQ(got.tid, want.tid);
         EXPECT_EQ(got.name, want.name);
         EXPECT_EQ(got.state, 'S');
-        EXPECT_EQ(got.regs.gp.rip, want.regs.gp.rip);
-        EXPECT_EQ(got.regs.gp.rsp, want.regs.gp.rsp);
-        EXPECT_EQ(got.regs.gp.rbp, want.regs.gp.rbp);
-        EXPECT_EQ(got.regs.gp.rax, want.regs.gp.rax);
-        EXPECT_EQ(got.regs.gp.fs_base, want.regs.gp.fs_base);
-        EXPECT_TRUE(got.regs.has_fpregs);
-        EXPECT_EQ(got.regs.fxsave, want.regs.fxsave);
+        ASSERT_NE(got.regs.x86_64(), nullptr);
+        EXPECT_EQ(got.regs.pc(), want.regs.pc());
+        EXPECT_EQ(got.regs.sp(), want.regs.sp());
+        EXPECT_EQ(got.regs.frame(), want.regs.frame());
+        EXPECT_EQ(got.regs.x86_64()->gp.rax, want.regs.x86_64()->gp.rax);
+        EXPECT_EQ(got.regs.tls(), want.regs.tls());
+        EXPECT_TRUE(got.regs.x86_64()->has_fpregs);
+        EXPECT_EQ(got.regs.x86_64()->fxsave, want.regs.x86_64()->fxsave);
         EXPECT_TRUE(got.syscall.in_syscall);
         EXPECT_EQ(got.syscall.number, 202);
         EXPECT_EQ(got.stack_start, kStack);
         EXPECT_EQ(got.stack_end, kStack + 4 * kPage);
+    }
+}
+
+// The whole XSAVE area (here: x87/SSE, the header and AVX's upper ymm halves, as a CPU with AVX
+// and no AVX-512 has it) comes back byte for byte: in a minidump as the CONTEXT's FltSave plus
+// its CONTEXT_EX xstate chunk, in a core as NT_X86_XSTATE.
+TEST_P(DumpReaders, TheXsaveAreaComesBackUnchanged) {
+    Snapshot snapshot = synthetic_snapshot();
+    for (Thread& t : snapshot.threads) {
+        X86_64Registers& regs = t.regs.edit_x86_64();
+        std::vector<uint8_t> xsave(832, 0);
+        std::copy(regs.fxsave.begin(), regs.fxsave.end(), xsave.begin());
+        const uint64_t xcr0 = 0x7;  // Linux keeps XCR0 at 464, where NT_PRFPREG has zeros
+        std::memcpy(xsave.data() + 464, &xcr0, sizeof(xcr0));
+        const uint64_t xstate_bv = 0x7;  // x87, SSE, AVX
+        std::memcpy(xsave.data() + 512, &xstate_bv, sizeof(xstate_bv));
+        for (size_t i = 576; i < xsave.size(); ++i) {
+            xsave[i] = static_cast<uint8_t>(i * 7 + static_cast<size_t>(t.tid));
+        }
+        regs.xsave = std::move(xsave);
+    }
+    const std::string path =
+        write_snapshot(dir_.path() + (core() ? "/x.core" : "/x.dmp"), core(), snapshot);
+    ASSERT_FALSE(path.empty());
+    auto s = core() ? read_elf_core(path) : read_minidump(path);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    ASSERT_EQ(s->threads.size(), snapshot.threads.size());
+    for (size_t i = 0; i < snapshot.threads.size(); ++i) {
+        ASSERT_NE(s->threads[i].regs.x86_64(), nullptr);
+        EXPECT_EQ(s->threads[i].regs.x86_64()->xsave, snapshot.threads[i].regs.x86_64()->xsave)
+            << "thread " << snapshot.threads[i].tid;
     }
 }
 

@@ -38,11 +38,10 @@ private:
     std::string path_;
 };
 
-// Writes the synthetic snapshot as a minidump (core = false) or an ELF core; returns the path or
-// "" on failure.
-inline std::string write_synthetic(const std::string& path, bool core,
-                                   const DumpContent& content = synthetic_content()) {
-    const Snapshot snapshot = synthetic_snapshot();
+// Writes a snapshot as a minidump (core = false) or an ELF core; returns the path or "" on
+// failure.
+inline std::string write_snapshot(const std::string& path, bool core, Snapshot snapshot,
+                                  const DumpContent& content = synthetic_content()) {
     auto file = DumpFile::create(path, true);
     if (!file.ok()) return "";
     WriteContext ctx;
@@ -50,6 +49,12 @@ inline std::string write_synthetic(const std::string& path, bool core,
                      : write_minidump(snapshot, content, *file, ctx);
     if (!size.ok() || !file->commit(*size).ok()) return "";
     return path;
+}
+
+// The synthetic snapshot, written as write_snapshot does.
+inline std::string write_synthetic(const std::string& path, bool core,
+                                   const DumpContent& content = synthetic_content()) {
+    return write_snapshot(path, core, synthetic_snapshot(), content);
 }
 
 inline std::vector<uint8_t> file_bytes(const std::string& path) {
