@@ -11,7 +11,9 @@
 
 namespace dumpscope {
 
-// Appends the ranges of MemoryList, then of Memory64List, in file order.
-Status read_memory_lists(const minidump::MinidumpFile& file, std::vector<DumpMemoryRange>& ranges);
+// Appends the ranges of MemoryList, then of Memory64List, in file order. In a truncated file a
+// range keeps the bytes before the end (the rest is absent) and is counted in `cut` if given.
+Status read_memory_lists(const minidump::MinidumpFile& file, std::vector<DumpMemoryRange>& ranges,
+                         Truncation* cut = nullptr);
 
 }  // namespace dumpscope

@@ -178,11 +178,13 @@ Status read_capture(const MinidumpFile& file, Snapshot& s) {
     return {};
 }
 
-Status read_all(const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
+Status read_all(const std::string& path, const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
     DS_TRY(read_system(*file, s));
     read_process(*file, s);
     std::vector<DumpMemoryRange> ranges;
-    DS_TRY(read_memory_lists(*file, ranges));
+    Truncation truncation = file->truncation();
+    DS_TRY(read_memory_lists(*file, ranges, &truncation));
+    if (truncation.truncated()) s.warnings.push_back(describe_truncation(path, truncation));
     std::vector<DumpMemoryRange> stacks;
     DS_TRY(minidump::read_threads(*file, s, stacks));
     // Stacks that only the thread list holds (Breakpad-style writers), unless the memory list
@@ -216,7 +218,7 @@ Result<Snapshot> read_minidump(const std::string& path) {
     s.capture.tool_version.clear();
     s.capture.method.clear();
     s.capture.trigger.clear();
-    if (Status status = read_all(file, s); !status.ok()) {
+    if (Status status = read_all(path, file, s); !status.ok()) {
         return Error{path + ": " + status.error().message};
     }
     complete_dump_snapshot(s);

@@ -174,8 +174,8 @@ Status read_threads(const MinidumpFile& file, Snapshot& s, std::vector<DumpMemor
         t.priority = static_cast<int32_t>(entry->priority);
         if (auto name = names.find(entry->thread_id); name != names.end()) t.name = name->second;
         if (entry->stack.memory.data_size != 0) {
-            auto bytes = file.slice(entry->stack.memory,
-                                    fmt::format("the stack of thread {}", entry->thread_id));
+            auto bytes = file.available(entry->stack.memory.rva, entry->stack.memory.data_size,
+                                        fmt::format("the stack of thread {}", entry->thread_id));
             if (!bytes.ok()) return bytes.error();
             stacks.push_back({entry->stack.start_of_memory_range, *bytes});
         }

@@ -177,8 +177,8 @@ Status summarize_threads(const MinidumpFile& file, DumpSummary& summary) {
         if (!thread.ok()) return thread.error();
         const std::string what = fmt::format("the context of thread {}", thread->thread_id);
         DS_TRY(file.slice(thread->thread_context, what));
-        DS_TRY(file.slice(thread->stack.memory,
-                          fmt::format("the stack of thread {}", thread->thread_id)));
+        DS_TRY(file.available(thread->stack.memory.rva, thread->stack.memory.data_size,
+                              fmt::format("the stack of thread {}", thread->thread_id)));
         auto name = names.find(thread->thread_id);
         summary.thread_names.push_back(name == names.end()
                                            ? fmt::format("{}", thread->thread_id)
@@ -211,9 +211,11 @@ Status summarize_modules(const MinidumpFile& file, DumpSummary& summary) {
     return {};
 }
 
-Status summarize_memory(const MinidumpFile& file, DumpSummary& summary) {
+Status summarize_memory(const std::string& path, const MinidumpFile& file, DumpSummary& summary) {
     std::vector<DumpMemoryRange> ranges;
-    DS_TRY(read_memory_lists(file, ranges));
+    Truncation truncation = file.truncation();
+    DS_TRY(read_memory_lists(file, ranges, &truncation));
+    if (truncation.truncated()) summary.warnings.push_back(describe_truncation(path, truncation));
     for (const DumpMemoryRange& range : ranges) {
         summary.memory.push_back(MemoryRange{range.address, range.bytes.size()});
         summary.memory_bytes += range.bytes.size();
@@ -272,7 +274,7 @@ Result<DumpSummary> summarize_minidump(const std::string& path) {
     if (status.ok()) summarize_process(*file, summary);
     if (status.ok()) status = summarize_threads(*file, summary);
     if (status.ok()) status = summarize_modules(*file, summary);
-    if (status.ok()) status = summarize_memory(*file, summary);
+    if (status.ok()) status = summarize_memory(path, *file, summary);
     if (status.ok()) status = summarize_exception(*file, summary);
     if (status.ok()) status = summarize_capture(*file, summary);
     if (!status.ok()) return Error{path + ": " + status.error().message};

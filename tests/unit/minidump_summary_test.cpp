@@ -111,9 +111,19 @@ TEST_F(MinidumpSummaryTest, MissingEmptyAndTruncatedFilesAreErrors) {
     EXPECT_FALSE(summarize_minidump(dir_ + "/absent.dmp").ok());
     expect_error({}, "is empty");
     expect_error(std::vector<uint8_t>(good_.begin(), good_.begin() + 20), "too small");
-    // Cut in the middle of the streams: something now runs past the end.
-    expect_error(std::vector<uint8_t>(good_.begin(), good_.begin() + good_.size() / 2),
-                 "past the end");
+    // Cut inside the stream directory: nothing can be read.
+    expect_error(std::vector<uint8_t>(good_.begin(), good_.begin() + 40), "past the end");
+}
+
+// Cut inside the memory at the end: summarized, with one warning saying what is missing.
+TEST_F(MinidumpSummaryTest, TruncatedFileIsSummarizedWithAWarning) {
+    auto summary = summarize_minidump(save({good_.begin(), good_.end() - 0x80}));
+    ASSERT_TRUE(summary.ok()) << summary.error().message;
+    ASSERT_EQ(summary->warnings.size(), 1u);
+    EXPECT_NE(summary->warnings[0].find("is truncated: 128 bytes missing"), std::string::npos)
+        << summary->warnings[0];
+    EXPECT_EQ(summary->memory_bytes, 0x200u - 0x80u);
+    EXPECT_EQ(summary->thread_count, 1u);
 }
 
 TEST_F(MinidumpSummaryTest, WrongMagicIsAnError) {
