@@ -54,7 +54,9 @@ struct RangePlacement {
 
 Status read_memory_lists(const MinidumpFile& file, std::vector<DumpMemoryRange>& ranges,
                          Truncation* cut) {
-    RangePlacement placement{&file, cut};
+    RangePlacement placement;
+    placement.file = &file;
+    placement.cut = cut;
     if (const auto stream = file.stream(StreamType::MemoryList)) {
         uint32_t count = 0;
         auto entries =
