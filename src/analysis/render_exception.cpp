@@ -6,6 +6,7 @@
 #include "analysis/command.h"
 #include "analysis/signal_names.h"
 #include "analysis/symbolizer.h"
+#include "common/printable_bytes.h"
 
 namespace dumpscope::analysis {
 
@@ -103,7 +104,8 @@ Result<CommandOutput> command_exception(DumpAnalysis& dump, const CommandArgs& a
     const ExceptionInfo& e = *s.exception;
     const std::string code = signal_code_name(e.signal.signo, e.signal.code);
     std::string thread_name;
-    if (auto index = dump.thread_index(e.tid)) thread_name = s.threads[*index].name;
+    if (auto index = dump.thread_index(e.tid))
+        thread_name = printable_bytes(s.threads[*index].name);
     out.text = fmt::format(
         "Signal:  {} ({}){}\n", signal_name(e.signal.signo), e.signal.signo,
         fmt::format(", code {}{}", e.signal.code, code.empty() ? "" : " (" + code + ")"));

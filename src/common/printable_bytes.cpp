@@ -58,4 +58,30 @@ std::string printable_bytes(std::string_view bytes) {
     return out;
 }
 
+std::string bytes_from_printable(std::string_view text) {
+    const auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(text.size());
+    for (size_t at = 0; at < text.size(); ++at) {
+        if (text[at] != '\\' || at + 1 >= text.size()) {
+            out += text[at];
+        } else if (text[at + 1] == '\\') {
+            out += '\\';
+            ++at;
+        } else if (text[at + 1] == 'x' && at + 3 < text.size() && hex(text[at + 2]) >= 0 &&
+                   hex(text[at + 3]) >= 0) {
+            out += static_cast<char>(hex(text[at + 2]) * 16 + hex(text[at + 3]));
+            at += 3;
+        } else {
+            out += text[at];
+        }
+    }
+    return out;
+}
+
 }  // namespace dumpscope

@@ -11,4 +11,8 @@ namespace dumpscope {
 
 std::string printable_bytes(std::string_view bytes);
 
+// The bytes printable_bytes was given back from its output (\\ and \xHH undone; anything
+// else is kept as it is).
+std::string bytes_from_printable(std::string_view text);
+
 }  // namespace dumpscope

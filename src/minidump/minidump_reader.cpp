@@ -10,6 +10,7 @@
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_memory_lists.h"
 #include "minidump/minidump_reader_parts.h"
+#include "minidump/utf16.h"
 #include "procfs/cmdline.h"
 #include "procfs/stat_parser.h"
 #include "procfs/status_parser.h"
@@ -187,6 +188,14 @@ Status read_all(const std::string& path, const std::shared_ptr<MinidumpFile>& fi
     if (truncation.truncated()) s.warnings.push_back(describe_truncation(path, truncation));
     std::vector<DumpMemoryRange> stacks;
     DS_TRY(minidump::read_threads(*file, s, stacks));
+    // ThreadNameList holds UTF-16: a name whose bytes are not UTF-8 lost them. The status
+    // stream's Name (the main thread's comm) has the main thread's bytes.
+    for (Thread& t : s.threads) {
+        if (t.tid == s.process.pid && t.name != s.process.name &&
+            minidump::utf16le_to_utf8(minidump::utf8_to_utf16le(s.process.name)) == t.name) {
+            t.name = s.process.name;
+        }
+    }
     // Stacks that only the thread list holds (Breakpad-style writers), unless the memory list
     // already covers any of their bytes.
     for (const DumpMemoryRange& stack : stacks) {
