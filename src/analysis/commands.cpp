@@ -20,7 +20,7 @@ constexpr Word kWords[] = {
     {"vertarget", command_target, "system, CPU, process, command line, dump time, uptimes"},
     {"~", command_threads, "threads: id, name, state, system call, CPU times, where it is"},
     {"~*k", command_all_stacks, "the stack of every thread"},
-    {"k", command_stack, "the stack of the current thread (after .ecxr: at the exception)"},
+    {"k", command_stack, "k [N]: the current thread's stack (after .ecxr: at the exception)"},
     {"lm", command_modules, "modules: range, name, build-id, symbol status"},
     {".ecxr", command_exception, "the exception: signal, code, address, thread, registers"},
     {"r", command_registers, "registers of the current thread (r REG... for some)"},

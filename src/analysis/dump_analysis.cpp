@@ -25,30 +25,40 @@ Result<DwflSession*> DumpAnalysis::session() {
     return session_.get();
 }
 
-Result<const ThreadStack*> DumpAnalysis::stack(size_t index) {
+Result<const ThreadStack*> DumpAnalysis::stack(size_t index, size_t max_frames) {
     if (index >= snapshot_.threads.size()) {
         return Error{"no thread #" + std::to_string(index) + " (the dump has " +
                      std::to_string(snapshot_.threads.size()) + ")"};
     }
     auto it = stacks_.find(index);
-    if (it == stacks_.end()) {
+    const bool walk_again =
+        it != stacks_.end() && it->second.stack.truncated && max_frames > it->second.max_frames;
+    if (it == stacks_.end() || walk_again) {
         auto s = session();
         if (!s.ok()) return s.error();
-        it = stacks_.emplace(index, walk_thread(**s, snapshot_.threads[index])).first;
+        UnwindLimits limits;
+        limits.max_frames = max_frames;
+        stacks_[index] = {walk_thread(**s, snapshot_.threads[index], limits), max_frames};
+        it = stacks_.find(index);
     }
-    return &it->second;
+    return &it->second.stack;
 }
 
-Result<std::optional<ThreadStack>> DumpAnalysis::exception_stack() {
-    if (!exception_walked_ && snapshot_.exception) {
+Result<std::optional<ThreadStack>> DumpAnalysis::exception_stack(size_t max_frames) {
+    const bool walk_again = exception_walked_ && exception_stack_ && exception_stack_->truncated &&
+                            max_frames > exception_max_frames_;
+    if ((!exception_walked_ || walk_again) && snapshot_.exception) {
         auto s = session();
         if (!s.ok()) return s.error();
         const ExceptionInfo& e = *snapshot_.exception;
         Thread thread;
         thread.tid = e.tid;
         if (auto index = thread_index(e.tid)) thread = snapshot_.threads[*index];
-        exception_stack_ = walk_registers(**s, thread, e.context);
+        UnwindLimits limits;
+        limits.max_frames = max_frames;
+        exception_stack_ = walk_registers(**s, thread, e.context, limits);
         exception_walked_ = true;
+        exception_max_frames_ = max_frames;
     }
     return exception_stack_;
 }

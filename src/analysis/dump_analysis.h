@@ -11,6 +11,7 @@
 #include "analysis/dwfl_session.h"
 #include "analysis/stack_model.h"
 #include "analysis/symbol_locator.h"
+#include "analysis/unwinder.h"
 #include "common/result.h"
 #include "snapshot/snapshot.h"
 
@@ -25,10 +26,11 @@ public:
     const std::string& format() const { return format_; }  // "minidump" or "elf-core"
 
     Result<DwflSession*> session();
-    // The stack of thread `index` of the snapshot (walked once, then cached).
-    Result<const ThreadStack*> stack(size_t index);
+    // The stack of thread `index` of the snapshot, at most `max_frames` deep (walked once, then
+    // cached; walked again only for more frames than a cut walk gave).
+    Result<const ThreadStack*> stack(size_t index, size_t max_frames = kDefaultMaxFrames);
     // The stack from the exception's registers, if the dump has an exception.
-    Result<std::optional<ThreadStack>> exception_stack();
+    Result<std::optional<ThreadStack>> exception_stack(size_t max_frames = kDefaultMaxFrames);
 
     // The thread `k` and `r` work on: the exception thread after .ecxr, else the selected one.
     size_t current_thread() const { return current_; }
@@ -47,9 +49,14 @@ private:
     std::string format_;
     SymbolOptions options_;
     std::unique_ptr<DwflSession> session_;
-    std::map<size_t, ThreadStack> stacks_;
+    struct Walked {
+        ThreadStack stack;
+        size_t max_frames = 0;  // the limit it was walked with
+    };
+    std::map<size_t, Walked> stacks_;
     std::optional<ThreadStack> exception_stack_;
     bool exception_walked_ = false;
+    size_t exception_max_frames_ = 0;
     size_t current_ = 0;
     bool use_exception_context_ = false;
 };

@@ -9,6 +9,7 @@
 #include "analysis/command.h"
 #include "analysis/symbolizer.h"
 #include "arch/arch.h"
+#include "common/printable_bytes.h"
 #include "procfs/signal_names.h"
 
 namespace dumpscope::analysis {
@@ -79,7 +80,8 @@ Result<CommandOutput> command_exception(DumpAnalysis& dump, const CommandArgs& a
     const std::string code_description = si_code_description(e.signal.signo, e.signal.code);
     const std::string description = signal_description(e.signal.signo);
     std::string thread_name;
-    if (auto index = dump.thread_index(e.tid)) thread_name = s.threads[*index].name;
+    if (auto index = dump.thread_index(e.tid))
+        thread_name = printable_bytes(s.threads[*index].name);
     // "Signal:  SIGSEGV (11, Segmentation fault), code 1 (SEGV_MAPERR, address not mapped ...)"
     out.text =
         fmt::format("Signal:  {} ({}{}), code {}{}\n", signal_name(e.signal.signo), e.signal.signo,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "analysis/command.h"
+#include "common/printable_bytes.h"
 
 namespace dumpscope::analysis {
 
@@ -47,10 +48,10 @@ Result<CommandOutput> command_handles(DumpAnalysis& dump, const CommandArgs& arg
     out.text = fmt::format("{:>5}  {:<11} {:<28} {}\n", "fd", "type", "flags", "target");
     for (const FileDescriptor& fd : s.fds) {
         out.text += fmt::format("{:>5}  {:<11} {:<28} {}\n", fd.fd, fd.type, open_flags(fd.flags),
-                                fd.target);
+                                printable_bytes(fd.target));
         out.json.push_back({{"fd", fd.fd},
                             {"type", fd.type},
-                            {"target", fd.target},
+                            {"target", printable_bytes(fd.target)},
                             {"flags", fd.flags},
                             {"flag_names", open_flags(fd.flags)},
                             {"position", fd.position}});

@@ -6,6 +6,7 @@
 #include "analysis/command.h"
 #include "analysis/symbolizer.h"
 #include "common/paths.h"
+#include "common/printable_bytes.h"
 
 namespace dumpscope::analysis {
 
@@ -35,28 +36,29 @@ Result<CommandOutput> command_modules(DumpAnalysis& dump, const CommandArgs& arg
         const char* status = symbol_status_name(report.files.status);
         std::string file = report.files.elf_path.empty() || report.files.elf_path == m.path
                                ? ""
-                               : " -> " + report.files.elf_path;
-        if (!report.debug_path.empty()) file += " (debug: " + report.debug_path + ")";
+                               : " -> " + printable_bytes(report.files.elf_path);
+        if (!report.debug_path.empty())
+            file += " (debug: " + printable_bytes(report.debug_path) + ")";
         out.text +=
             fmt::format("{} {} {:<24} {:<12} {}\n", windbg_pointer(m.base), windbg_pointer(m.end),
-                        base_name(m.path), fmt::format("{} {}", status, kind),
+                        printable_bytes(base_name(m.path)), fmt::format("{} {}", status, kind),
                         m.build_id.empty() ? "(no build-id)" : hex_build_id(m.build_id));
-        out.text += fmt::format("{:<36}   {}{}\n", "", m.path, file);
+        out.text += fmt::format("{:<36}   {}{}\n", "", printable_bytes(m.path), file);
         if (!report.files.detail.empty()) {
-            out.text += fmt::format("{:<36}   {}\n", "", report.files.detail);
+            out.text += fmt::format("{:<36}   {}\n", "", printable_bytes(report.files.detail));
         }
         out.json.push_back({{"base", m.base},
                             {"end", m.end},
-                            {"name", base_name(m.path)},
-                            {"path", m.path},
+                            {"name", printable_bytes(base_name(m.path))},
+                            {"path", printable_bytes(m.path)},
                             {"build_id", hex_build_id(m.build_id)},
                             {"main", m.is_main_executable},
                             {"symbol_status", status},
                             {"symbols", kind},
-                            {"file", report.files.elf_path},
+                            {"file", printable_bytes(report.files.elf_path)},
                             {"found_by", report.files.found_by},
-                            {"debug_file", report.debug_path},
-                            {"detail", report.files.detail}});
+                            {"debug_file", printable_bytes(report.debug_path)},
+                            {"detail", printable_bytes(report.files.detail)}});
     }
     return out;
 }

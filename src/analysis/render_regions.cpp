@@ -8,6 +8,7 @@
 #include "analysis/command.h"
 #include "analysis/memory_text.h"
 #include "analysis/region_classifier.h"
+#include "common/printable_bytes.h"
 
 namespace dumpscope::analysis {
 
@@ -48,7 +49,7 @@ json region_json(const Region& r) {
             {"state", memory_state_name(r.state)},
             {"protection", r.protection},
             {"page_protection", r.protect == 0 ? "" : page_protection_name(r.protect)},
-            {"path", r.path},
+            {"path", printable_bytes(r.path)},
             {"bytes_in_dump", r.bytes_in_dump}};
 }
 
@@ -83,7 +84,8 @@ Result<CommandOutput> one(const std::vector<Region>& regions, uint64_t address) 
             usage_text(r), windbg_pointer(r.start), windbg_pointer(r.end), windbg_pointer(r.size()),
             r.size(), memory_state_name(r.state), protect_text(r), memory_type_name(r.type),
             r.bytes_in_dump);
-        if (!r.path.empty()) out.text += "Mapping:                " + r.path + "\n";
+        if (!r.path.empty())
+            out.text += "Mapping:                " + printable_bytes(r.path) + "\n";
         out.json = region_json(r);
         return out;
     }

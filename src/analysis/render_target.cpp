@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "analysis/command.h"
+#include "common/printable_bytes.h"
 
 namespace dumpscope::analysis {
 
@@ -23,9 +24,15 @@ std::string duration(uint64_t seconds) {
                        seconds / 60 % 60, seconds % 60);
 }
 
+nlohmann::json printable_argv(const std::vector<std::string>& argv) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const std::string& arg : argv) out.push_back(printable_bytes(arg));
+    return out;
+}
+
 std::string command_line(const ProcessInfo& p) {
     std::string line;
-    for (const std::string& arg : p.argv) line += (line.empty() ? "" : " ") + arg;
+    for (const std::string& arg : p.argv) line += (line.empty() ? "" : " ") + printable_bytes(arg);
     return line;
 }
 
@@ -54,35 +61,37 @@ Result<CommandOutput> command_target(DumpAnalysis& dump, const CommandArgs& args
                            sys.cpu_stepping);
     }
     out.text += "CPU: " + cpu + "\n";
-    out.text += fmt::format("Process: {} {} (parent {}, uid {})\n", p.pid, p.name, p.ppid, p.uid);
-    if (!p.exe.empty()) out.text += "Executable: " + p.exe + "\n";
+    out.text += fmt::format("Process: {} {} (parent {}, uid {})\n", p.pid, printable_bytes(p.name),
+                            p.ppid, p.uid);
+    if (!p.exe.empty()) out.text += "Executable: " + printable_bytes(p.exe) + "\n";
     if (!p.argv.empty()) out.text += "Command line: " + command_line(p) + "\n";
-    out.text += fmt::format("Dump: {} {}\n", dump.format(), dump.path());
+    out.text += fmt::format("Dump: {} {}\n", dump.format(), printable_bytes(dump.path()));
     if (!c.tool_version.empty()) {
         out.text += fmt::format(
             "Written by: dumpscope {} ({}, type {}, trigger {}), target "
             "paused {:.1f} ms\n",
             c.tool_version, c.method, c.dump_type, c.trigger, c.pause_ms);
     }
-    nlohmann::json j = {{"system",
-                         {{"sysname", sys.sysname},
-                          {"release", sys.release},
-                          {"version", sys.version},
-                          {"machine", sys.machine},
-                          {"nodename", sys.nodename},
-                          {"cpu_count", sys.cpu_count},
-                          {"cpu_vendor", sys.cpu_vendor},
-                          {"cpu_family", sys.cpu_family},
-                          {"cpu_model", sys.cpu_model},
-                          {"cpu_stepping", sys.cpu_stepping}}},
-                        {"process",
-                         {{"pid", p.pid},
-                          {"ppid", p.ppid},
-                          {"uid", p.uid},
-                          {"name", p.name},
-                          {"exe", p.exe},
-                          {"argv", p.argv}}},
-                        {"dump", {{"path", dump.path()}, {"format", dump.format()}}}};
+    nlohmann::json j = {
+        {"system",
+         {{"sysname", sys.sysname},
+          {"release", sys.release},
+          {"version", sys.version},
+          {"machine", sys.machine},
+          {"nodename", sys.nodename},
+          {"cpu_count", sys.cpu_count},
+          {"cpu_vendor", sys.cpu_vendor},
+          {"cpu_family", sys.cpu_family},
+          {"cpu_model", sys.cpu_model},
+          {"cpu_stepping", sys.cpu_stepping}}},
+        {"process",
+         {{"pid", p.pid},
+          {"ppid", p.ppid},
+          {"uid", p.uid},
+          {"name", printable_bytes(p.name)},
+          {"exe", printable_bytes(p.exe)},
+          {"argv", printable_argv(p.argv)}}},
+        {"dump", {{"path", printable_bytes(dump.path())}, {"format", dump.format()}}}};
     if (c.capture_time_unix != 0) {
         out.text += "Dump time: " + utc(c.capture_time_unix) + "\n";
         j["dump_time_unix"] = c.capture_time_unix;

@@ -5,6 +5,7 @@
 #include "analysis/command.h"
 #include "analysis/symbolizer.h"
 #include "analysis/syscall_names.h"
+#include "common/printable_bytes.h"
 
 namespace dumpscope::analysis {
 
@@ -81,10 +82,10 @@ Result<CommandOutput> command_threads(DumpAnalysis& dump, const CommandArgs& arg
         Frame frame;
         const std::string at = where(symbols, t, frame);
         const std::string call = syscall_text(t.syscall);
-        out.text +=
-            fmt::format("{}{}{:>3}  Id: {:x}.{:x} Tid {} \"{}\" {} ({})", current ? '.' : ' ',
-                        faulting ? '#' : ' ', i, s.process.pid, t.tid, t.tid, t.name,
-                        t.state == '?' ? "?" : std::string(1, t.state), state_word(t.state));
+        out.text += fmt::format(
+            "{}{}{:>3}  Id: {:x}.{:x} Tid {} \"{}\" {} ({})", current ? '.' : ' ',
+            faulting ? '#' : ' ', i, s.process.pid, t.tid, t.tid, printable_bytes(t.name),
+            t.state == '?' ? "?" : std::string(1, t.state), state_word(t.state));
         if (times_known) {
             out.text += fmt::format(" user {} kernel {}", seconds(t.user_time_ns),
                                     seconds(t.kernel_time_ns));
@@ -92,7 +93,7 @@ Result<CommandOutput> command_threads(DumpAnalysis& dump, const CommandArgs& arg
         out.text += "\n      at " + at + (call.empty() ? "" : "  in " + call) + "\n";
         nlohmann::json j = {{"index", i},
                             {"tid", t.tid},
-                            {"name", t.name},
+                            {"name", printable_bytes(t.name)},
                             {"state", std::string(1, t.state)},
                             {"state_name", state_word(t.state)},
                             {"current", current},

@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "analysis/command.h"
 #include "analysis/symbolizer.h"
 #include "arch/arch.h"
 #include "common/paths.h"
+#include "common/printable_bytes.h"
 #include "procfs/signal_names.h"
 
 namespace dumpscope::analysis {
@@ -19,7 +22,7 @@ json frame_json(const Frame& frame, size_t index) {
         {"frame", index},
         {"trust", trust_name(frame.trust)},
         {"offset", hex_string(frame.pc)},
-        {"module", frame.module.empty() ? json() : json(frame.module)},
+        {"module", frame.module.empty() ? json() : json(printable_bytes(frame.module))},
         {"module_offset", frame.module.empty() ? json() : json(hex_string(frame.module_offset()))},
         {"function", frame.function.empty() ? json() : json(frame.function)},
         {"function_offset",
@@ -39,14 +42,15 @@ json frame_json(const Frame& frame, size_t index) {
     return j;
 }
 
-json thread_json(const ThreadStack& stack) {
+json thread_json(const ThreadStack& stack, size_t max_frames) {
     json frames = json::array();
-    for (size_t i = 0; i < stack.frames.size(); ++i)
-        frames.push_back(frame_json(stack.frames[i], i));
+    const size_t count = std::min(max_frames, stack.frames.size());
+    for (size_t i = 0; i < count; ++i) frames.push_back(frame_json(stack.frames[i], i));
     return {{"thread_id", stack.tid},
-            {"thread_name", stack.name.empty() ? json() : json(stack.name)},
+            {"thread_name", stack.name.empty() ? json() : json(printable_bytes(stack.name))},
             {"last_error_value", json()},
-            {"frame_count", stack.frames.size()},
+            {"frame_count", count},
+            {"truncated", stack.truncated || count < stack.frames.size()},
             {"frames", frames}};
 }
 
@@ -108,8 +112,8 @@ json modules_json(DumpAnalysis& dump) {
         modules.push_back(
             {{"base_addr", hex_string(m.base)},
              {"end_addr", hex_string(m.end)},
-             {"filename", base_name(m.path)},
-             {"debug_file", base_name(m.path)},
+             {"filename", printable_bytes(base_name(m.path))},
+             {"debug_file", printable_bytes(base_name(m.path))},
              {"debug_id", m.build_id.empty() ? json() : json(breakpad_debug_id(m.build_id))},
              {"code_id", m.build_id.empty() ? json() : json(hex_build_id(m.build_id))},
              {"version", json()},
@@ -138,10 +142,11 @@ std::string breakpad_debug_id(const std::vector<uint8_t>& build_id) {
     return out + "0";
 }
 
-json stackwalk_json(DumpAnalysis& dump, const std::vector<const ThreadStack*>& stacks) {
+json stackwalk_json(DumpAnalysis& dump, const std::vector<const ThreadStack*>& stacks,
+                    size_t max_frames) {
     const Snapshot& s = dump.snapshot();
     json threads = json::array();
-    for (const ThreadStack* stack : stacks) threads.push_back(thread_json(*stack));
+    for (const ThreadStack* stack : stacks) threads.push_back(thread_json(*stack, max_frames));
     json crash = {
         {"type", json()}, {"address", json()}, {"crashing_thread", json()}, {"assertion", json()}};
     json j = {{"status", "OK"}, {"pid", s.process.pid}};
@@ -159,7 +164,7 @@ json stackwalk_json(DumpAnalysis& dump, const std::vector<const ThreadStack*>& s
     if (s.exception) {
         for (size_t i = 0; i < stacks.size(); ++i) {
             if (stacks[i]->tid != s.exception->tid) continue;
-            json crashing = thread_json(*stacks[i]);
+            json crashing = thread_json(*stacks[i], max_frames);
             crashing["threads_index"] = i;
             crashing["registers"] = registers_json(s.exception->context);
             j["crashing_thread"] = crashing;

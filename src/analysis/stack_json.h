@@ -4,6 +4,7 @@
 // tool read ours. Hex values are 0x-prefixed strings padded to 16 digits, as that schema says.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -12,7 +13,9 @@
 
 namespace dumpscope::analysis {
 
-nlohmann::json stackwalk_json(DumpAnalysis& dump, const std::vector<const ThreadStack*>& stacks);
+// Each thread's first `max_frames` frames, with "truncated": true where the stack goes on.
+nlohmann::json stackwalk_json(DumpAnalysis& dump, const std::vector<const ThreadStack*>& stacks,
+                              size_t max_frames = SIZE_MAX);
 
 // Breakpad's debug identifier of an ELF build-id: its first 16 bytes as a GUID (the first three
 // fields byte-swapped), upper case, followed by the age 0.

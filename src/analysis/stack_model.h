@@ -48,6 +48,7 @@ struct ThreadStack {
     int32_t tid = 0;
     std::string name;
     std::vector<Frame> frames;
+    bool truncated = false;  // the walk stopped at its frame limit: the stack goes on
 };
 
 }  // namespace dumpscope::analysis

@@ -22,7 +22,8 @@ ThreadStack walk_registers(DwflSession& session, const Thread& thread, const Cpu
     if (auto entry = auxv_value(session.snapshot().process.auxv, kAuxvEntry)) {
         with_entry.entry_point = *entry;
     }
-    stack.frames = unwind_thread(session, regs, thread.stack_start, thread.stack_end, with_entry);
+    stack.frames = unwind_thread(session, regs, thread.stack_start, thread.stack_end, with_entry,
+                                 &stack.truncated);
     for (Frame& frame : stack.frames) symbolize(session, frame);
     return stack;
 }

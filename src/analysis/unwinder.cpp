@@ -1,6 +1,7 @@
 #include "analysis/unwinder.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "analysis/stack_scanner.h"
 #include "arch/arch.h"
@@ -62,9 +63,7 @@ int on_frame(Dwfl_Frame* state, void* arg) {
     return frames.size() >= walk->max_frames ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 
-}  // namespace
-
-std::vector<Frame> unwind_thread(DwflSession& session, const CpuContext& regs, uint64_t stack_start,
+std::vector<Frame> unwind_frames(DwflSession& session, const CpuContext& regs, uint64_t stack_start,
                                  uint64_t stack_end, const UnwindLimits& limits) {
     std::vector<Frame> frames;
     const arch::ArchOps* arch = arch::ops(regs.architecture());
@@ -104,6 +103,20 @@ std::vector<Frame> unwind_thread(DwflSession& session, const CpuContext& regs, u
         start.set_frame(walk.last_frame);
         trust = FrameTrust::kScan;
     }
+    return frames;
+}
+
+}  // namespace
+
+std::vector<Frame> unwind_thread(DwflSession& session, const CpuContext& regs, uint64_t stack_start,
+                                 uint64_t stack_end, const UnwindLimits& limits, bool* truncated) {
+    // One frame more than asked for: whether it exists says if the stack was cut.
+    UnwindLimits walk_limits = limits;
+    walk_limits.max_frames = limits.max_frames == SIZE_MAX ? SIZE_MAX : limits.max_frames + 1;
+    std::vector<Frame> frames = unwind_frames(session, regs, stack_start, stack_end, walk_limits);
+    const bool cut = frames.size() > limits.max_frames;
+    if (cut) frames.resize(limits.max_frames);
+    if (truncated != nullptr) *truncated = cut;
     return frames;
 }
 

@@ -12,8 +12,13 @@
 
 namespace dumpscope::analysis {
 
+// The most frames a walk goes by default: far more than any real stack (a 2000-deep recursion
+// is 2000 frames; an 8 MiB stack of 64-byte frames is 131072), a guard against a walk that
+// would never end. A stack cut there says so (ThreadStack::truncated).
+inline constexpr size_t kDefaultMaxFrames = 100000;
+
 struct UnwindLimits {
-    size_t max_frames = 256;
+    size_t max_frames = kDefaultMaxFrames;
     size_t scan_words = 512;  // words searched for one return address
     // The program's entry point (AT_ENTRY, 0 if unknown). A frame within kEntryFrameBytes of it
     // is _start, the outermost frame of the main thread: the walk ends there, even where no CFI
@@ -24,8 +29,10 @@ struct UnwindLimits {
 inline constexpr uint64_t kEntryFrameBytes = 64;
 
 // Frames of a thread whose registers are `regs` and whose stack is [stack_start, stack_end)
-// (0, 0 if unknown: scanning is then limited to scan_words). Frames are not symbolized.
+// (0, 0 if unknown: scanning is then limited to scan_words). Frames are not symbolized. At most
+// limits.max_frames frames; `truncated` (if given) says whether the stack went on past them.
 std::vector<Frame> unwind_thread(DwflSession& session, const CpuContext& regs, uint64_t stack_start,
-                                 uint64_t stack_end, const UnwindLimits& limits = {});
+                                 uint64_t stack_end, const UnwindLimits& limits = {},
+                                 bool* truncated = nullptr);
 
 }  // namespace dumpscope::analysis

@@ -77,6 +77,7 @@ Result<ConvertResult> convert_dump(const ConvertRequest& request) {
                         ? fmt::format(" (captured at unix time {})", record.capture_time_unix)
                         : std::string(" (capture time unknown)")));
     if (record.method.empty()) record.method = "reader";
+    for (const std::string& warning : snapshot->warnings) record.notes.push_back(warning);
 
     auto file = DumpFile::create(request.output, request.overwrite);
     if (!file.ok()) return file.error();
@@ -89,6 +90,7 @@ Result<ConvertResult> convert_dump(const ConvertRequest& request) {
     ConvertResult result;
     result.path = written->path;
     result.input_format = input_format;
+    result.warnings = snapshot->warnings;
     result.format = collect.format;
     result.file_size = written->file_size;
     result.memory_bytes = written->memory_bytes;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "capture/collect_job.h"
 #include "common/result.h"
@@ -27,6 +28,7 @@ struct ConvertResult {
     uint64_t memory_bytes = 0;
     size_t threads = 0;
     size_t modules = 0;
+    std::vector<std::string> warnings;  // what the reader could not read (a truncated input)
 };
 
 Result<ConvertResult> convert_dump(const ConvertRequest& request);

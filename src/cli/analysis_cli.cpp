@@ -18,16 +18,23 @@ void add_dump_options(CLI::App* command, AnalysisInvocation& invocation) {
                       "else ~/.cache/dumpscope)");
 }
 
-Result<std::unique_ptr<analysis::DumpAnalysis>> open_for(const AnalysisInvocation& invocation) {
+Result<std::unique_ptr<analysis::DumpAnalysis>> open_for(const AnalysisInvocation& invocation,
+                                                         const char* name) {
     analysis::SymbolOptions options;
     options.symbol_dirs = invocation.symbol_dirs;
     if (!invocation.no_cache) options.cache_dir = analysis::DebugFileCache::default_directory();
-    return analysis::open_dump_analysis(invocation.dump, options);
+    auto dump = analysis::open_dump_analysis(invocation.dump, options);
+    if (dump.ok()) {
+        for (const std::string& warning : (*dump)->snapshot().warnings) {
+            fmt::print(stderr, "dumpscope {}: warning: {}\n", name, warning);
+        }
+    }
+    return dump;
 }
 
 int run_analysis_command(const AnalysisInvocation& invocation, const char* name,
                          analysis::CommandFunction function, const analysis::CommandArgs& args) {
-    auto dump = open_for(invocation);
+    auto dump = open_for(invocation, name);
     if (!dump.ok()) {
         fmt::print(stderr, "dumpscope {}: {}\n", name, dump.error().message);
         return 1;

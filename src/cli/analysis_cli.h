@@ -28,7 +28,10 @@ void add_dump_options(CLI::App* command, AnalysisInvocation& invocation);
 int run_analysis_command(const AnalysisInvocation& invocation, const char* name,
                          analysis::CommandFunction function, const analysis::CommandArgs& args);
 
-Result<std::unique_ptr<analysis::DumpAnalysis>> open_for(const AnalysisInvocation& invocation);
+// Opens the dump; what the reader could not read (a truncated file) is said once on stderr as
+// "dumpscope NAME: warning: ...".
+Result<std::unique_ptr<analysis::DumpAnalysis>> open_for(const AnalysisInvocation& invocation,
+                                                         const char* name);
 
 // One per file.
 void add_vertarget_command(CLI::App& app, AnalysisInvocation& invocation);

@@ -50,6 +50,9 @@ int ConvertCommand::run() const {
         fmt::print(stderr, "dumpscope convert: {}\n", result.error().message);
         return 1;
     }
+    for (const std::string& warning : result->warnings) {
+        fmt::print(stderr, "dumpscope convert: warning: {}\n", warning);
+    }
     if (!quiet_) {
         fmt::print("{}: {} from {}: {} threads, {} modules, {} of memory, {}\n", result->path,
                    result->format == DumpFormat::ElfCore ? "ELF core" : "minidump",

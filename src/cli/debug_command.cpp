@@ -86,7 +86,7 @@ void add_debug_command(CLI::App& app, AnalysisInvocation& invocation) {
     command->add_option("-c,--commands", *script, "Commands separated by ';', then exit");
     command->callback([&invocation, script] {
         invocation.action = [script](AnalysisInvocation& inv) {
-            auto dump = open_for(inv);
+            auto dump = open_for(inv, "debug");
             if (!dump.ok()) {
                 fmt::print(stderr, "dumpscope debug: {}\n", dump.error().message);
                 return 1;

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/printable_bytes.h"
 #include "common/units.h"
 #include "elfcore/core_summary.h"
 #include "minidump/minidump_summary.h"
@@ -24,6 +25,12 @@ Result<DumpSummary> summarize(const std::string& path) {
     return Error{path + " is neither a minidump nor an ELF core file"};
 }
 
+nlohmann::json printable_list(const std::vector<std::string>& items) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const std::string& item : items) out.push_back(printable_bytes(item));
+    return out;
+}
+
 nlohmann::json to_json(const DumpSummary& s) {
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& e : s.entries)
@@ -39,15 +46,16 @@ nlohmann::json to_json(const DumpSummary& s) {
         {"os", s.os},
         {"cpu", s.cpu},
         {"pid", s.pid},
-        {"process_name", s.process_name},
-        {"command_line", s.command_line},
+        {"process_name", printable_bytes(s.process_name)},
+        {"command_line", printable_bytes(s.command_line)},
         {"thread_count", s.thread_count},
-        {"threads", s.thread_names},
+        {"threads", printable_list(s.thread_names)},
         {"module_count", s.module_count},
-        {"modules", s.module_paths},
+        {"modules", printable_list(s.module_paths)},
         {"memory_range_count", s.memory.size()},
         {"memory_bytes", s.memory_bytes},
         {"memory", memory},
+        {"warnings", printable_list(s.warnings)},
     };
     if (s.capture) {
         const CaptureRecord& c = *s.capture;
@@ -61,7 +69,7 @@ nlohmann::json to_json(const DumpSummary& s) {
                         {"capture_time_unix", c.capture_time_unix},
                         {"pause_ms", c.pause_ms},
                         {"write_ms", c.write_ms},
-                        {"notes", c.notes}};
+                        {"notes", printable_list(c.notes)}};
     }
     if (s.exception) {
         j["exception"] = {{"tid", s.exception_tid},
@@ -79,10 +87,10 @@ void print_text(const DumpSummary& s, bool all_ranges) {
     fmt::print("file:      {} ({} on disk)\n", human_bytes(s.file_size), human_bytes(s.disk_usage));
     if (!s.os.empty()) fmt::print("system:    {}\n", s.os);
     if (!s.cpu.empty()) fmt::print("cpu:       {}\n", s.cpu);
-    fmt::print("process:   {} {}\n", s.pid, s.process_name);
-    if (!s.command_line.empty()) fmt::print("command:   {}\n", s.command_line);
+    fmt::print("process:   {} {}\n", s.pid, printable_bytes(s.process_name));
+    if (!s.command_line.empty()) fmt::print("command:   {}\n", printable_bytes(s.command_line));
     fmt::print("threads:   {}\n", s.thread_count);
-    for (const auto& t : s.thread_names) fmt::print("           {}\n", t);
+    for (const auto& t : s.thread_names) fmt::print("           {}\n", printable_bytes(t));
     fmt::print("modules:   {}\n", s.module_count);
     fmt::print("memory:    {} ranges, {}\n", s.memory.size(), human_bytes(s.memory_bytes));
     const size_t shown = all_ranges ? s.memory.size() : std::min<size_t>(s.memory.size(), 8);
@@ -106,7 +114,7 @@ void print_text(const DumpSummary& s, bool all_ranges) {
         fmt::print("           trigger {}{}{}, target paused {}, written in {}\n", c.trigger,
                    c.trigger_detail.empty() ? "" : ": ", c.trigger_detail,
                    human_duration_ms(c.pause_ms), human_duration_ms(c.write_ms));
-        for (const auto& n : c.notes) fmt::print("           note: {}\n", n);
+        for (const auto& n : c.notes) fmt::print("           note: {}\n", printable_bytes(n));
     }
     fmt::print("{}:\n", s.format == "minidump" ? "streams" : "contents");
     for (const auto& e : s.entries)
@@ -147,8 +155,12 @@ int InfoCommand::run() const {
         return 1;
     }
     agree_with_reader(path_, *summary);
+    for (const std::string& warning : summary->warnings) {
+        fmt::print(stderr, "dumpscope info: warning: {}\n", warning);
+    }
     if (json_) {
-        fmt::print("{}\n", to_json(*summary).dump(2));
+        fmt::print("{}\n",
+                   to_json(*summary).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
         print_text(*summary, all_ranges_);
     }

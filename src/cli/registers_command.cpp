@@ -16,7 +16,7 @@ void add_registers_command(CLI::App& app, AnalysisInvocation& invocation) {
     command->add_option("REG", *names, "Only these registers (rax, rip, fs_base, ...)");
     command->callback([&invocation, tid, names] {
         invocation.action = [tid, names](AnalysisInvocation& inv) {
-            auto dump = open_for(inv);
+            auto dump = open_for(inv, "registers");
             if (!dump.ok()) {
                 fmt::print(stderr, "dumpscope registers: {}\n", dump.error().message);
                 return 1;
@@ -34,7 +34,11 @@ void add_registers_command(CLI::App& app, AnalysisInvocation& invocation) {
                 fmt::print(stderr, "dumpscope registers: {}\n", output.error().message);
                 return 1;
             }
-            fmt::print("{}", inv.json ? output->json.dump(2) + "\n" : output->text);
+            fmt::print("{}", inv.json
+                                 ? output->json.dump(2, ' ', false,
+                                                     nlohmann::json::error_handler_t::replace) +
+                                       "\n"
+                                 : output->text);
             return 0;
         };
     });

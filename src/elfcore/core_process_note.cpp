@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/printable_bytes.h"
 #include "procfs/maps_parser.h"
 #include "snapshot/json_numbers.h"
 
@@ -149,6 +150,16 @@ Thread read_thread(const json& j) {
     return t;
 }
 
+// Replaces every string value of `j` (not the keys) by f(string).
+template <typename F>
+void map_strings(json& j, const F& f) {
+    if (j.is_string()) {
+        j = f(j.get_ref<const std::string&>());
+    } else if (j.is_structured()) {
+        for (json& child : j) map_strings(child, f);
+    }
+}
+
 }  // namespace
 
 std::string process_note_to_json(const Snapshot& snapshot, const DumpContent& content) {
@@ -173,12 +184,15 @@ std::string process_note_to_json(const Snapshot& snapshot, const DumpContent& co
                            {"flags", fd.flags}});
         }
     }
-    const json j = {{"system", system_json(snapshot.system, content.optional_linux_streams)},
-                    {"process", process_json(snapshot.process, content)},
-                    {"threads", threads},
-                    {"modules", modules},
-                    {"fds", fds}};
-    // /proc texts are bytes, not necessarily UTF-8: invalid sequences become U+FFFD.
+    json j = {{"system", system_json(snapshot.system, content.optional_linux_streams)},
+              {"process", process_json(snapshot.process, content)},
+              {"threads", threads},
+              {"modules", modules},
+              {"fds", fds}};
+    // Names, paths and /proc texts are bytes, not necessarily UTF-8: every string is stored
+    // through printable_bytes (\xHH, \\), which the reader undoes, so no byte is lost.
+    map_strings(j, [](const std::string& bytes) { return printable_bytes(bytes); });
+    j["bytes_escaped"] = true;
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -187,6 +201,9 @@ Result<ProcessNote> process_note_from_json(const std::string& text) {
     if (j.is_discarded() || !j.is_object()) return Error{"process note is not valid JSON"};
     if (has_unexpected_float(j))
         return Error{"process note has a fractional number or nests too deep"};
+    if (j.value("bytes_escaped", false)) {
+        map_strings(j, [](const std::string& escaped) { return bytes_from_printable(escaped); });
+    }
     ProcessNote note;
     try {
         read_system(j.value("system", json::object()), note.system);

@@ -321,6 +321,9 @@ Result<Snapshot> read_elf_core(const std::string& path) {
     }
 
     Snapshot s;
+    if (view->truncation.truncated()) {
+        s.warnings.push_back(describe_truncation(path, view->truncation));
+    }
     NoteFacts facts;
     if (Status notes = read_notes(*view, *arch, s, facts); !notes.ok())
         return failed(notes.error());
@@ -328,7 +331,7 @@ Result<Snapshot> read_elf_core(const std::string& path) {
     std::vector<DumpMemoryRange> ranges;
     for (const Elf64_Phdr& p : view->segments) {
         if (p.p_type != PT_LOAD || p.p_filesz == 0) continue;
-        ranges.push_back({p.p_vaddr, file->bytes().subspan(p.p_offset, p.p_filesz)});
+        ranges.push_back({p.p_vaddr, elfcore::segment_bytes_in_file(file->bytes(), p)});
     }
     auto memory = RangeMemorySource::create(std::move(ranges), file);
     if (!memory.ok()) return failed(memory.error());

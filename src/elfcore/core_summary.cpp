@@ -118,16 +118,18 @@ void add_note_entries(const std::vector<CoreNote>& notes, DumpSummary& out) {
     }
 }
 
-void add_memory(const std::vector<Elf64_Phdr>& segments, DumpSummary& out) {
+void add_memory(std::span<const uint8_t> file, const std::vector<Elf64_Phdr>& segments,
+                DumpSummary& out) {
     DumpSummary::Entry loads{PT_LOAD, "", 0, 0};
     size_t count = 0;
     for (const Elf64_Phdr& p : segments) {
         if (p.p_type != PT_LOAD) continue;
         if (count++ == 0) loads.offset = p.p_offset;
-        loads.size += p.p_filesz;
-        if (p.p_filesz == 0) continue;
-        out.memory.push_back({p.p_vaddr, p.p_filesz});
-        out.memory_bytes += p.p_filesz;
+        const uint64_t present = elfcore::segment_bytes_in_file(file, p).size();
+        loads.size += present;
+        if (present == 0) continue;
+        out.memory.push_back({p.p_vaddr, present});
+        out.memory_bytes += present;
     }
     loads.name = fmt::format("PT_LOAD x{}", count);
     if (count > 0) out.entries.push_back(std::move(loads));
@@ -203,7 +205,10 @@ Result<DumpSummary> summarize_elf_core(const std::string& path) {
     out.os = elfcore::os_name(view->osabi) + " " + elfcore::machine_name(view->machine);
     out.cpu = elfcore::cpu_name(view->machine);
     add_note_entries(view->notes, out);
-    add_memory(view->segments, out);
+    add_memory(file->bytes(), view->segments, out);
+    if (view->truncation.truncated()) {
+        out.warnings.push_back(describe_truncation(path, view->truncation));
+    }
     const Status notes = read_notes(*view, out);
     if (!notes.ok()) return Error{path + ": " + notes.error().message};
     return out;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "snapshot/capture_record_json.h"
 
@@ -35,6 +36,40 @@ Result<std::span<const uint8_t>> optional_slice(const MinidumpFile& file,
     if (location.data_size == 0) return std::span<const uint8_t>();
     return file.slice(location, what);
 }
+
+// Where the bytes of the memory ranges lie in the file: a range cut by the end of a truncated
+// file must start after every whole one (else the file is damaged, not truncated).
+struct RangePlacement {
+    const MinidumpFile* file = nullptr;
+    Truncation* cut = nullptr;
+    uint64_t whole_end = 0;            // the end of the last whole range's bytes
+    std::optional<uint64_t> cut_from;  // the offset of the first cut range's bytes
+    uint64_t cut_address = 0;
+
+    Result<std::span<const uint8_t>> bytes(uint64_t address, uint64_t offset, uint64_t size,
+                                           const std::string& what) {
+        auto in_file = file->available(offset, size, what);
+        if (!in_file.ok()) return in_file;
+        if (in_file->size() == size) {
+            if (size > 0) whole_end = std::max(whole_end, offset + size);
+            return in_file;
+        }
+        if (!cut_from || offset < *cut_from) {
+            cut_from = offset;
+            cut_address = address;
+        }
+        if (cut != nullptr) cut->add_memory(size, in_file->size(), offset + size);
+        return in_file;
+    }
+
+    Status check() const {
+        if (!cut_from || *cut_from >= whole_end) return {};
+        return Error{fmt::format(
+            "the bytes of memory range {:#x} (offset {:#x}) run past the end of the file ({} "
+            "bytes) but start before the end of whole ranges ({:#x}): damaged, not truncated",
+            cut_address, *cut_from, file->size(), whole_end)};
+    }
+};
 
 Result<std::map<uint32_t, std::string>> decode_thread_names(const MinidumpFile& file) {
     std::map<uint32_t, std::string> names;
@@ -101,8 +136,9 @@ Result<std::vector<DecodedThread>> decode_threads(const MinidumpFile& file) {
                            fmt::format("{}the context of thread {}", at, entry.thread_id));
             if (!context.ok()) return context.error();
             thread.context = *context;
+            // A stack cut by the end of a truncated file keeps the bytes before the end.
             auto stack =
-                optional_slice(file, entry.stack.memory,
+                file.available(entry.stack.memory.rva, entry.stack.memory.data_size,
                                fmt::format("{}the stack of thread {}", at, entry.thread_id));
             if (!stack.ok()) return stack.error();
             thread.stack = *stack;
@@ -137,13 +173,17 @@ Result<std::vector<DecodedModule>> decode_modules(const MinidumpFile& file) {
     return modules;
 }
 
-Result<std::vector<DumpMemoryRange>> decode_memory_lists(const MinidumpFile& file) {
+Result<std::vector<DumpMemoryRange>> decode_memory_lists(const MinidumpFile& file,
+                                                         Truncation* cut) {
     std::vector<DumpMemoryRange> ranges;
+    RangePlacement placement;
+    placement.file = &file;
+    placement.cut = cut;
     if (const auto stream = file.entry(StreamType::MemoryList)) {
         Status status = for_each_list_entry<MemoryDescriptor>(
             *stream, [&](uint32_t i, const MemoryDescriptor& range) -> Status {
-                auto bytes = file.slice(
-                    range.memory,
+                auto bytes = placement.bytes(
+                    range.start_of_memory_range, range.memory.rva, range.memory.data_size,
                     fmt::format("{} entry {}: the bytes of memory range {:#x}",
                                 stream_type_name(stream->type), i, range.start_of_memory_range));
                 if (!bytes.ok()) return bytes.error();
@@ -167,15 +207,16 @@ Result<std::vector<DumpMemoryRange>> decode_memory_lists(const MinidumpFile& fil
             auto range = read_struct<MemoryDescriptor64>(
                 stream->bytes, sizeof(Memory64ListHeader) + i * sizeof(MemoryDescriptor64), what);
             if (!range.ok()) return range.error();
-            auto bytes = file.slice(
-                offset, range->data_size,
+            auto bytes = placement.bytes(
+                range->start_of_memory_range, offset, range->data_size,
                 fmt::format("{} entry {}: the bytes of memory range {:#x}",
                             stream_type_name(stream->type), i, range->start_of_memory_range));
             if (!bytes.ok()) return bytes.error();
-            offset += range->data_size;  // cannot wrap: the slice lies inside the file
+            offset += range->data_size;  // cannot wrap: available() refuses ranges that would
             ranges.push_back({range->start_of_memory_range, *bytes});
         }
     }
+    DS_TRY(placement.check());
     return ranges;
 }
 

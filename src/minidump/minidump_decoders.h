@@ -20,6 +20,7 @@
 #include "minidump/minidump_format.h"
 #include "snapshot/range_memory_source.h"
 #include "snapshot/snapshot.h"
+#include "snapshot/truncation.h"
 
 namespace dumpscope::minidump {
 
@@ -47,7 +48,8 @@ struct DecodedThread {
     Thread entry{};                    // the MINIDUMP_THREAD as written
     std::string name;                  // "" when ThreadNameList has none
     std::span<const uint8_t> context;  // its CONTEXT, inside the file
-    std::span<const uint8_t> stack;    // its stack's bytes; empty when the entry has none
+    std::span<const uint8_t> stack;    // its stack's bytes (those before the end of a truncated
+                                       // file); empty when the entry has none
 };
 Result<std::vector<DecodedThread>> decode_threads(const MinidumpFile& file);
 
@@ -59,8 +61,11 @@ struct DecodedModule {
 };
 Result<std::vector<DecodedModule>> decode_modules(const MinidumpFile& file);
 
-// The ranges of MemoryList, then of Memory64List, in file order, their bytes inside the file.
-Result<std::vector<DumpMemoryRange>> decode_memory_lists(const MinidumpFile& file);
+// The ranges of MemoryList, then of Memory64List, in file order, their bytes inside the file. In
+// a truncated file a range keeps the bytes before the end (the rest is absent) and is counted in
+// `cut` if given.
+Result<std::vector<DumpMemoryRange>> decode_memory_lists(const MinidumpFile& file,
+                                                         Truncation* cut = nullptr);
 
 // The (first) Exception stream and its context's bytes (empty when it has none).
 struct DecodedException {

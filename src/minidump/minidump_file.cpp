@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "minidump/utf16.h"
@@ -12,6 +13,8 @@ namespace {
 
 // A MINIDUMP_STRING longer than this is corrupt (Windows paths are at most 32767 units).
 constexpr uint32_t kMaxStringBytes = 1u << 20;
+// No dump is larger than the user address space (128 TiB on x86-64), twice over.
+constexpr uint64_t kMaxDumpSize = uint64_t{1} << 48;
 
 }  // namespace
 
@@ -48,14 +51,18 @@ Status MinidumpFile::parse_directory() {
     }
     directory_.resize(count);
     if (count > 0) std::memcpy(directory_.data(), data_ + offset, count * sizeof(Directory));
-    for (const Directory& entry : directory_) {
-        const uint64_t end = uint64_t{entry.location.rva} + entry.location.data_size;
+    truncation_.file_size = size_;
+    truncation_.expected_size = size_;
+    whole_end_ = offset + count * sizeof(Directory);
+    cut_.assign(count, false);
+    for (size_t i = 0; i < directory_.size(); ++i) {
+        const LocationDescriptor& at = directory_[i].location;
+        const uint64_t end = uint64_t{at.rva} + at.data_size;
+        if (at.data_size == 0) continue;  // nothing to read, wherever it points
         if (end > size_) {
-            return Error{
-                fmt::format("{} (offset {:#x}, {} bytes) runs past the end of the file "
-                            "({} bytes)",
-                            stream_type_name(entry.stream_type), entry.location.rva,
-                            entry.location.data_size, size_)};
+            cut_[i] = true;
+        } else {
+            whole_end_ = std::max(whole_end_, end);
         }
     }
     std::map<uint32_t, size_t> first_of_type;
@@ -73,6 +80,19 @@ Status MinidumpFile::parse_directory() {
                 offset, stream_type_name(type), type, first->second, i)};
         }
     }
+    for (size_t i = 0; i < directory_.size(); ++i) {
+        if (!cut_[i]) continue;
+        const Directory& entry = directory_[i];
+        if (entry.location.rva < whole_end_) {
+            return Error{fmt::format(
+                "{} (offset {:#x}, {} bytes) runs past the end of the file ({} bytes) but starts "
+                "before the end of a whole stream ({:#x}): damaged, not truncated",
+                stream_type_name(entry.stream_type), entry.location.rva, entry.location.data_size,
+                size_, whole_end_)};
+        }
+        truncation_.add(std::string(stream_type_name(entry.stream_type)),
+                        uint64_t{entry.location.rva} + entry.location.data_size);
+    }
     return {};
 }
 
@@ -84,10 +104,12 @@ std::string StreamEntry::describe() const {
 std::optional<StreamEntry> MinidumpFile::entry(StreamType type) const {
     for (size_t i = 0; i < directory_.size(); ++i) {
         const Directory& found = directory_[i];
-        if (found.stream_type == static_cast<uint32_t>(type)) {
-            return StreamEntry{
-                found.stream_type, i, found.location,
-                std::span<const uint8_t>(data_ + found.location.rva, found.location.data_size)};
+        if (found.stream_type == static_cast<uint32_t>(type) && !cut_[i]) {
+            const std::span<const uint8_t> bytes =
+                found.location.data_size == 0 ? std::span<const uint8_t>()
+                                              : std::span<const uint8_t>(data_ + found.location.rva,
+                                                                         found.location.data_size);
+            return StreamEntry{found.stream_type, i, found.location, bytes};
         }
     }
     return std::nullopt;
@@ -96,6 +118,25 @@ std::optional<StreamEntry> MinidumpFile::entry(StreamType type) const {
 std::optional<std::span<const uint8_t>> MinidumpFile::stream(StreamType type) const {
     if (auto found = entry(type)) return found->bytes;
     return std::nullopt;
+}
+
+Result<std::span<const uint8_t>> MinidumpFile::available(uint64_t offset, uint64_t size,
+                                                         std::string_view what) const {
+    if (offset <= size_ && size <= size_ - offset) return std::span(data_ + offset, size);
+    if (offset > kMaxDumpSize || size > kMaxDumpSize - offset) {
+        return Error{
+            fmt::format("{} (offset {:#x}, {} bytes) ends past 256 TiB: no dump is that "
+                        "large",
+                        what, offset, size)};
+    }
+    if (offset < whole_end_) {
+        return Error{fmt::format(
+            "{} (offset {:#x}, {} bytes) runs past the end of the file ({} bytes) but starts "
+            "before the end of a whole stream ({:#x}): damaged, not truncated",
+            what, offset, size, size_, whole_end_)};
+    }
+    if (offset >= size_) return std::span<const uint8_t>();
+    return std::span(data_ + offset, size_ - offset);
 }
 
 Result<std::span<const uint8_t>> MinidumpFile::slice(uint64_t offset, uint64_t size,

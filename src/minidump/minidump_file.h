@@ -1,6 +1,10 @@
 // A minidump file mapped read-only (common/mapped_file.h), with its header and directory
 // checked: every read goes through bounds-checked helpers that turn a bad offset, size or count
 // into an Error. The stream decoders (minidump_decoders.h) read through it.
+// A file cut short (a dump written to a full disk, a copy interrupted) is read: a stream that
+// runs past the end is absent (its name goes into truncation()), memory bytes past the end are
+// absent (available()). What is cut must lie after everything that is whole: a stream or range
+// that runs past the end but starts before the end of a whole stream is damage, an Error.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +19,7 @@
 #include "common/mapped_file.h"
 #include "common/result.h"
 #include "minidump/minidump_format.h"
+#include "snapshot/truncation.h"
 
 namespace dumpscope::minidump {
 
@@ -48,10 +53,19 @@ public:
     const Header& header() const { return header_; }
     const std::vector<Directory>& directory() const { return directory_; }
 
-    // The stream of this type (the first one for Exception), if the file has one.
+    // The stream of this type (the first one for Exception), if the file has one whole.
     std::optional<StreamEntry> entry(StreamType type) const;
     // Its bytes.
     std::optional<std::span<const uint8_t>> stream(StreamType type) const;
+
+    // The streams that run past the end of the file (a truncated file), empty if none.
+    const Truncation& truncation() const { return truncation_; }
+
+    // The part of [offset, offset + size) that is in the file: all of it, or for bytes cut by a
+    // truncated file the part before the end (maybe none). An Error if the range starts before
+    // the end of a whole stream yet runs past the end of the file (damage, not truncation).
+    Result<std::span<const uint8_t>> available(uint64_t offset, uint64_t size,
+                                               std::string_view what) const;
 
     // [offset, offset + size) of the file, or an Error naming `what` if it is not all inside.
     Result<std::span<const uint8_t>> slice(uint64_t offset, uint64_t size,
@@ -76,6 +90,9 @@ private:
     uint64_t size_ = 0;
     Header header_{};
     std::vector<Directory> directory_;
+    std::vector<bool> cut_;   // per directory entry: runs past the end of the file
+    uint64_t whole_end_ = 0;  // the end of the last stream that is whole
+    Truncation truncation_;
 };
 
 // A plain struct of type T at `offset` of `bytes`, or an Error if it does not fit.

@@ -12,6 +12,7 @@
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_reader_parts.h"
+#include "minidump/utf16.h"
 #include "procfs/cmdline.h"
 #include "procfs/stat_parser.h"
 #include "procfs/status_parser.h"
@@ -174,16 +175,26 @@ Status read_capture(const MinidumpFile& file, Snapshot& s) {
     return {};
 }
 
-Status read_all(const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
+Status read_all(const std::string& path, const std::shared_ptr<MinidumpFile>& file, Snapshot& s) {
     const arch::ArchOps* arch = &arch::ops_or_first(CpuContext{});  // no SystemInfo: amd64
     DS_TRY(read_system(*file, s, arch));
     read_process(*file, s);
-    auto listed = minidump::decode_memory_lists(*file);
+    Truncation truncation = file->truncation();
+    auto listed = minidump::decode_memory_lists(*file, &truncation);
     if (!listed.ok()) return listed.error();
     std::vector<DumpMemoryRange> ranges = std::move(*listed);
+    if (truncation.truncated()) s.warnings.push_back(describe_truncation(path, truncation));
     std::vector<DumpMemoryRange> stacks;
     std::map<int32_t, arch::MinidumpRegisters> thread_registers;
     DS_TRY(minidump::read_threads(*file, *arch, s, stacks, thread_registers));
+    // ThreadNameList holds UTF-16: a name whose bytes are not UTF-8 lost them. The status
+    // stream's Name (the main thread's comm) has the main thread's bytes.
+    for (Thread& t : s.threads) {
+        if (t.tid == s.process.pid && t.name != s.process.name &&
+            minidump::utf16le_to_utf8(minidump::utf8_to_utf16le(s.process.name)) == t.name) {
+            t.name = s.process.name;
+        }
+    }
     // Stacks that only the thread list holds (Breakpad-style writers), unless the memory list
     // already covers any of their bytes.
     for (const DumpMemoryRange& stack : stacks) {
@@ -212,7 +223,7 @@ Result<Snapshot> read_minidump(const std::string& path) {
     if (!opened.ok()) return opened.error();
     auto file = std::make_shared<MinidumpFile>(std::move(*opened));
     Snapshot s;
-    if (Status status = read_all(file, s); !status.ok()) {
+    if (Status status = read_all(path, file, s); !status.ok()) {
         return Error{path + ": " + status.error().message};
     }
     complete_dump_snapshot(s);

@@ -8,6 +8,7 @@
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_reader_parts.h"
 #include "minidump/page_protection.h"
+#include "minidump/utf16.h"
 #include "procfs/maps_parser.h"
 
 namespace dumpscope::minidump {
@@ -105,6 +106,11 @@ void widen_modules(Snapshot& s) {
             continue;
         }
         const std::string& file = it->path;
+        // A MINIDUMP_STRING holds UTF-16: a path whose bytes are not UTF-8 came out with U+FFFD
+        // in them. The maps text has the bytes: the path the symbols are found by.
+        if (module.path != file && utf16le_to_utf8(utf8_to_utf16le(file)) == module.path) {
+            module.path = file;
+        }
         uint64_t end = it->end;
         for (++it; it != s.mappings.end() && it->path == file && it->offset != 0; ++it) {
             end = it->end;

@@ -104,9 +104,11 @@ Status summarize_modules(const MinidumpFile& file, DumpSummary& summary) {
     return {};
 }
 
-Status summarize_memory(const MinidumpFile& file, DumpSummary& summary) {
-    auto ranges = minidump::decode_memory_lists(file);
+Status summarize_memory(const std::string& path, const MinidumpFile& file, DumpSummary& summary) {
+    Truncation truncation = file.truncation();
+    auto ranges = minidump::decode_memory_lists(file, &truncation);
     if (!ranges.ok()) return ranges.error();
+    if (truncation.truncated()) summary.warnings.push_back(describe_truncation(path, truncation));
     for (const DumpMemoryRange& range : *ranges) {
         summary.memory.push_back(MemoryRange{range.address, range.bytes.size()});
         summary.memory_bytes += range.bytes.size();
@@ -162,7 +164,7 @@ Result<DumpSummary> summarize_minidump(const std::string& path) {
     if (status.ok()) summarize_process(*file, summary);
     if (status.ok()) status = summarize_threads(*file, summary);
     if (status.ok()) status = summarize_modules(*file, summary);
-    if (status.ok()) status = summarize_memory(*file, summary);
+    if (status.ok()) status = summarize_memory(path, *file, summary);
     if (status.ok()) status = summarize_exception(*file, summary);
     if (status.ok()) status = summarize_capture(*file, summary);
     if (!status.ok()) return Error{path + ": " + status.error().message};

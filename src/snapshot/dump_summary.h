@@ -38,6 +38,7 @@ struct DumpSummary {
     std::optional<CaptureRecord> capture;  // from the dumpscope capture stream / note
     std::optional<SignalInfo> exception;
     int32_t exception_tid = 0;
+    std::vector<std::string> warnings;  // what could not be read (a file cut short)
 };
 
 }  // namespace dumpscope

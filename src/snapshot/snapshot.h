@@ -146,6 +146,8 @@ struct Snapshot {
     std::optional<ExceptionInfo> exception;
     std::shared_ptr<const MemorySource> memory;
     CaptureRecord capture;
+    // What a dump reader could not read (a file cut short): one line each, said once on stderr.
+    std::vector<std::string> warnings;
 
     const Mapping* mapping_at(uint64_t addr) const;
     const Module* module_at(uint64_t addr) const;

@@ -2,6 +2,7 @@
 // memory with ?? where the dump has no bytes, threads with their system calls, the exception of
 // a kernel core, descriptors, vertarget, the debug shell, and a module whose file changed.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -241,6 +242,157 @@ TEST(KernelCore, ExceptionThreadAndFaultingFrameOfAKernelCore) {
     if (have_program("gdb")) {
         EXPECT_TRUE(
             same_stacks(stacks, gdb_stacks(dir.path(), fixture_path("fixture_segv_core"), core)));
+    }
+}
+
+// The number of lines of `text` that contain `needle`.
+size_t lines_with(const std::string& text, const std::string& needle) {
+    size_t count = 0;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) count += line.find(needle) != std::string::npos;
+    return count;
+}
+
+// A core the kernel cut at `ulimit -c`: the limit counts the bytes written (zero pages are
+// skipped as holes), so it is found from a first, whole core: from its allocated size down, 4 KiB
+// at a time, until the core comes out shorter (the last PT_LOADs hold the main thread's stack).
+// dumpscope names the frames gdb names on the same file, and says once what is missing.
+TEST(KernelCore, ACoreCutByUlimitGivesTheFramesGdbGives) {
+    std::ifstream pattern("/proc/sys/kernel/core_pattern");
+    std::string core_pattern;
+    std::getline(pattern, core_pattern);
+    if (core_pattern != "core") GTEST_SKIP() << "core_pattern is '" << core_pattern << "'";
+    TempDir dir;
+    const std::string fixture = fixture_path("fixture_segv_core");
+    const std::string core = dir.path() + "/core";
+    auto crash_with_limit = [&](const std::string& limit) {
+        std::filesystem::remove(core);
+        // bash: its ulimit -c counts KiB (dash's counts 512-byte blocks).
+        return run(
+            {"bash", "-c", "cd " + dir.path() + " && ulimit -c " + limit + " && exec " + fixture});
+    };
+    const CommandResult whole = crash_with_limit("unlimited");
+    ASSERT_EQ(whole.exit_code, 128 + 11) << whole.err;
+    ASSERT_TRUE(std::filesystem::exists(core)) << "no core written";
+    struct stat st {};
+    ASSERT_EQ(::stat(core.c_str(), &st), 0);
+    const uint64_t whole_size = static_cast<uint64_t>(st.st_size);
+    const uint64_t allocated_kib = static_cast<uint64_t>(st.st_blocks) / 2;
+    CommandResult crash;
+    std::string limit;
+    for (uint64_t kib = allocated_kib - 4; kib > allocated_kib / 2; kib -= 4) {
+        limit = std::to_string(kib);
+        crash = crash_with_limit(limit);
+        ASSERT_EQ(crash.exit_code, 128 + 11) << crash.err;
+        ASSERT_TRUE(std::filesystem::exists(core)) << "no core written with ulimit -c " << limit;
+        if (std::filesystem::file_size(core) < whole_size) break;
+    }
+    ASSERT_LT(std::filesystem::file_size(core), whole_size) << "no limit cut the core";
+    const int pid = nlohmann::json::parse(crash.out).at("pid").get<int>();
+
+    const CommandResult text = run({dumpscope_binary(), "stack", "--all", core}, 300);
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_EQ(std::count(text.err.begin(), text.err.end(), '\n'), 1) << text.err;
+    EXPECT_EQ(lines_with(text.err, core + " is truncated: "), 1u) << text.err;
+    EXPECT_NE(text.err.find("bytes missing"), std::string::npos) << text.err;
+
+    nlohmann::json stack;
+    const Stacks stacks = dumpscope_stacks(core, &stack);
+    ASSERT_EQ(stacks.size(), 2u);
+    EXPECT_EQ(stack.at("crashing_thread").at("frames").at(0).at("function"), "crash_here");
+    for (const auto& [tid, frames] : stacks) {
+        if (tid == pid) continue;
+        EXPECT_TRUE(has_function(frames, "idle_thread_main")) << describe(frames);
+    }
+    if (have_program("gdb")) {
+        EXPECT_TRUE(same_stacks(stacks, gdb_stacks(dir.path(), fixture, core)));
+    }
+    const nlohmann::json info = json_of({dumpscope_binary(), "info", "--json", core});
+    EXPECT_EQ(info.at("warnings").size(), 1u);
+}
+
+// A full minidump missing its last bytes: first only its capture record (written last), then
+// the end of the memory before it too. Every thread and stack is still there, what is missing is
+// said once, and the cut memory shows as absent (??).
+TEST_F(AnalysisCommands, AMinidumpMissingItsLastBytesStillGivesThreadsAndStacks) {
+    const std::string dump = collect("maxi", "minidump");
+    const nlohmann::json threads = json_of({dumpscope_binary(), "threads", "--json", dump});
+    const Stacks stacks = dumpscope_stacks(dump);
+    const nlohmann::json whole = json_of({dumpscope_binary(), "info", "--json", dump});
+    uint64_t capture_size = 0;
+    for (const auto& entry : whole.at("entries")) {
+        if (entry.at("name") == "DumpscopeCapture") capture_size = entry.at("size").get<uint64_t>();
+    }
+    ASSERT_GT(capture_size, 0u);
+    const auto& last = whole.at("memory").back();  // the memory list is in file order
+    const uint64_t last_byte =
+        last.at("start").get<uint64_t>() + last.at("size").get<uint64_t>() - 1;
+    for (uint64_t cut : {uint64_t{1}, capture_size + 100}) {
+        const std::string path = dir_.path() + "/cut-" + std::to_string(cut) + ".dmp";
+        std::filesystem::copy_file(dump, path);
+        std::filesystem::resize_file(path, std::filesystem::file_size(dump) - cut);
+        const CommandResult r = run({dumpscope_binary(), "threads", "--json", path}, 300);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_NE(r.err.find(path + " is truncated: "), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("cut: DumpscopeCapture"), std::string::npos) << r.err;
+        EXPECT_EQ(nlohmann::json::parse(r.out).size(), threads.size());
+        EXPECT_TRUE(same_stacks(dumpscope_stacks(path), stacks));
+        const nlohmann::json info = json_of({dumpscope_binary(), "info", "--json", path});
+        EXPECT_EQ(info.at("warnings").size(), 1u);
+        EXPECT_FALSE(info.contains("capture"));
+        std::ostringstream address;
+        address << std::hex << last_byte;
+        const CommandResult memory =
+            run({dumpscope_binary(), "memory", path, address.str(), "1"}, 300);
+        ASSERT_EQ(memory.exit_code, 0) << memory.err;
+        EXPECT_EQ(memory.out.find("??") != std::string::npos, cut > capture_size) << memory.out;
+    }
+}
+
+// A process named "odd\xff\xfe" (prctl) running from a file of that name, with a thread named
+// "t\xfe\xff": every command succeeds on its dumps, the JSON parses (python3), names and paths
+// are shown escaped one way (\xHH), and the executable's symbols are found through its bytes.
+TEST(OddNames, NamesAndPathsThatAreNotUtf8AreEscapedAndTheirSymbolsFound) {
+    TempDir dir;
+    const std::string exe = dir.path() + "/odd\xff\xfe";
+    std::filesystem::copy_file(fixture_path("fixture_odd_name"), exe);
+    Program program({exe});
+    const std::string shown_exe = dir.path() + "/odd\\xff\\xfe";
+    for (const char* format : {"minidump", "core"}) {
+        const std::string dump = collect_into(dir.path(), program.pid(), "mini", format);
+        for (std::vector<std::string> command : std::vector<std::vector<std::string>>{
+                 {"info"}, {"threads"}, {"stack", "--all"}, {"modules"}, {"vertarget"}}) {
+            command.insert(command.begin(), dumpscope_binary());
+            command.push_back(dump);
+            const CommandResult text = run(command, 300);
+            EXPECT_EQ(text.exit_code, 0) << command[1] << " " << format << ": " << text.err;
+            command.push_back("--json");
+            const CommandResult json = run(command, 300);
+            ASSERT_EQ(json.exit_code, 0) << command[1] << " --json " << format << ": " << json.err;
+            const std::string saved = dir.path() + "/out.json";
+            std::ofstream(saved, std::ios::trunc) << json.out;
+            const CommandResult parsed =
+                run({"python3", "-c",
+                     "import json, sys; json.load(open(sys.argv[1], encoding='utf-8'))", saved});
+            EXPECT_EQ(parsed.exit_code, 0)
+                << command[1] << " --json " << format << ": " << parsed.err;
+        }
+        const nlohmann::json info = json_of({dumpscope_binary(), "info", "--json", dump});
+        EXPECT_EQ(info.at("process_name"), "odd\\xff\\xfe") << format;
+        const CommandResult info_text = run({dumpscope_binary(), "info", dump});
+        EXPECT_NE(info_text.out.find("odd\\xff\\xfe"), std::string::npos) << info_text.out;
+        bool main_found = false;
+        for (const auto& module : json_of({dumpscope_binary(), "modules", "--json", dump})) {
+            if (module.at("path") != shown_exe) continue;
+            main_found = true;
+            EXPECT_NE(module.at("symbol_status"), "missing") << module.dump();
+        }
+        EXPECT_TRUE(main_found) << format << ": no module " << shown_exe;
+        const Stacks stacks = dumpscope_stacks(dump);
+        ASSERT_TRUE(stacks.count(program.pid())) << format;
+        EXPECT_TRUE(has_function(stacks.at(program.pid()), "main"))
+            << format << describe(stacks.at(program.pid()));
     }
 }
 

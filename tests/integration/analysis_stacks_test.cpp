@@ -169,6 +169,56 @@ TEST_P(AnalysisStacks, ModuleListsMatchLldbAndGdb) {
     }
 }
 
+// A 2000-deep recursion: every frame is walked (as many as gdb walks on the same core), the
+// text folds the recursion into one line, --max-frames 100 gives 100 frames and says the stack
+// was cut, in text and JSON.
+TEST(DeepStacks, TheWholeRecursionIsWalkedFoldedAndCutOnlyWhenAsked) {
+    Fixture fixture("fixture_deep_recursion", {"2000"});
+    TempDir dir;
+    const std::string core = collect_into(dir.path(), fixture.pid(), "mini", "core");
+    nlohmann::json json;
+    const Stacks stacks = dumpscope_stacks(core, &json);
+    ASSERT_EQ(stacks.size(), 1u);
+    const std::vector<NamedFrame>& frames = stacks.begin()->second;
+    const auto burrows = std::count_if(frames.begin(), frames.end(),
+                                       [](const NamedFrame& f) { return f.name == "burrow"; });
+    EXPECT_EQ(burrows, 2000);
+    EXPECT_TRUE(has_function(frames, "main"));
+    EXPECT_FALSE(json.at("threads").at(0).at("truncated").get<bool>());
+    EXPECT_EQ(json.at("threads").at(0).at("frame_count").get<size_t>(), frames.size());
+    if (have_program("gdb")) {
+        const Stacks reference = gdb_stacks(dir.path(), fixture.path(), core);
+        ASSERT_EQ(reference.size(), 1u);
+        const auto difference =
+            static_cast<long>(frames.size()) - static_cast<long>(reference.begin()->second.size());
+        EXPECT_LE(std::abs(difference), 2) << "gdb walks " << reference.begin()->second.size()
+                                           << " frames, dumpscope " << frames.size();
+        EXPECT_TRUE(same_stacks(stacks, reference));
+    }
+
+    const CommandResult text = run({dumpscope_binary(), "stack", core}, 300);
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find(": burrow, 1999 more times"), std::string::npos) << text.out;
+    EXPECT_LT(std::count(text.out.begin(), text.out.end(), '\n'), 20) << text.out;
+    EXPECT_EQ(text.out.find("truncated"), std::string::npos) << text.out;
+
+    const CommandResult cut = run({dumpscope_binary(), "stack", "--max-frames", "100", core}, 300);
+    ASSERT_EQ(cut.exit_code, 0) << cut.err;
+    EXPECT_NE(cut.out.find("truncated: the stack goes on past frame 100"), std::string::npos)
+        << cut.out;
+    const CommandResult cut_json =
+        run({dumpscope_binary(), "stack", "--json", "--max-frames", "100", core}, 300);
+    ASSERT_EQ(cut_json.exit_code, 0) << cut_json.err;
+    const nlohmann::json limited = nlohmann::json::parse(cut_json.out);
+    EXPECT_EQ(limited.at("threads").at(0).at("frames").size(), 100u);
+    EXPECT_TRUE(limited.at("threads").at(0).at("truncated").get<bool>());
+
+    const CommandResult shell = run({dumpscope_binary(), "debug", "-c", "k 5", core}, 300);
+    ASSERT_EQ(shell.exit_code, 0) << shell.err;
+    EXPECT_NE(shell.out.find("truncated: the stack goes on past frame 5"), std::string::npos)
+        << shell.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Targets, AnalysisStacks,
                          ::testing::Values("fixture_waiters", "fixture_deadlock", "python3",
                                            "bash"));

@@ -111,9 +111,23 @@ TEST_F(MinidumpSummaryTest, MissingEmptyAndTruncatedFilesAreErrors) {
     EXPECT_FALSE(summarize_minidump(dir_ + "/absent.dmp").ok());
     expect_error({}, "is empty");
     expect_error(std::vector<uint8_t>(good_.begin(), good_.begin() + 20), "too small");
-    // Cut in the middle of the streams: something now runs past the end.
-    expect_error(std::vector<uint8_t>(good_.begin(), good_.begin() + good_.size() / 2),
-                 "past the end");
+    // Cut inside the stream directory: nothing can be read.
+    expect_error(std::vector<uint8_t>(good_.begin(), good_.begin() + 40), "past the end");
+}
+
+// Missing its last bytes (the capture record, written last): summarized without it, with one
+// warning saying what is missing.
+TEST_F(MinidumpSummaryTest, TruncatedFileIsSummarizedWithAWarning) {
+    auto summary = summarize_minidump(save({good_.begin(), good_.end() - 0x80}));
+    ASSERT_TRUE(summary.ok()) << summary.error().message;
+    ASSERT_EQ(summary->warnings.size(), 1u);
+    EXPECT_NE(summary->warnings[0].find("is truncated: 128 bytes missing"), std::string::npos)
+        << summary->warnings[0];
+    EXPECT_NE(summary->warnings[0].find("cut: DumpscopeCapture"), std::string::npos)
+        << summary->warnings[0];
+    EXPECT_FALSE(summary->capture.has_value());
+    EXPECT_EQ(summary->memory_bytes, 0x200u);
+    EXPECT_EQ(summary->thread_count, 1u);
 }
 
 TEST_F(MinidumpSummaryTest, WrongMagicIsAnError) {
@@ -137,8 +151,17 @@ TEST_F(MinidumpSummaryTest, StreamPastTheEndIsAnError) {
     put32(bad, entry_of(3) + 4, 0x7fffffff);  // ThreadList size
     expect_error(bad, "ThreadListStream");
     bad = good_;
-    put32(bad, entry_of(4) + 8, 0xfffffff0);  // ModuleList RVA
+    put32(bad, entry_of(4) + 4, 0x7fffffff);  // ModuleList size: overlaps the streams after it
     expect_error(bad, "ModuleListStream");
+    // A stream wholly past the end (ModuleList RVA) reads as a file cut short: absent, and named.
+    bad = good_;
+    put32(bad, entry_of(4) + 8, 0xfffffff0);
+    auto summary = summarize_minidump(save(bad));
+    ASSERT_TRUE(summary.ok()) << summary.error().message;
+    ASSERT_EQ(summary->warnings.size(), 1u);
+    EXPECT_NE(summary->warnings[0].find("cut: ModuleListStream"), std::string::npos)
+        << summary->warnings[0];
+    EXPECT_TRUE(summary->module_paths.empty());
 }
 
 TEST_F(MinidumpSummaryTest, HugeCountsAreErrors) {

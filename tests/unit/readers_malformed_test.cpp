@@ -10,6 +10,7 @@
 #include "minidump/minidump_format.h"
 #include "minidump/minidump_reader.h"
 #include "snapshot/json_numbers.h"
+#include "snapshot/range_memory_source.h"
 #include "synthetic_dump.h"
 
 namespace dumpscope {
@@ -102,19 +103,75 @@ TEST_F(Malformed, TruncatedMinidumpsAreErrors) {
         expect_error(std::vector<uint8_t>(minidump_.begin(), minidump_.begin() + size), false,
                      "too small");
     }
-    for (size_t size : {size_t{40}, minidump_.size() / 2, minidump_.size() - 1}) {
-        expect_error(std::vector<uint8_t>(minidump_.begin(), minidump_.begin() + size), false,
-                     "past the end");
-    }
+    // The stream directory itself cut: nothing can be read.
+    expect_error(std::vector<uint8_t>(minidump_.begin(), minidump_.begin() + 40), false,
+                 "past the end");
 }
 
 TEST_F(Malformed, TruncatedCoresAreErrors) {
     expect_error(std::vector<uint8_t>(core_.begin(), core_.begin() + 10), true, "");
     expect_error(std::vector<uint8_t>(core_.begin(), core_.begin() + 63), true, "too small");
-    for (size_t size : {size_t{64} + 56, core_.size() / 2, core_.size() - 1}) {
-        expect_error(std::vector<uint8_t>(core_.begin(), core_.begin() + size), true,
-                     "past the end");
+    // The program headers cut: nothing can be read.
+    expect_error(std::vector<uint8_t>(core_.begin(), core_.begin() + 64 + 56), true,
+                 "past the end");
+}
+
+// A file cut short is read: one warning naming the file and the bytes missing, the threads, and
+// the memory before the end; the memory past the end reads as absent (a short read, not zeros).
+TEST_F(Malformed, TruncatedFilesAreReadWithOneWarningAndTheCutMemoryAbsent) {
+    for (bool core : {false, true}) {
+        const std::vector<uint8_t>& whole = core ? core_ : minidump_;
+        const std::string whole_path = dir_.path() + (core ? "/whole.core" : "/whole.dmp");
+        write_bytes(whole_path, whole);
+        auto original = core ? read_elf_core(whole_path) : read_minidump(whole_path);
+        ASSERT_TRUE(original.ok()) << original.error().message;
+        ASSERT_TRUE(original->warnings.empty()) << original->warnings.front();
+        const auto* ranges = dynamic_cast<const RangeMemorySource*>(original->memory.get());
+        ASSERT_NE(ranges, nullptr);
+        // Cut in the middle of the memory range whose bytes come last in the file (the highest
+        // address in the mapping the spans point into).
+        const DumpMemoryRange* cut_range = &ranges->ranges().front();
+        for (const DumpMemoryRange& r : ranges->ranges()) {
+            if (r.bytes.data() > cut_range->bytes.data()) cut_range = &r;
+        }
+        ASSERT_GE(cut_range->bytes.size(), 16u);
+        auto at = std::search(whole.begin(), whole.end(), cut_range->bytes.begin(),
+                              cut_range->bytes.end());
+        ASSERT_NE(at, whole.end());
+        ASSERT_EQ(
+            std::search(at + 1, whole.end(), cut_range->bytes.begin(), cut_range->bytes.end()),
+            whole.end())
+            << "the last range's bytes are not unique in the file";
+        const std::string path = dir_.path() + (core ? "/cut.core" : "/cut.dmp");
+        const size_t keep = static_cast<size_t>(at - whole.begin()) + cut_range->bytes.size() / 2;
+        write_bytes(path, {whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(keep)});
+        auto s = core ? read_elf_core(path) : read_minidump(path);
+        ASSERT_TRUE(s.ok()) << s.error().message;
+        ASSERT_EQ(s->warnings.size(), 1u);
+        const std::string& warning = s->warnings.front();
+        EXPECT_EQ(warning.find('\n'), std::string::npos) << warning;
+        EXPECT_NE(warning.find(path + " is truncated: "), std::string::npos) << warning;
+        EXPECT_NE(warning.find("bytes missing"), std::string::npos) << warning;
+        EXPECT_NE(warning.find("read as absent"), std::string::npos) << warning;
+        EXPECT_EQ(s->threads.size(), original->threads.size());
+        const uint64_t half = cut_range->bytes.size() / 2;
+        EXPECT_EQ(s->memory->bytes_present(cut_range->address, cut_range->bytes.size()), half);
+        std::vector<uint8_t> out(cut_range->bytes.size());
+        auto got = s->memory->read(cut_range->address, out);
+        ASSERT_TRUE(got.ok());
+        EXPECT_EQ(*got, half) << "the bytes past the end must read as absent";
+        EXPECT_TRUE(std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(half),
+                               cut_range->bytes.begin()));
     }
+}
+
+TEST_F(Malformed, ACutSegmentOrStreamBeforeWholeOnesIsDamageNotTruncation) {
+    auto dump = minidump_;  // a stream that runs past the end but starts inside whole streams
+    put<uint32_t>(dump, directory_entry(md::StreamType::SystemInfo) + 4, 0x7fffffffu);
+    expect_error(dump, false, "damaged, not truncated");
+    auto core = core_;  // the first PT_LOAD's bytes past the end, later ones whole
+    put<uint64_t>(core, phdr(first_of_type(PT_LOAD)) + 8, core.size() + 4096);
+    expect_error(core, true, "not a truncated core");
 }
 
 TEST_F(Malformed, WrongMagicIsAnErrorForBoth) {
