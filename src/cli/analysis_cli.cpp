@@ -56,6 +56,7 @@ void AnalysisCommands::add_to(CLI::App& app) {
     add_regions_command(app, invocation_);
     add_handles_command(app, invocation_);
     add_debug_command(app, invocation_);
+    add_analyze_command(app, invocation_);
 }
 
 }  // namespace dumpscope
