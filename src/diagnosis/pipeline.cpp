@@ -94,10 +94,6 @@ DumpSummary summarize(DumpFacts& facts) {
         d.notes.push_back(
             "the descriptor table is not in this dump (which file or socket each fd is): take "
             "--type midi or add --flags WithHandleData");
-    if (!d.cpu_known)
-        d.notes.push_back(
-            "the dump records no CPU times per thread: runaway threads cannot be "
-            "named");
     if (s.exception &&
         std::none_of(s.mappings.begin(), s.mappings.end(), [](const Mapping& m) { return m.exec; }))
         d.notes.push_back("the dump has no memory map: crash classes that need it are guesses");
