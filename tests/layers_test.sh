@@ -19,7 +19,8 @@ declare -A below=(
   [capture]="common snapshot procfs elf output minidump elfcore readers plan live"
   [monitor]="common snapshot procfs elf output minidump elfcore readers plan live capture"
   [analysis]="common snapshot procfs elf output minidump elfcore readers"
-  [cli]="common snapshot procfs elf output minidump elfcore readers plan live capture monitor analysis"
+  [diagnosis]="common snapshot procfs elf output minidump elfcore readers analysis"
+  [cli]="common snapshot procfs elf output minidump elfcore readers plan live capture monitor analysis diagnosis"
 )
 
 status=0
