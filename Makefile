@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev libcli11-dev \
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
-	clang-format bc libreadline-dev libc6-dbg strace
+	clang-format bc libreadline-dev libc6-dbg strace libcapstone-dev chromium
 
 .PHONY: all deps build test demo bench bench-clone bench-analysis format clean
 

@@ -20,7 +20,8 @@ declare -A below=(
   [capture]="common snapshot arch procfs elf output minidump elfcore readers plan live"
   [monitor]="common snapshot arch procfs elf output minidump elfcore readers plan live capture"
   [analysis]="common snapshot arch procfs elf output minidump elfcore readers"
-  [cli]="common snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis"
+  [diagnosis]="common snapshot arch procfs elf output minidump elfcore readers analysis"
+  [cli]="common snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis diagnosis"
 )
 
 status=0

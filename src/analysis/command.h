@@ -38,6 +38,11 @@ Result<CommandOutput> run_debugger_command(DumpAnalysis& dump, const std::string
 // The words `dumpscope debug` understands, one line each, for `help`.
 std::string debugger_help();
 
+// Adds a word to `dumpscope debug` from a layer above analysis (diagnosis/ registers `!analyze`,
+// `!locks`, `!runaway` this way, so analysis/ never includes it). A word registered twice keeps
+// its first registration. Not thread-safe: register before running commands.
+void register_debugger_word(const char* word, CommandFunction run, const char* help);
+
 // "00007ffc`c9a6e800": a pointer as WinDbg prints it.
 std::string windbg_pointer(uint64_t value);
 // "0x00007ffcc9a6e800": a rust-minidump hexstring.

@@ -29,6 +29,12 @@ constexpr Word kWords[] = {
     {"!handle", command_handles, "file descriptors: type and target"},
 };
 
+// Words added by higher layers (register_debugger_word).
+std::vector<Word>& registered_words() {
+    static std::vector<Word> words;
+    return words;
+}
+
 std::vector<std::string> split_words(const std::string& line) {
     std::istringstream in(line);
     std::vector<std::string> words;
@@ -86,10 +92,20 @@ std::string hex_string(uint64_t value) { return fmt::format("{:#018x}", value); 
 std::string debugger_help() {
     std::string out;
     for (const Word& word : kWords) out += fmt::format("  {:<10} {}\n", word.word, word.help);
+    for (const Word& word : registered_words()) {
+        out += fmt::format("  {:<10} {}\n", word.word, word.help);
+    }
     out += fmt::format("  {:<10} {}\n", "~Ns", "make thread N (as ~ numbers them) the current one");
     out += fmt::format("  {:<10} {}\n", "~Nk", "the stack of thread N");
     out += fmt::format("  {:<10} {}\n", "q", "quit");
     return out;
+}
+
+void register_debugger_word(const char* word, CommandFunction run, const char* help) {
+    for (const Word& known : registered_words()) {
+        if (std::string(known.word) == word) return;
+    }
+    registered_words().push_back({word, run, help});
 }
 
 Result<CommandOutput> run_debugger_command(DumpAnalysis& dump, const std::string& line) {
@@ -108,6 +124,9 @@ Result<CommandOutput> run_debugger_command(DumpAnalysis& dump, const std::string
         return command_memory(dump, memory_args);
     }
     for (const Word& word : kWords) {
+        if (verb == word.word) return word.run(dump, args);
+    }
+    for (const Word& word : registered_words()) {
         if (verb == word.word) return word.run(dump, args);
     }
     return Error{"unknown command '" + verb + "' (help lists the commands)"};

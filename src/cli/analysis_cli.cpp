@@ -63,7 +63,9 @@ void AnalysisCommands::add_to(CLI::App& app) {
     add_memory_command(app, invocation_);
     add_regions_command(app, invocation_);
     add_handles_command(app, invocation_);
+    add_heap_command(app, invocation_);
     add_debug_command(app, invocation_);
+    add_analyze_command(app, invocation_);
 }
 
 }  // namespace dumpscope

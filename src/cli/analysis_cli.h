@@ -43,7 +43,9 @@ void add_registers_command(CLI::App& app, AnalysisInvocation& invocation);
 void add_memory_command(CLI::App& app, AnalysisInvocation& invocation);
 void add_regions_command(CLI::App& app, AnalysisInvocation& invocation);
 void add_handles_command(CLI::App& app, AnalysisInvocation& invocation);
+void add_heap_command(CLI::App& app, AnalysisInvocation& invocation);
 void add_debug_command(CLI::App& app, AnalysisInvocation& invocation);
+void add_analyze_command(CLI::App& app, AnalysisInvocation& invocation);
 
 // All of the above, for main().
 class AnalysisCommands {

@@ -1,5 +1,6 @@
 // `dumpscope debug DUMP [-c "cmd; cmd"] [--json]`: a WinDbg-style command shell over a dump
-// (~, ~*k, k, lm, .ecxr, r, db/dd/dq/da, !address, !handle, vertarget). With -c the commands run
+// (~, ~*k, k, lm, .ecxr, r, db/dd/dq/da, !address, !handle, vertarget, and diagnosis/'s !analyze,
+// !locks, !runaway). With -c the commands run
 // in order and the shell exits; interactively, readline gives line editing and history; with
 // stdin not a terminal, each line of stdin is a command.
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <memory>
 
 #include "cli/analysis_cli.h"
+#include "diagnosis/debugger_words.h"
 
 namespace dumpscope {
 
@@ -86,6 +88,7 @@ void add_debug_command(CLI::App& app, AnalysisInvocation& invocation) {
     command->add_option("-c,--commands", *script, "Commands separated by ';', then exit");
     command->callback([&invocation, script] {
         invocation.action = [script](AnalysisInvocation& inv) {
+            diagnosis::register_debugger_words();
             auto dump = open_for(inv, "debug");
             if (!dump.ok()) {
                 fmt::print(stderr, "dumpscope debug: {}\n", dump.error().message);

@@ -22,6 +22,7 @@ constexpr uint64_t kRedZone = 128;            // x86-64 SysV: bytes below rsp a 
 constexpr uint64_t kInstructionWindow = 256;  // bytes around each instruction pointer
 constexpr uint64_t kIndirectBefore = 256;     // WithIndirectlyReferencedMemory window
 constexpr uint64_t kIndirectAfter = 768;
+constexpr uint64_t kPointedWindow = 128;  // each side of a syscall argument / register pointer
 constexpr uint64_t kPageSize = 4096;
 
 uint64_t page_down(uint64_t a) { return a & ~(kPageSize - 1); }
@@ -293,6 +294,31 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
             const uint64_t hi = std::min(window.end(), m->end);
             if (lo < hi) wanted.push_back({lo, hi - lo});
         }
+    }
+    if (has(flags, dump_flag::WithIndirectlyReferencedMemory) && !no_optional) {
+        // What `analyze` reads to name a wait or a fault: the memory around each blocked
+        // thread's system-call pointer arguments (the futex word and the lock around it, a
+        // pollfd array, a timespec) and around registers that point into writable memory, in
+        // modules' data too (a global mutex).
+        auto add_pointed = [&](uint64_t value) {
+            const Mapping* m = snapshot.mapping_at(value);
+            if (m == nullptr || !m->write || !mapping_is_dumpable(*m)) return;
+            const MemoryRange window = window_around(value, kPointedWindow, kPointedWindow);
+            const uint64_t lo = std::max(window.start, m->start);
+            const uint64_t hi = std::min(window.end(), m->end);
+            if (lo < hi) wanted.push_back({lo, hi - lo});
+        };
+        auto add_registers = [&](const CpuContext& context) {
+            for (const arch::NamedRegister& reg : arch::general_registers(context))
+                add_pointed(reg.value);
+        };
+        for (size_t index : content.threads) {
+            const Thread& t = snapshot.threads[index];
+            if (t.syscall.in_syscall)
+                for (uint64_t arg : t.syscall.args) add_pointed(arg);
+            add_registers(t.regs);
+        }
+        if (snapshot.exception) add_registers(snapshot.exception->context);
     }
     for (const MemoryRange& extra : options.extra_memory) {
         auto parts = clip_to_readable(snapshot, extra);

@@ -143,6 +143,24 @@ TEST_F(PlanTest, IndirectMemoryIsAWindowAroundPointersOutsideModules) {
     EXPECT_FALSE(covers(c, kExeBase + 0x2123 - 256, 1024));  // module pointers are not followed
 }
 
+TEST_F(PlanTest, IndirectMemoryKeepsWhatSyscallArgumentsAndRegistersPointTo) {
+    // Thread 42 sleeps in futex() on a global mutex (module data); thread 43's rbx points into
+    // libc's data.
+    s.threads[0].syscall.in_syscall = true;
+    s.threads[0].syscall.number = 202;
+    s.threads[0].syscall.args = {kExeData + 0x100, 128, 2, 0, 0, 0};
+    s.threads[1].regs.edit_x86_64().gp.rbx = kLibData + 0x40;
+    DumpContent c = plan(dump_flag::WithIndirectlyReferencedMemory);
+    EXPECT_TRUE(covers(c, kExeData + 0x100 - 128, 256));  // the lock and what is around it
+    EXPECT_FALSE(covers(c, kExeData + 0x100 + 128));
+    EXPECT_TRUE(covers(c, kLibData, 0x40 + 128));  // clipped to the mapping's start
+    DumpContent normal = plan(dump_flag::Normal);
+    EXPECT_FALSE(covers(normal, kExeData + 0x100));
+    DumpContent none =
+        plan(dump_flag::WithIndirectlyReferencedMemory | dump_flag::WithoutOptionalData);
+    EXPECT_FALSE(covers(none, kExeData + 0x100));
+}
+
 TEST_F(PlanTest, DataSegsAreWritableModuleMappingsWithBss) {
     DumpContent c = plan(dump_flag::WithDataSegs);
     EXPECT_TRUE(covers(c, kExeData, 0x1000));

@@ -1,0 +1,355 @@
+#include "diagnosis/thread_wait.h"
+
+#include <fmt/format.h>
+#include <sys/syscall.h>
+
+#include <algorithm>
+
+#include "analysis/syscall_names.h"
+#include "diagnosis/dump_memory.h"
+#include "procfs/signal_names.h"
+
+namespace dumpscope::diagnosis {
+
+namespace {
+
+// futex(2) operations a thread sleeps in (the command, without FUTEX_PRIVATE_FLAG 128 and
+// FUTEX_CLOCK_REALTIME 256).
+constexpr uint32_t kFutexWait = 0;
+constexpr uint32_t kFutexLockPi = 6;
+constexpr uint32_t kFutexWaitBitset = 9;
+constexpr uint32_t kFutexWaitRequeuePi = 11;
+constexpr uint32_t kFutexLockPi2 = 13;
+constexpr uint32_t kFutexCommandMask = ~(128u | 256u);
+
+// glibc's pthread_mutex_t (x86-64): __lock 0, __owner 8, __kind 16.
+constexpr uint64_t kMutexOwner = 8;
+constexpr uint64_t kMutexKind = 16;
+constexpr uint32_t kMutexRobust = 16;
+constexpr uint32_t kMutexPrioInherit = 32;
+constexpr uint32_t kMutexKnownKindBits = 3 | 16 | 32 | 64 | 128 | 256 | 512;
+constexpr uint32_t kFutexOwnerMask = 0x3fffffff;  // robust / PI lock word: the owner's tid
+
+// glibc's pthread_rwlock_t (x86-64): __readers 0, __wrphase_futex 8, __writers_futex 12,
+// __cur_writer 24, __shared 28, __flags 48.
+constexpr uint64_t kRwlockWrphaseFutex = 8;
+constexpr uint64_t kRwlockWritersFutex = 12;
+constexpr uint64_t kRwlockCurWriter = 24;
+constexpr uint64_t kRwlockShared = 28;
+constexpr uint64_t kRwlockFlags = 48;
+constexpr uint32_t kRwlockWritePhase = 1;
+constexpr uint32_t kRwlockReaderShift = 3;
+
+// glibc's pthread_cond_t (2.25 and later): __wrefs 36 (waiters << 3), __g_signals[2] at 40.
+constexpr uint64_t kCondWrefs = 36;
+constexpr uint64_t kCondSignals = 40;
+
+// Caps on what one system call argument may make us read (the dump is untrusted).
+constexpr uint64_t kMaxPollFds = 64;
+constexpr uint64_t kMaxSelectFds = 1024;
+
+bool is_tid(const Snapshot& snapshot, int64_t value) {
+    return value > 0 && value <= 0x3fffffff && thread_by_tid(snapshot, static_cast<int32_t>(value));
+}
+
+std::optional<LockWait> decode_mutex(const Snapshot& snapshot, uint64_t futex, uint32_t op) {
+    auto word = read_u32(snapshot, futex);
+    auto owner = read_u32(snapshot, futex + kMutexOwner);
+    auto kind = read_u32(snapshot, futex + kMutexKind);
+    if (!word || !owner || !kind || *word == 0) return std::nullopt;
+    if ((*kind & ~kMutexKnownKindBits) != 0) return std::nullopt;
+    LockWait lock;
+    lock.address = futex;
+    lock.futex = futex;
+    const bool pi = (*kind & kMutexPrioInherit) != 0 || op == kFutexLockPi || op == kFutexLockPi2;
+    if (pi || (*kind & kMutexRobust) != 0) {
+        lock.kind = pi ? "pi-mutex" : "robust-mutex";
+        const uint32_t from_word = *word & kFutexOwnerMask;
+        if (from_word != 0) lock.owner_tid = static_cast<int32_t>(from_word);
+        return lock;
+    }
+    // A normal mutex: the lock word is 1 (locked) or 2 (locked, with waiters); __owner is the
+    // holder's tid (0 with lock elision, or just after an unlock).
+    if (*word > 2 || *owner == 0 || *owner > kFutexOwnerMask) return std::nullopt;
+    lock.kind = "mutex";
+    lock.owner_tid = static_cast<int32_t>(*owner);
+    return lock;
+}
+
+std::optional<LockWait> decode_rwlock(const Snapshot& snapshot, uint64_t futex, uint64_t offset,
+                                      bool allow_read_phase) {
+    const uint64_t base = futex - offset;
+    auto readers = read_u32(snapshot, base);
+    auto writer = read_u32(snapshot, base + kRwlockCurWriter);
+    auto shared = read_u32(snapshot, base + kRwlockShared);
+    auto flags = read_u32(snapshot, base + kRwlockFlags);
+    if (!readers || !writer || !shared || !flags) return std::nullopt;
+    if (*flags > 2 || (*shared != 0 && *shared != 128)) return std::nullopt;
+    LockWait lock;
+    lock.address = base;
+    lock.futex = futex;
+    lock.kind = "rwlock";
+    const bool write_phase = (*readers & kRwlockWritePhase) != 0;
+    if (offset == kRwlockWritersFutex || write_phase) {
+        // Held by a writer: its tid is __cur_writer.
+        if (!is_tid(snapshot, *writer)) return std::nullopt;
+        lock.owner_tid = static_cast<int32_t>(*writer);
+        return lock;
+    }
+    // Read phase: readers hold it; they are only counted.
+    if (!allow_read_phase) return std::nullopt;
+    lock.readers = *readers >> kRwlockReaderShift;
+    if (lock.readers == 0 || *writer != 0) return std::nullopt;
+    return lock;
+}
+
+void add_fd(ThreadWait& wait, int64_t fd) {
+    if (fd >= 0 && fd < (1 << 24)) wait.fds.push_back(static_cast<int32_t>(fd));
+}
+
+std::string fd_list(const Snapshot& snapshot, const std::vector<int32_t>& fds) {
+    std::string out;
+    for (int32_t fd : fds) out += (out.empty() ? "" : ", ") + describe_fd(snapshot, fd);
+    return out;
+}
+
+void classify_futex(const Snapshot& snapshot, const Thread& t, ThreadWait& wait) {
+    const uint64_t futex = t.syscall.args[0];
+    const uint32_t op = static_cast<uint32_t>(t.syscall.args[1]) & kFutexCommandMask;
+    const uint32_t expected = static_cast<uint32_t>(t.syscall.args[2]);
+    if (op != kFutexWait && op != kFutexWaitBitset && op != kFutexLockPi && op != kFutexLockPi2 &&
+        op != kFutexWaitRequeuePi) {
+        wait.what = "futex";
+        wait.description = fmt::format("futex operation {} on {:#x}", op, futex);
+        return;
+    }
+    if (!read_u32(snapshot, futex)) {
+        wait.what = "futex";
+        wait.memory_missing = true;
+        wait.description = fmt::format("futex wait on {:#x} (the word is not in this dump)", futex);
+        return;
+    }
+    if (auto lock = decode_lock(snapshot, futex, op, expected)) {
+        wait.what = "lock";
+        if (lock->kind == "join") {
+            wait.description = fmt::format("pthread_join: waits for thread {} to exit",
+                                           lock->owner_tid.value_or(0));
+        } else if (lock->owner_tid) {
+            wait.description = fmt::format("{} {:#x} held by thread {}", lock->kind, lock->address,
+                                           *lock->owner_tid);
+        } else if (lock->readers != 0) {
+            wait.description = fmt::format("{} {:#x} held by {} reader(s)", lock->kind,
+                                           lock->address, lock->readers);
+        } else {
+            wait.description =
+                fmt::format("{} {:#x} (owner not recorded)", lock->kind, lock->address);
+        }
+        wait.lock = lock;
+        return;
+    }
+    if (auto cond = condvar_of(snapshot, futex)) {
+        wait.what = "condvar";
+        wait.description = fmt::format("condition variable {:#x}", *cond);
+        return;
+    }
+    wait.what = "futex";
+    wait.description = fmt::format("futex wait on {:#x} (value {})", futex, expected);
+}
+
+}  // namespace
+
+const char* state_word(char state) {
+    switch (state) {
+        case 'R':
+            return "running";
+        case 'S':
+            return "sleeping";
+        case 'D':
+            return "disk sleep";
+        case 'T':
+            return "stopped";
+        case 't':
+            return "tracing stop";
+        case 'Z':
+            return "zombie";
+        case 'X':
+            return "dead";
+        case 'I':
+            return "idle";
+        default:
+            return "unknown";
+    }
+}
+
+std::string describe_fd(const Snapshot& snapshot, int32_t fd) {
+    for (const FileDescriptor& d : snapshot.fds) {
+        if (d.fd == fd) return fmt::format("fd {} ({})", fd, d.target);
+    }
+    return fmt::format("fd {}", fd);
+}
+
+std::optional<LockWait> decode_lock(const Snapshot& snapshot, uint64_t futex, uint32_t op,
+                                    uint32_t expected) {
+    if (auto mutex = decode_mutex(snapshot, futex, op)) return mutex;
+    // pthread_join sleeps on the joined thread's tid word while it holds that tid.
+    auto word = read_u32(snapshot, futex);
+    if (word && *word == expected && is_tid(snapshot, *word)) {
+        LockWait join;
+        join.address = futex;
+        join.futex = futex;
+        join.kind = "join";
+        join.owner_tid = static_cast<int32_t>(*word);
+        return join;
+    }
+    if (auto writers = decode_rwlock(snapshot, futex, kRwlockWritersFutex, false)) return writers;
+    if (auto phase = decode_rwlock(snapshot, futex, kRwlockWrphaseFutex, false)) return phase;
+    // A writer waiting for readers names no owner: weaker evidence than a condition variable's.
+    if (condvar_of(snapshot, futex)) return std::nullopt;
+    return decode_rwlock(snapshot, futex, kRwlockWrphaseFutex, true);
+}
+
+std::optional<uint64_t> condvar_of(const Snapshot& snapshot, uint64_t futex) {
+    for (uint64_t slot : {uint64_t{0}, uint64_t{4}}) {
+        if (futex < kCondSignals + slot) continue;
+        const uint64_t cond = futex - kCondSignals - slot;
+        auto wrefs = read_u32(snapshot, cond + kCondWrefs);
+        if (wrefs && (*wrefs >> 3) != 0 && (*wrefs >> 3) < (1u << 20)) return cond;
+    }
+    return std::nullopt;
+}
+
+ThreadWait classify_wait(const Snapshot& snapshot, const Thread& t) {
+    ThreadWait wait;
+    wait.tid = t.tid;
+    const SyscallState& call = t.syscall;
+    if (!call.in_syscall || call.number < 0) {
+        if (t.state == 'D') {
+            wait.what = "disk";
+            wait.description = "uninterruptible kernel wait (D state), not in a system call";
+        } else if (t.state == 'T' || t.state == 't') {
+            wait.what = "stopped";
+            wait.description = "stopped";
+        } else {
+            wait.what = "running";
+            wait.description = "running user code";
+        }
+        return wait;
+    }
+    wait.syscall = analysis::syscall_name(call.number);
+    const auto& a = call.args;
+    switch (call.number) {
+        case SYS_futex:
+            classify_futex(snapshot, t, wait);
+            break;
+        case SYS_poll:
+        case SYS_ppoll: {
+            wait.what = "poll";
+            const uint64_t count = std::min<uint64_t>(a[1], kMaxPollFds);
+            for (uint64_t i = 0; i < count; ++i) {
+                auto fd = read_u32(snapshot, a[0] + 8 * i);  // struct pollfd { int fd; ... }
+                if (!fd) {
+                    wait.memory_missing = true;
+                    break;
+                }
+                add_fd(wait, static_cast<int32_t>(*fd));
+            }
+            wait.description = fmt::format("{} on {} descriptor(s): {}", wait.syscall, a[1],
+                                           fd_list(snapshot, wait.fds));
+            break;
+        }
+        case SYS_select:
+        case SYS_pselect6: {
+            wait.what = "select";
+            const uint64_t nfds = std::min<uint64_t>(a[0], kMaxSelectFds);
+            for (int set = 1; set <= 3; ++set) {
+                if (a[set] == 0) continue;
+                for (uint64_t word = 0; word * 64 < nfds; ++word) {
+                    auto bits = read_u64(snapshot, a[set] + 8 * word);
+                    if (!bits) {
+                        wait.memory_missing = true;
+                        break;
+                    }
+                    for (uint64_t bit = 0; bit < 64 && word * 64 + bit < nfds; ++bit) {
+                        const int32_t fd = static_cast<int32_t>(word * 64 + bit);
+                        if (((*bits >> bit) & 1) != 0 &&
+                            std::find(wait.fds.begin(), wait.fds.end(), fd) == wait.fds.end())
+                            wait.fds.push_back(fd);
+                    }
+                }
+            }
+            wait.description = fmt::format("{} on {}", wait.syscall, fd_list(snapshot, wait.fds));
+            break;
+        }
+        case SYS_epoll_wait:
+        case SYS_epoll_pwait:
+        case SYS_epoll_pwait2:
+            wait.what = "epoll";
+            add_fd(wait, static_cast<int32_t>(a[0]));
+            wait.description = fmt::format("{} on {}", wait.syscall, fd_list(snapshot, wait.fds));
+            break;
+        case SYS_read:
+        case SYS_readv:
+        case SYS_pread64:
+        case SYS_write:
+        case SYS_writev:
+        case SYS_pwrite64:
+        case SYS_recvfrom:
+        case SYS_recvmsg:
+        case SYS_sendto:
+        case SYS_sendmsg:
+        case SYS_accept:
+        case SYS_accept4:
+        case SYS_connect: {
+            const int64_t n = call.number;
+            wait.what = n == SYS_read || n == SYS_readv || n == SYS_pread64      ? "read"
+                        : n == SYS_write || n == SYS_writev || n == SYS_pwrite64 ? "write"
+                        : n == SYS_recvfrom || n == SYS_recvmsg                  ? "recv"
+                        : n == SYS_sendto || n == SYS_sendmsg                    ? "send"
+                        : n == SYS_connect                                       ? "connect"
+                                                                                 : "accept";
+            add_fd(wait, static_cast<int32_t>(a[0]));
+            wait.description = fmt::format("{} on {}", wait.syscall, fd_list(snapshot, wait.fds));
+            break;
+        }
+        case SYS_nanosleep:
+        case SYS_clock_nanosleep: {
+            wait.what = "sleep";
+            const uint64_t request = call.number == SYS_nanosleep ? a[0] : a[2];
+            auto sec = read_u64(snapshot, request);
+            auto nsec = read_u64(snapshot, request + 8);
+            wait.description =
+                sec && nsec && *nsec < 1000000000
+                    ? fmt::format("{} for {}.{:03} s", wait.syscall, *sec, *nsec / 1000000)
+                    : wait.syscall;
+            break;
+        }
+        case SYS_wait4:
+        case SYS_waitid: {
+            wait.what = "waitpid";
+            const int64_t pid = call.number == SYS_wait4 ? static_cast<int32_t>(a[0])
+                                : a[0] == 0 /* P_ALL */  ? -1
+                                                         : static_cast<int32_t>(a[1]);
+            wait.child_pid = pid;
+            wait.description = pid == -1 ? fmt::format("{} for any child", wait.syscall)
+                                         : fmt::format("{} for child {}", wait.syscall, pid);
+            break;
+        }
+        case SYS_pause:
+        case SYS_rt_sigsuspend:
+        case SYS_rt_sigtimedwait:
+            wait.what = "signal";
+            wait.description = fmt::format("{}: waits for a signal", wait.syscall);
+            break;
+        default:
+            wait.what = "syscall";
+            wait.description = fmt::format("in {}", wait.syscall);
+            break;
+    }
+    if (t.state == 'D') {
+        wait.description += " (uninterruptible: D state)";
+        wait.what = "disk";
+    }
+    return wait;
+}
+
+}  // namespace dumpscope::diagnosis

@@ -1,0 +1,104 @@
+// `dumpscope heap` on a real process with a known heap (tests/fixtures/fixture_heap.c): the arenas
+// it has, the chunks of each size in use, on the tcache and in the bins, checked against what the
+// fixture did and, for main_arena itself, against gdb reading the same core with libc's symbols.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "support.h"
+
+namespace {
+
+using nlohmann::json;
+
+json heap_json(const std::string& dump, bool stat) {
+    std::vector<std::string> argv = {dumpscope_binary(), "heap", "--json", dump};
+    if (stat) argv.push_back("--stat");
+    CommandResult r = run(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+}
+
+uint64_t in_use_of_size(const json& stat, uint64_t chunk_size) {
+    uint64_t count = 0;
+    for (const json& g : stat.at("groups")) {
+        if (g.at("chunk_size").get<uint64_t>() == chunk_size)
+            count += g.at("count").get<uint64_t>();
+    }
+    return count;
+}
+
+class HeapWalk : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        fixture_ = new Fixture("fixture_heap");
+        dir_ = new TempDir();
+        core_ = collect_into(dir_->path(), fixture_->pid(), "full", "core");
+        minidump_ = collect_into(dir_->path(), fixture_->pid(), "full", "minidump");
+    }
+    static void TearDownTestSuite() {
+        delete fixture_;
+        delete dir_;
+    }
+    static Fixture* fixture_;
+    static TempDir* dir_;
+    static std::string core_, minidump_;
+};
+Fixture* HeapWalk::fixture_ = nullptr;
+TempDir* HeapWalk::dir_ = nullptr;
+std::string HeapWalk::core_, HeapWalk::minidump_;
+
+TEST_F(HeapWalk, TwoArenasWalkedToTheirTopsInBothFormats) {
+    for (const std::string& dump : {core_, minidump_}) {
+        SCOPED_TRACE(dump);
+        const json s = heap_json(dump, false);
+        EXPECT_EQ(s.at("allocator"), "glibc");
+        EXPECT_EQ(s.at("glibc_version"), "2.36");
+        EXPECT_EQ(s.at("found_by"), "symbol main_arena");
+        EXPECT_TRUE(s.at("complete").get<bool>()) << s.at("notes").dump();
+        ASSERT_EQ(s.at("arenas").size(), 2u);  // main, and the second thread's
+        EXPECT_TRUE(s.at("arenas")[0].at("main").get<bool>());
+        EXPECT_FALSE(s.at("arenas")[1].at("main").get<bool>());
+        EXPECT_GE(s.at("tcaches").get<uint64_t>(), 2u);  // one per thread that used malloc
+    }
+}
+
+TEST_F(HeapWalk, InUseChunksOfEachSizeAreWhatTheFixtureKept) {
+    for (const std::string& dump : {core_, minidump_}) {
+        SCOPED_TRACE(dump);
+        const json stat = heap_json(dump, true);
+        EXPECT_EQ(in_use_of_size(stat, 0x3f0), 900u);  // 1000 x malloc(1000), every tenth freed
+        EXPECT_EQ(in_use_of_size(stat, 0xd0), 500u);   // 500 x malloc(200) in the thread's arena
+    }
+}
+
+TEST_F(HeapWalk, MainArenaTopAndSystemMemoryAreWhatGdbReads) {
+    if (!have_program("gdb")) GTEST_SKIP() << "gdb is not installed";
+    CommandResult gdb =
+        run({"gdb", "-batch", "-nx", "-ex", "p/x (unsigned long) main_arena.top", "-ex",
+             "p/x main_arena.system_mem", fixture_path("fixture_heap"), core_});
+    ASSERT_EQ(gdb.exit_code, 0) << gdb.err;
+    std::smatch m;
+    const std::regex values(R"(\$1 = (0x[0-9a-f]+)\s+\$2 = (0x[0-9a-f]+))");
+    ASSERT_TRUE(std::regex_search(gdb.out, m, values)) << gdb.out << gdb.err;
+    const json s = heap_json(core_, false);
+    const json& main_arena = s.at("arenas")[0];
+    EXPECT_EQ(main_arena.at("top_chunk").get<uint64_t>(), std::stoull(m[1].str(), nullptr, 16));
+    EXPECT_EQ(main_arena.at("system_mem").get<uint64_t>(), std::stoull(m[2].str(), nullptr, 16));
+}
+
+TEST_F(HeapWalk, TextSaysWhatTheWalkDoesNotCover) {
+    CommandResult r = run({dumpscope_binary(), "heap", core_});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("glibc 2.36 malloc"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("not covered: chunks above malloc's mmap threshold"), std::string::npos);
+}
+
+TEST_F(HeapWalk, AMiniDumpSaysTheHeapIsNotInIt) {
+    const std::string mini = collect_into(dir_->path(), fixture_->pid(), "mini", "minidump");
+    CommandResult r = run({dumpscope_binary(), "heap", mini});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("take --type midi or full"), std::string::npos) << r.err;
+}
+
+}  // namespace
