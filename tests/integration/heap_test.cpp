@@ -7,6 +7,8 @@
 
 #include "support.h"
 
+using namespace test_support;
+
 namespace {
 
 using nlohmann::json;
@@ -85,6 +87,43 @@ TEST_F(HeapWalk, MainArenaTopAndSystemMemoryAreWhatGdbReads) {
     const json& main_arena = s.at("arenas")[0];
     EXPECT_EQ(main_arena.at("top_chunk").get<uint64_t>(), std::stoull(m[1].str(), nullptr, 16));
     EXPECT_EQ(main_arena.at("system_mem").get<uint64_t>(), std::stoull(m[2].str(), nullptr, 16));
+}
+
+// gdb walks every arena's chunks itself (tests/integration/gdb_heap_walk.py, with libc's DWARF
+// types: malloc_state, heap_info, mp_.sbrk_base, each thread's tcache): the chunks whose header
+// says in use are our in-use plus our cached (tcache, fastbin) chunks, the free ones are ours,
+// and the tcache and fastbin counts add up to our cached chunks. Both dump formats agree.
+TEST_F(HeapWalk, EveryArenaAddsUpAsGdbWalksIt) {
+    if (!have_program("gdb")) GTEST_SKIP() << "gdb is not installed";
+    CommandResult gdb =
+        run({"gdb", "-batch", "-nx", "-ex",
+             "source " + std::string(DUMPSCOPE_SOURCE_DIR) + "/tests/integration/gdb_heap_walk.py",
+             fixture_path("fixture_heap"), core_});
+    ASSERT_EQ(gdb.exit_code, 0) << gdb.err;
+    const size_t at = gdb.out.find("GDB-HEAP ");
+    ASSERT_NE(at, std::string::npos) << gdb.out << gdb.err;
+    const json theirs = json::parse(gdb.out.substr(at + 9, gdb.out.find('\n', at) - at - 9));
+    for (const std::string& dump : {core_, minidump_}) {
+        SCOPED_TRACE(dump);
+        const json ours = heap_json(dump, false);
+        ASSERT_EQ(ours.at("arenas").size(), theirs.at("arenas").size());
+        uint64_t cached = 0;
+        for (size_t i = 0; i < theirs.at("arenas").size(); ++i) {
+            const json& a = ours.at("arenas")[i];
+            const json& g = theirs.at("arenas")[i];
+            EXPECT_EQ(a.at("address"), g.at("address"));
+            EXPECT_EQ(a.at("in_use_chunks").get<uint64_t>() + a.at("cached_chunks").get<uint64_t>(),
+                      g.at("in_use_chunks").get<uint64_t>());
+            EXPECT_EQ(a.at("in_use_bytes").get<uint64_t>() + a.at("cached_bytes").get<uint64_t>(),
+                      g.at("in_use_bytes").get<uint64_t>());
+            EXPECT_EQ(a.at("free_chunks"), g.at("free_chunks"));
+            EXPECT_EQ(a.at("free_bytes"), g.at("free_bytes"));
+            cached += a.at("cached_chunks").get<uint64_t>();
+            cached -= g.at("fastbin_chunks").get<uint64_t>();
+        }
+        EXPECT_EQ(cached, theirs.at("tcache_chunks").get<uint64_t>());
+        EXPECT_GE(cached, 7u);  // the fixture's seven freed 1000-byte blocks at least
+    }
 }
 
 TEST_F(HeapWalk, TextSaysWhatTheWalkDoesNotCover) {
