@@ -133,6 +133,20 @@ TEST_F(HeapWalk, TextSaysWhatTheWalkDoesNotCover) {
     EXPECT_NE(r.out.find("not covered: chunks above malloc's mmap threshold"), std::string::npos);
 }
 
+TEST_F(HeapWalk, DebugShellHasHeapSAndHeapStat) {
+    CommandResult r =
+        run({dumpscope_binary(), "debug", core_, "-c", "!heap -s; !heap -stat; !heap -x"});
+    EXPECT_EQ(r.exit_code, 1);  // the last word's argument is wrong
+    EXPECT_NE(r.out.find("0:000> !heap -s"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("glibc 2.36 malloc: main_arena at"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("0:000> !heap -stat"), std::string::npos) << r.out;
+    // The 1000-byte blocks' row: chunk size, then how many are in use.
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(1008 B\s+900\s)"))) << r.out;
+    EXPECT_NE(r.out.find("!heap takes -s"), std::string::npos) << r.out;
+    const CommandResult help = run({dumpscope_binary(), "debug", core_, "-c", "help"});
+    EXPECT_NE(help.out.find("!heap"), std::string::npos) << help.out;
+}
+
 TEST_F(HeapWalk, AMiniDumpSaysTheHeapIsNotInIt) {
     const std::string mini = collect_into(dir_->path(), fixture_->pid(), "mini", "minidump");
     CommandResult r = run({dumpscope_binary(), "heap", mini});
