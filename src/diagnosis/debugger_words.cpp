@@ -1,6 +1,7 @@
 #include "diagnosis/debugger_words.h"
 
 #include "analysis/command.h"
+#include "diagnosis/heap_commands.h"
 #include "diagnosis/report.h"
 
 namespace dumpscope::diagnosis {
@@ -51,6 +52,9 @@ void register_debugger_words() {
                                      "lock waits with owners; deadlocks and contention");
     analysis::register_debugger_word("!runaway", runaway_word,
                                      "CPU time per thread, top first; runaway threads");
+    analysis::register_debugger_word(
+        "!heap", command_heap,
+        "glibc malloc heap: -s arenas, in-use and free bytes; -stat chunks by size and type");
 }
 
 }  // namespace dumpscope::diagnosis

@@ -3,6 +3,8 @@
 // walk, say) is one function and one line in detectors() (pipeline.cpp).
 #pragma once
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "analysis/dump_analysis.h"
@@ -11,18 +13,24 @@
 
 namespace dumpscope::diagnosis {
 
+struct MemoryFacts;  // memory_facts.h
+
 // What every detector of one dump starts from.
 struct DumpFacts {
     analysis::DumpAnalysis* dump = nullptr;
-    std::vector<ThreadWait> waits;  // one per thread of the snapshot, in its order
+    std::vector<ThreadWait> waits;   // one per thread of the snapshot, in its order
+    std::vector<std::string> notes;  // what this dump lacks for a detector (and which type has it)
 
     const Snapshot& snapshot() const { return dump->snapshot(); }
     const ThreadWait* wait_of(int32_t tid) const;
     // The walked stack of thread `tid` (empty frames when it cannot be walked).
     const std::vector<analysis::Frame>& frames_of(int32_t tid);
+    // The heap walk and what it found, gathered on first use (memory.cpp).
+    const MemoryFacts& memory();
 
 private:
     std::vector<analysis::Frame> no_frames_;
+    std::shared_ptr<const MemoryFacts> memory_;
 };
 
 struct Detector {
@@ -41,5 +49,7 @@ void detect_locks(DumpFacts& facts, std::vector<Finding>& out);    // locks.cpp
 void detect_hang(DumpFacts& facts, std::vector<Finding>& out);     // hang.cpp
 void detect_runaway(DumpFacts& facts, std::vector<Finding>& out);  // runaway.cpp
 void detect_runaway_between(std::vector<DumpFacts>& dumps, std::vector<Finding>& out);
+void detect_memory(DumpFacts& facts, std::vector<Finding>& out);  // memory.cpp
+void detect_memory_growth(std::vector<DumpFacts>& dumps, std::vector<Finding>& out);
 
 }  // namespace dumpscope::diagnosis

@@ -322,6 +322,7 @@ void mark_tcaches(const MemorySource& memory, HeapWalk& walk, const HeapWalkLimi
         }
         if (all) {
             ++walk.tcache_structs;
+            walk.tcache_struct_chunks.push_back(tcache - kHeaderSize);
             continue;
         }
         for (uint64_t head : marked_heads) {

@@ -62,9 +62,11 @@ struct HeapWalk {
     MallocLayout layout;
     std::vector<ArenaSummary> arenas;
     std::vector<HeapChunk> chunks;  // every chunk walked, sorted by address
-    uint64_t tcache_structs =
-        0;                    // tcache_perthread_structs found (one per thread that used malloc)
-    uint64_t bytes_read = 0;  // heap bytes read (each heap page once)
+    // tcache_perthread_structs found (one per thread that used malloc), and their chunks:
+    // malloc's own, not the program's.
+    uint64_t tcache_structs = 0;
+    std::vector<uint64_t> tcache_struct_chunks;
+    uint64_t bytes_read = 0;         // heap bytes read (each heap page once)
     std::vector<std::string> notes;  // what did not add up, and where a walk stopped
 
     uint64_t in_use_bytes() const;

@@ -17,6 +17,9 @@ namespace {
 
 constexpr uint64_t kMaxBannerScan = 8u << 20;  // libc's .rodata is about 200 KiB
 constexpr uint64_t kMaxDataScan = 1u << 20;    // libc's .data and .bss are about 60 KiB
+// Arena ring steps over all candidates of the scan: a data segment full of fake rings must not
+// make it quadratic (a real ring has a few dozen arenas).
+constexpr uint64_t kMaxRingSteps = 1u << 20;
 
 std::string_view base_name_of(std::string_view path) {
     const size_t slash = path.rfind('/');
@@ -66,8 +69,8 @@ std::optional<uint64_t> main_arena_symbol(const analysis::ModuleReport& report) 
 // A malloc_state at `candidate`: its ring of next pointers returns to it within a bounded number
 // of arenas, every other arena sits just after a heap_info at a heap-aligned address, and its top
 // chunk is inside a mapping.
-bool looks_like_main_arena(const Snapshot& snapshot, uint64_t candidate,
-                           const MallocLayout& layout) {
+bool looks_like_main_arena(const Snapshot& snapshot, uint64_t candidate, const MallocLayout& layout,
+                           uint64_t& steps_left) {
     const MemorySource& memory = *snapshot.memory;
     uint64_t top = 0;
     if (!read_word(memory, candidate + layout.arena_top, top) || top == 0 ||
@@ -81,7 +84,7 @@ bool looks_like_main_arena(const Snapshot& snapshot, uint64_t candidate,
     }
     std::unordered_set<uint64_t> seen{candidate};
     uint64_t arena = candidate;
-    for (int n = 0; n < 1024; ++n) {
+    for (int n = 0; n < 1024 && steps_left > 0; ++n, --steps_left) {
         uint64_t next = 0;
         if (!read_word(memory, arena + layout.arena_next, next)) return false;
         if (next == candidate) return true;
@@ -96,13 +99,15 @@ bool looks_like_main_arena(const Snapshot& snapshot, uint64_t candidate,
 
 std::optional<uint64_t> find_main_arena_in_data(const Snapshot& snapshot, const Module& libc,
                                                 const MallocLayout& layout) {
+    uint64_t steps_left = kMaxRingSteps;
     for (const Mapping& m : snapshot.mappings) {
         if (m.start < libc.base || m.start >= libc.end || !m.write) continue;
         const uint64_t end = std::min(m.end, m.start + kMaxDataScan);
         for (uint64_t a = m.start; a + layout.arena_size <= end; a += 8) {
             uint64_t next = 0;
             if (!read_word(*snapshot.memory, a + layout.arena_next, next) || next == 0) continue;
-            if (looks_like_main_arena(snapshot, a, layout)) return a;
+            if (looks_like_main_arena(snapshot, a, layout, steps_left)) return a;
+            if (steps_left == 0) return std::nullopt;
         }
     }
     return std::nullopt;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 #include "analysis/symbolizer.h"
 
@@ -59,11 +60,18 @@ std::string class_of_vtable_symbol(const std::string& symbol) {
 
 HeapStatistics heap_statistics(const analysis::DwflSession& session, const HeapWalk& walk,
                                size_t samples) {
+    return heap_statistics(session, std::span<const HeapChunk>(walk.chunks), samples);
+}
+
+HeapStatistics heap_statistics(const analysis::DwflSession& session,
+                               std::span<const HeapChunk> chunks, size_t samples) {
     HeapStatistics stats;
     VtableNamer namer(session);
     const MemorySource& memory = *session.snapshot().memory;
-    std::map<std::pair<uint64_t, std::string>, ChunkGroup> groups;
-    for (const HeapChunk& chunk : walk.chunks) {
+    std::map<std::pair<uint64_t, std::string>, size_t> index_of;  // (size, type) -> unsorted index
+    std::vector<uint32_t> unsorted_group_of(chunks.size(), HeapStatistics::kNoGroup);
+    for (size_t i = 0; i < chunks.size(); ++i) {
+        const HeapChunk& chunk = chunks[i];
         if (chunk.state != ChunkState::kInUse) continue;
         ++stats.in_use_chunks;
         stats.in_use_bytes += chunk.size;
@@ -73,16 +81,38 @@ HeapStatistics heap_statistics(const analysis::DwflSession& session, const HeapW
         if (n.ok() && *n == bytes.size()) std::memcpy(&first_word, bytes.data(), 8);
         const std::string& type = first_word != 0 ? namer.name(first_word) : std::string();
         if (!type.empty()) ++stats.typed_chunks;
-        ChunkGroup& group = groups[{chunk.size, type}];
-        group.chunk_size = chunk.size;
-        group.type = type;
+        auto [it, added] = index_of.try_emplace({chunk.size, type}, stats.groups.size());
+        if (added) stats.groups.push_back(ChunkGroup{chunk.size, type, 0, 0, {}});
+        ChunkGroup& group = stats.groups[it->second];
         ++group.count;
         group.bytes += chunk.size;
         if (group.samples.size() < samples) group.samples.push_back(chunk.user_address());
+        unsorted_group_of[i] = static_cast<uint32_t>(it->second);
     }
-    for (auto& [key, group] : groups) stats.groups.push_back(std::move(group));
-    std::stable_sort(stats.groups.begin(), stats.groups.end(),
-                     [](const ChunkGroup& a, const ChunkGroup& b) { return a.bytes > b.bytes; });
+    // Biggest first; equal sizes by chunk size, then type, so the order does not depend on
+    // where in the heap a group starts.
+    std::vector<uint32_t> order(stats.groups.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+        const ChunkGroup& x = stats.groups[a];
+        const ChunkGroup& y = stats.groups[b];
+        if (x.bytes != y.bytes) return x.bytes > y.bytes;
+        if (x.chunk_size != y.chunk_size) return x.chunk_size < y.chunk_size;
+        return x.type < y.type;
+    });
+    std::vector<uint32_t> rank(order.size());
+    std::vector<ChunkGroup> sorted;
+    sorted.reserve(order.size());
+    for (uint32_t r = 0; r < order.size(); ++r) {
+        rank[order[r]] = r;
+        sorted.push_back(std::move(stats.groups[order[r]]));
+    }
+    stats.groups = std::move(sorted);
+    stats.group_of.resize(chunks.size(), HeapStatistics::kNoGroup);
+    for (size_t i = 0; i < chunks.size(); ++i) {
+        if (unsorted_group_of[i] != HeapStatistics::kNoGroup)
+            stats.group_of[i] = rank[unsorted_group_of[i]];
+    }
     return stats;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,13 +25,19 @@ struct HeapStatistics {
     std::vector<ChunkGroup> groups;  // in-use chunks only, by bytes, biggest first
     uint64_t in_use_bytes = 0;
     uint64_t in_use_chunks = 0;
-    uint64_t typed_chunks = 0;  // chunks whose first word is a vtable
+    uint64_t typed_chunks = 0;       // chunks whose first word is a vtable
+    std::vector<uint32_t> group_of;  // per chunk given: its index in groups, kNoGroup if free
+    static constexpr uint32_t kNoGroup = UINT32_MAX;
 };
 
 // Groups the in-use chunks of `walk`. Symbols of the session name vtables; without them, groups
 // are by size alone. `samples` addresses are kept per group.
 HeapStatistics heap_statistics(const analysis::DwflSession& session, const HeapWalk& walk,
                                size_t samples = 3);
+
+// The same over any chunks (the walk's and the mmapped ones, say).
+HeapStatistics heap_statistics(const analysis::DwflSession& session,
+                               std::span<const HeapChunk> chunks, size_t samples = 3);
 
 // "OrderCache::Entry" for "_ZTVN10OrderCache5EntryE": the class a vtable symbol is for, "" if the
 // symbol is not a vtable.

@@ -33,6 +33,8 @@ const std::vector<Detector>& detectors() {
         {"hang", detect_hang, nullptr},
         {"runaway", detect_runaway, nullptr},
         {"runaway-between-dumps", nullptr, detect_runaway_between},
+        {"memory", detect_memory, nullptr},
+        {"memory-growth-between-dumps", nullptr, detect_memory_growth},
     };
     return kDetectors;
 }
@@ -97,6 +99,7 @@ DumpSummary summarize(DumpFacts& facts) {
     if (s.exception &&
         std::none_of(s.mappings.begin(), s.mappings.end(), [](const Mapping& m) { return m.exec; }))
         d.notes.push_back("the dump has no memory map: crash classes that need it are guesses");
+    d.notes.insert(d.notes.end(), facts.notes.begin(), facts.notes.end());
     return d;
 }
 
@@ -133,7 +136,8 @@ Report diagnose(const std::vector<analysis::DumpAnalysis*>& dumps) {
             finding.dump = finding.evidence.contains("between")
                                ? finding.evidence["between"][1].get<std::string>()
                                : std::string();
-            covered.insert({finding.dump, finding.kind + std::to_string(finding.threads.at(0))});
+            if (!finding.threads.empty())
+                covered.insert({finding.dump, finding.kind + std::to_string(finding.threads[0])});
         }
         std::erase_if(report.findings, [&](const Finding& finding) {
             return !finding.threads.empty() &&

@@ -1,12 +1,13 @@
 // !heap -s and !heap -stat (`dumpscope heap DUMP [--stat]`): glibc's malloc heap walked from the
 // dump. -s: the release and where main_arena was found, then per arena its heaps, what it has
 // from the system, in-use, free and cached (tcache, fastbin) bytes and chunks, and the top chunk;
-// -stat: the in-use chunks grouped by size and C++ class, biggest first. Both say what the walk
-// does not cover (mmapped chunks, other allocators) and where a walk stopped.
+// -stat: the in-use chunks (mmapped ones included) grouped by size and C++ class, biggest first.
+// Both say what the walk does not cover (other allocators) and where a walk stopped.
 #include <fmt/format.h>
 
 #include "diagnosis/glibc_heap_walk.h"
 #include "diagnosis/glibc_malloc_locator.h"
+#include "diagnosis/glibc_mmapped_chunks.h"
 #include "diagnosis/heap_commands.h"
 #include "diagnosis/heap_statistics.h"
 
@@ -23,9 +24,8 @@ using nlohmann::json;
 constexpr size_t kStatRows = 30;
 
 const char* kNotCovered =
-    "not covered: chunks above malloc's mmap threshold (128 KiB at first, raised up to 32 MiB "
-    "as such chunks are freed; each is its own mmap, listed by !address as anonymous memory) and "
-    "memory of other allocators (jemalloc, tcmalloc, language runtimes)";
+    "not covered: memory of other allocators (jemalloc, tcmalloc, language runtimes) and of the "
+    "program's own mmap calls, and chunks memalign placed off the start of their own mapping";
 
 json arena_json(const ArenaSummary& a) {
     json segments = json::array();
@@ -47,7 +47,8 @@ json arena_json(const ArenaSummary& a) {
             {"stopped", a.stopped}};
 }
 
-CommandOutput summary(const GlibcMalloc& malloc, const HeapWalk& walk) {
+CommandOutput summary(const GlibcMalloc& malloc, const HeapWalk& walk,
+                      const MmappedChunks& mmapped) {
     CommandOutput out;
     out.text = fmt::format("glibc {} malloc: main_arena at {:#x} ({}), {} arena(s), {} tcache(s)\n",
                            malloc.layout.version.text(), malloc.main_arena, malloc.found_by,
@@ -67,6 +68,9 @@ CommandOutput summary(const GlibcMalloc& malloc, const HeapWalk& walk) {
     }
     out.text += fmt::format("  in use in all arenas: {} in {} chunks\n",
                             human_size(walk.in_use_bytes()), walk.in_use_chunks());
+    out.text +=
+        fmt::format("  mmapped chunks (above the mmap threshold, each its own mapping): {} ({})\n",
+                    mmapped.chunks.size(), human_size(mmapped.bytes));
     for (const std::string& note : walk.notes) out.text += "  note: " + note + "\n";
     out.text += std::string("  ") + kNotCovered + "\n";
     out.json = {{"allocator", "glibc"},
@@ -77,17 +81,23 @@ CommandOutput summary(const GlibcMalloc& malloc, const HeapWalk& walk) {
                 {"tcaches", walk.tcache_structs},
                 {"in_use_bytes", walk.in_use_bytes()},
                 {"in_use_chunks", walk.in_use_chunks()},
+                {"mmapped_chunks", mmapped.chunks.size()},
+                {"mmapped_bytes", mmapped.bytes},
                 {"complete", walk.complete()},
                 {"notes", walk.notes},
                 {"not_covered", kNotCovered}};
     return out;
 }
 
-CommandOutput statistics(const analysis::DwflSession& session, const HeapWalk& walk) {
-    const HeapStatistics stats = heap_statistics(session, walk);
+CommandOutput statistics(const analysis::DwflSession& session, const HeapWalk& walk,
+                         const MmappedChunks& mmapped) {
+    std::vector<HeapChunk> chunks = walk.chunks;
+    chunks.insert(chunks.end(), mmapped.chunks.begin(), mmapped.chunks.end());
+    const HeapStatistics stats = heap_statistics(session, std::span<const HeapChunk>(chunks));
     CommandOutput out;
-    out.text = fmt::format("in use: {} in {} chunks ({} named by their vtable)\n",
-                           human_size(stats.in_use_bytes), stats.in_use_chunks, stats.typed_chunks);
+    out.text = fmt::format("in use: {} in {} chunks ({} mmapped, {} named by their vtable)\n",
+                           human_size(stats.in_use_bytes), stats.in_use_chunks,
+                           mmapped.chunks.size(), stats.typed_chunks);
     out.text += fmt::format("  {:>10} {:>10} {:>11} {:>6}  {}\n", "Chunk", "Count", "Total", "%",
                             "Type, samples");
     json groups = json::array();
@@ -118,6 +128,7 @@ CommandOutput statistics(const analysis::DwflSession& session, const HeapWalk& w
     if (!walk.complete()) out.text += "  the walk is incomplete: see !heap -s\n";
     out.json = {{"in_use_bytes", stats.in_use_bytes},
                 {"in_use_chunks", stats.in_use_chunks},
+                {"mmapped_chunks", mmapped.chunks.size()},
                 {"typed_chunks", stats.typed_chunks},
                 {"groups", groups},
                 {"complete", walk.complete()}};
@@ -152,7 +163,9 @@ Result<CommandOutput> command_heap(DumpAnalysis& dump, const CommandArgs& args) 
     }
     auto heap = walk_heap_of(dump);
     if (!heap.ok()) return heap.error();
-    return stat ? statistics(*heap->session, heap->walk) : summary(heap->malloc, heap->walk);
+    const MmappedChunks mmapped = find_mmapped_chunks(dump.snapshot(), heap->walk);
+    return stat ? statistics(*heap->session, heap->walk, mmapped)
+                : summary(heap->malloc, heap->walk, mmapped);
 }
 
 }  // namespace dumpscope

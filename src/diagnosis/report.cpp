@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "diagnosis/frames.h"
 
 namespace dumpscope::diagnosis {
@@ -116,8 +118,17 @@ nlohmann::json report_json(const Report& report) {
 
 std::string report_text(const Report& report) {
     std::string out;
+    const bool problems =
+        std::any_of(report.findings.begin(), report.findings.end(),
+                    [](const Finding& f) { return f.severity != Severity::kInfo; });
     if (report.findings.empty()) {
         out += "No problems found.\n";
+    } else if (!problems) {
+        // Information only (memory usage, a thread that used some CPU): nothing is wrong.
+        out += fmt::format("No problems found. {} finding(s) for information:\n\n",
+                           report.findings.size());
+        for (size_t i = 0; i < report.findings.size(); ++i)
+            out += finding_text(report.findings[i], i + 1) + "\n";
     } else {
         out += fmt::format("{} finding(s), most severe first:\n\n", report.findings.size());
         for (size_t i = 0; i < report.findings.size(); ++i)

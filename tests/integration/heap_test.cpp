@@ -7,6 +7,8 @@
 
 #include "support.h"
 
+using namespace test_support;
+
 namespace {
 
 using nlohmann::json;
@@ -87,11 +89,65 @@ TEST_F(HeapWalk, MainArenaTopAndSystemMemoryAreWhatGdbReads) {
     EXPECT_EQ(main_arena.at("system_mem").get<uint64_t>(), std::stoull(m[2].str(), nullptr, 16));
 }
 
+// gdb walks every arena's chunks itself (tests/integration/gdb_heap_walk.py, with libc's DWARF
+// types: malloc_state, heap_info, mp_.sbrk_base, each thread's tcache): the chunks whose header
+// says in use are our in-use plus our cached (tcache, fastbin) chunks, the free ones are ours,
+// and the tcache and fastbin counts add up to our cached chunks. Both dump formats agree.
+TEST_F(HeapWalk, EveryArenaAddsUpAsGdbWalksIt) {
+    if (!have_program("gdb")) GTEST_SKIP() << "gdb is not installed";
+    CommandResult gdb =
+        run({"gdb", "-batch", "-nx", "-ex",
+             "source " + std::string(DUMPSCOPE_SOURCE_DIR) + "/tests/integration/gdb_heap_walk.py",
+             fixture_path("fixture_heap"), core_});
+    ASSERT_EQ(gdb.exit_code, 0) << gdb.err;
+    const size_t at = gdb.out.find("GDB-HEAP ");
+    ASSERT_NE(at, std::string::npos) << gdb.out << gdb.err;
+    const json theirs = json::parse(gdb.out.substr(at + 9, gdb.out.find('\n', at) - at - 9));
+    for (const std::string& dump : {core_, minidump_}) {
+        SCOPED_TRACE(dump);
+        const json ours = heap_json(dump, false);
+        ASSERT_EQ(ours.at("arenas").size(), theirs.at("arenas").size());
+        uint64_t cached = 0;
+        for (size_t i = 0; i < theirs.at("arenas").size(); ++i) {
+            const json& a = ours.at("arenas")[i];
+            const json& g = theirs.at("arenas")[i];
+            EXPECT_EQ(a.at("address"), g.at("address"));
+            EXPECT_EQ(a.at("in_use_chunks").get<uint64_t>() + a.at("cached_chunks").get<uint64_t>(),
+                      g.at("in_use_chunks").get<uint64_t>());
+            EXPECT_EQ(a.at("in_use_bytes").get<uint64_t>() + a.at("cached_bytes").get<uint64_t>(),
+                      g.at("in_use_bytes").get<uint64_t>());
+            EXPECT_EQ(a.at("free_chunks"), g.at("free_chunks"));
+            EXPECT_EQ(a.at("free_bytes"), g.at("free_bytes"));
+            cached += a.at("cached_chunks").get<uint64_t>();
+            cached -= g.at("fastbin_chunks").get<uint64_t>();
+        }
+        EXPECT_EQ(cached, theirs.at("tcache_chunks").get<uint64_t>());
+        EXPECT_GE(cached, 7u);  // the fixture's seven freed 1000-byte blocks at least
+    }
+}
+
 TEST_F(HeapWalk, TextSaysWhatTheWalkDoesNotCover) {
     CommandResult r = run({dumpscope_binary(), "heap", core_});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("glibc 2.36 malloc"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("not covered: chunks above malloc's mmap threshold"), std::string::npos);
+    EXPECT_NE(r.out.find("mmapped chunks (above the mmap threshold, each its own mapping): 0"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("not covered: memory of other allocators"), std::string::npos) << r.out;
+}
+
+TEST_F(HeapWalk, DebugShellHasHeapSAndHeapStat) {
+    CommandResult r =
+        run({dumpscope_binary(), "debug", core_, "-c", "!heap -s; !heap -stat; !heap -x"});
+    EXPECT_EQ(r.exit_code, 1);  // the last word's argument is wrong
+    EXPECT_NE(r.out.find("0:000> !heap -s"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("glibc 2.36 malloc: main_arena at"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("0:000> !heap -stat"), std::string::npos) << r.out;
+    // The 1000-byte blocks' row: chunk size, then how many are in use.
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(1008 B\s+900\s)"))) << r.out;
+    EXPECT_NE(r.out.find("!heap takes -s"), std::string::npos) << r.out;
+    const CommandResult help = run({dumpscope_binary(), "debug", core_, "-c", "help"});
+    EXPECT_NE(help.out.find("!heap"), std::string::npos) << help.out;
 }
 
 TEST_F(HeapWalk, AMiniDumpSaysTheHeapIsNotInIt) {

@@ -1,6 +1,7 @@
 // The glibc heap walker on hand-built heaps laid out as glibc 2.36 lays them (x86-64): chunk
 // states from PREV_INUSE bits, tcache and fastbin lists (safe-linked), non-main arenas in
 // 64 MiB-aligned heaps, and heaps that do not add up (a walk that stops and says where).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -10,7 +11,8 @@
 #include "diagnosis/glibc_heap_walk.h"
 #include "diagnosis/glibc_malloc_layout.h"
 #include "diagnosis/glibc_malloc_locator.h"
-#include "snapshot/range_memory_source.h"
+#include "diagnosis/glibc_mmapped_chunks.h"
+#include "fake_word_memory.h"
 
 namespace dumpscope {
 namespace {
@@ -20,40 +22,7 @@ constexpr uint64_t kMainArena = kLibcData + 0x100;
 constexpr uint64_t kHeap = 0x555555600000;  // [heap]
 constexpr uint64_t kHeapSize = 0x10000;
 
-// Memory the test writes word by word; each region becomes one range of the dump.
-class FakeMemory {
-public:
-    void region(uint64_t start, uint64_t size) { regions_[start].assign(size, 0); }
-    void put(uint64_t addr, uint64_t value) {
-        for (auto& [start, bytes] : regions_) {
-            if (addr >= start && addr + 8 <= start + bytes.size()) {
-                std::memcpy(bytes.data() + (addr - start), &value, 8);
-                return;
-            }
-        }
-        ADD_FAILURE() << "put outside every region: " << std::hex << addr;
-    }
-    void put16(uint64_t addr, uint16_t value) {
-        for (auto& [start, bytes] : regions_) {
-            if (addr >= start && addr + 2 <= start + bytes.size()) {
-                std::memcpy(bytes.data() + (addr - start), &value, 2);
-                return;
-            }
-        }
-        ADD_FAILURE() << "put16 outside every region";
-    }
-    std::shared_ptr<const MemorySource> source() {
-        auto keeper = std::make_shared<std::map<uint64_t, std::vector<uint8_t>>>(regions_);
-        std::vector<DumpMemoryRange> ranges;
-        for (auto& [start, bytes] : *keeper) ranges.push_back({start, bytes});
-        auto memory = RangeMemorySource::create(std::move(ranges), keeper);
-        EXPECT_TRUE(memory.ok());
-        return *memory;
-    }
-
-private:
-    std::map<uint64_t, std::vector<uint8_t>> regions_;
-};
+using FakeMemory = test::FakeWordMemory;
 
 Mapping mapping(uint64_t start, uint64_t size, std::string path) {
     Mapping m;
@@ -252,6 +221,130 @@ TEST(GlibcHeapWalk, ABrokenArenaRingIsANoteNotALoop) {
     EXPECT_FALSE(walk->notes.empty());
 }
 
+// A corrupted heap (the dump is untrusted input): every walk ends, and says where and why.
+bool noted(const HeapWalk& walk, const std::string& part) {
+    for (const std::string& n : walk.notes)
+        if (n.find(part) != std::string::npos) return true;
+    return false;
+}
+
+std::string notes_of(const HeapWalk& walk) {
+    std::string all;
+    for (const std::string& n : walk.notes) all += n + "\n";
+    return all;
+}
+
+TEST(GlibcHeapCorrupted, AnAbsurdChunkSizeStopsTheWalkWithANote) {
+    MainHeap heap;
+    chunk(heap.memory, heap.used, 0x7ffffffffff0 | 1);  // runs far past the top chunk
+    auto walk = walk_glibc_heap(heap.with_memory(), kMainArena, glibc_236());
+    ASSERT_TRUE(walk.ok());
+    EXPECT_FALSE(walk->complete());
+    EXPECT_TRUE(noted(*walk, fmt::format("chunk at {:#x} has an impossible size", heap.used)))
+        << notes_of(*walk);
+    EXPECT_EQ(walk->chunks.size(), 1u);  // the tcache struct before it
+}
+
+TEST(GlibcHeapCorrupted, ALoopOfHeapsOfAnArenaEnds) {
+    MainHeap heap;
+    const MallocLayout l = glibc_236();
+    constexpr uint64_t kOld = 0x7e0004000000;  // the arena's first heap (holds malloc_state)
+    constexpr uint64_t kNew = 0x7e0008000000;  // its current heap (holds the top chunk)
+    constexpr uint64_t kSize = 0x21000;
+    const uint64_t arena = kOld + l.heap_info_size;
+    heap.memory.region(kOld, kSize);
+    heap.memory.region(kNew, kSize);
+    heap.memory.put(kMainArena + l.arena_next, arena);
+    heap.memory.put(arena + l.arena_next, kMainArena);
+    heap.memory.put(arena + l.arena_top, kNew + 0x70);
+    // Each heap's prev is the other one.
+    for (auto [at, prev] : {std::pair{kOld, kNew}, std::pair{kNew, kOld}}) {
+        heap.memory.put(at, arena);
+        heap.memory.put(at + 8, prev);
+        heap.memory.put(at + 16, kSize);
+    }
+    chunk(heap.memory, kOld + 0x8d0, 0x45);
+    chunk(heap.memory, kOld + 0x910, 0x15);  // fencepost
+    chunk(heap.memory, kNew + 0x30, 0x45);
+    chunk(heap.memory, kNew + 0x70, (kSize - 0x70) | 5);
+    heap.snapshot.mappings.push_back(mapping(kOld, kSize, ""));
+    heap.snapshot.mappings.push_back(mapping(kNew, kSize, ""));
+    auto walk = walk_glibc_heap(heap.with_memory(), kMainArena, l);
+    ASSERT_TRUE(walk.ok());
+    EXPECT_TRUE(noted(*walk, "heap list loops")) << notes_of(*walk);
+    ASSERT_EQ(walk->arenas.size(), 2u);
+    EXPECT_EQ(walk->arenas[1].segments.size(), 2u);  // each heap once
+}
+
+TEST(GlibcHeapCorrupted, AnArenaRingThatNeverComesBackEnds) {
+    MainHeap heap;
+    const MallocLayout l = glibc_236();
+    constexpr uint64_t kOther = 0x7e0004000000;
+    const uint64_t arena = kOther + l.heap_info_size;
+    heap.memory.region(kOther, 0x1000);
+    heap.memory.put(kMainArena + l.arena_next, arena);
+    heap.memory.put(arena + l.arena_next, arena);  // points at itself, not back to main_arena
+    auto walk = walk_glibc_heap(heap.with_memory(), kMainArena, l);
+    ASSERT_TRUE(walk.ok());
+    EXPECT_TRUE(noted(*walk, "the ring of arenas is broken")) << notes_of(*walk);
+    EXPECT_EQ(walk->arenas.size(), 2u);
+}
+
+TEST(GlibcHeapCorrupted, TheChunkLimitEndsAWalkWithANote) {
+    MainHeap heap;
+    HeapWalkLimits limits;
+    limits.max_chunks = 3;
+    auto walk = walk_glibc_heap(heap.with_memory(), kMainArena, glibc_236(), limits);
+    ASSERT_TRUE(walk.ok());
+    EXPECT_EQ(walk->chunks.size(), 3u);
+    EXPECT_TRUE(noted(*walk, "chunk limit (3) reached")) << notes_of(*walk);
+}
+
+TEST(GlibcHeapCorrupted, AFastbinThatLoopsIsANote) {
+    MainHeap heap;
+    heap.memory.put(heap.fast + 16, protect(heap.fast + 16, heap.fast));  // fd: itself
+    auto walk = walk_glibc_heap(heap.with_memory(), kMainArena, glibc_236());
+    ASSERT_TRUE(walk.ok());
+    EXPECT_TRUE(noted(*walk, "fastbin 0")) << notes_of(*walk);
+    EXPECT_EQ(find(*walk, heap.fast)->state, ChunkState::kInUse);
+}
+
+TEST(GlibcHeapCorrupted, AnAbsurdTcacheCountWithALoopingListIsNoTcache) {
+    MainHeap heap;
+    heap.memory.put16(heap.tcache + 16 + 2 * 3, 65535);
+    heap.memory.put(heap.cached + 16, protect(heap.cached + 16, heap.cached + 16));
+    auto walk = walk_glibc_heap(heap.with_memory(), kMainArena, glibc_236());
+    ASSERT_TRUE(walk.ok());
+    EXPECT_EQ(walk->tcache_structs, 0u);
+    EXPECT_TRUE(walk->tcache_struct_chunks.empty());
+    EXPECT_EQ(find(*walk, heap.cached)->state, ChunkState::kInUse);
+}
+
+TEST(GlibcMmappedChunks, RunsOfChunksAtTheStartOfAnonymousMappings) {
+    MainHeap heap;
+    constexpr uint64_t kBig = 0x7e1000000000;  // two merged mmapped chunks, then other memory
+    heap.memory.region(kBig, 0x5000);
+    chunk(heap.memory, kBig, 0x2000 | 2);
+    chunk(heap.memory, kBig + 0x2000, 0x1000 | 2);
+    heap.snapshot.mappings.push_back(mapping(kBig, 0x5000, ""));
+    constexpr uint64_t kAbsurd = 0x7e2000000000;  // a header claiming more than its mapping
+    heap.memory.region(kAbsurd, 0x1000);
+    chunk(heap.memory, kAbsurd, 0x7fff0000 | 2);
+    heap.snapshot.mappings.push_back(mapping(kAbsurd, 0x1000, ""));
+    auto walk = walk_glibc_heap(heap.with_memory(), kMainArena, glibc_236());
+    ASSERT_TRUE(walk.ok());
+    const MmappedChunks found = find_mmapped_chunks(heap.snapshot, *walk);
+    ASSERT_EQ(found.chunks.size(), 2u);
+    EXPECT_EQ(found.chunks[0].address, kBig);
+    EXPECT_EQ(found.chunks[0].size, 0x2000u);
+    EXPECT_EQ(found.chunks[1].address, kBig + 0x2000);
+    EXPECT_EQ(found.chunks[1].arena, kMmappedChunkArena);
+    EXPECT_EQ(found.bytes, 0x3000u);
+    EXPECT_FALSE(found.truncated);
+    EXPECT_EQ(find_mmapped_chunks(heap.snapshot, *walk, 1).chunks.size(), 1u);
+    EXPECT_TRUE(find_mmapped_chunks(heap.snapshot, *walk, 1).truncated);
+}
+
 TEST(GlibcMallocLocator, WithoutSymbolsMainArenaIsTheSelfLinkedStateInLibcData) {
     MainHeap heap;
     Module libc;
@@ -270,6 +363,23 @@ TEST(GlibcMallocLocator, NoSelfLinkedStateNoArena) {
     libc.base = kLibcData;
     libc.end = kLibcData + 0x1000;
     EXPECT_FALSE(find_main_arena_in_data(heap.with_memory(), libc, glibc_236()).has_value());
+}
+
+TEST(GlibcMallocLocator, ARingThatNeverClosesIsNoArenaAndTheScanEnds) {
+    MainHeap heap;
+    const MallocLayout l = glibc_236();
+    // main_arena's next starts a chain of 1100 arenas in heap-aligned places, never coming back.
+    uint64_t previous = kMainArena;
+    for (uint64_t k = 0; k < 1100; ++k) {
+        const uint64_t heap_start = 0x7e0000000000 + k * l.heap_max_size;
+        heap.memory.region(heap_start, 0x1000);
+        heap.memory.put(previous + l.arena_next, heap_start + l.heap_info_size);
+        previous = heap_start + l.heap_info_size;
+    }
+    Module libc;
+    libc.base = kLibcData;
+    libc.end = kLibcData + 0x1000;
+    EXPECT_FALSE(find_main_arena_in_data(heap.with_memory(), libc, l).has_value());
 }
 
 TEST(GlibcHeapWalk, MainArenaOutsideTheDumpIsAnError) {

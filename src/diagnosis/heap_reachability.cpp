@@ -1,0 +1,266 @@
+#include "diagnosis/heap_reachability.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "diagnosis/glibc_mmapped_chunks.h"
+
+namespace dumpscope {
+
+namespace {
+
+constexpr uint64_t kHeaderSize = 16;
+constexpr uint64_t kRedZone = 128;
+constexpr uint64_t kWindow = 1u << 20;
+constexpr uint64_t kPage = 4096;
+constexpr uint32_t kNoSlot = UINT32_MAX;
+
+constexpr std::array<const char*, 27> kGeneralRegisterNames = {
+    "r15",    "r14", "r13", "r12",     "rbp",     "rbx", "r11",      "r10", "r9",
+    "r8",     "rax", "rcx", "rdx",     "rsi",     "rdi", "orig_rax", "rip", "cs",
+    "eflags", "rsp", "ss",  "fs_base", "gs_base", "ds",  "es",       "fs",  "gs"};
+constexpr size_t kXmmOffset = 160;  // FXSAVE: xmm0..xmm15, 16 bytes each
+constexpr size_t kXmmCount = 16;
+
+class Marker {
+public:
+    Marker(const Snapshot& snapshot, std::span<const HeapChunk> chunks,
+           std::span<const uint64_t> watch, const ReachabilityLimits& limits, Reachability& out)
+        : memory_(*snapshot.memory),
+          chunks_(chunks),
+          limits_(limits),
+          out_(out),
+          slot_(chunks.size(), kNoSlot),
+          buffer_(kWindow) {
+        out_.reachable.assign(chunks.size(), 0);
+        out_.referrers.assign(watch.size(), {});
+        for (size_t i = 0; i < watch.size(); ++i) {
+            if (const size_t index = index_of(watch[i]); index != chunks.size()) {
+                slot_[index] = static_cast<uint32_t>(i);
+            }
+        }
+        if (!chunks.empty()) {
+            lowest_ = chunks.front().user_address();
+            for (const HeapChunk& c : chunks) highest_ = std::max(highest_, c.address + c.size);
+        }
+    }
+
+    bool out_of_budget() const { return out_.scanned_bytes >= limits_.max_scan_bytes; }
+
+    void registers(const Thread& thread, const ThreadRegisters& regs) {
+        std::array<uint64_t, kGeneralRegisterNames.size()> words{};
+        static_assert(sizeof(words) == sizeof(regs.gp));
+        std::memcpy(words.data(), &regs.gp, sizeof(words));
+        for (size_t i = 0; i < words.size(); ++i) {
+            Referrer r{Referrer::Kind::kRegister, 0, thread.tid, kGeneralRegisterNames[i], 0};
+            hit(words[i], r);
+        }
+        if (!regs.has_fpregs) return;
+        for (size_t x = 0; x < kXmmCount; ++x) {
+            for (size_t half = 0; half < 2; ++half) {
+                uint64_t word = 0;
+                std::memcpy(&word, regs.fxsave.data() + kXmmOffset + 16 * x + 8 * half, 8);
+                hit(word, {Referrer::Kind::kRegister, 0, thread.tid, fmt::format("xmm{}", x), 0});
+            }
+        }
+    }
+
+    // Scans [start, end) of the dump's memory as a root; returns the bytes it did not hold.
+    uint64_t root(uint64_t start, uint64_t end, Referrer::Kind kind, int32_t tid) {
+        start = (start + 7) & ~uint64_t{7};
+        if (start >= end) return 0;
+        const uint64_t present = memory_.bytes_present(start, end - start);
+        const uint64_t missing = end - start - std::min(present, end - start);
+        if (present == 0) return missing;
+        uint64_t p = start;
+        // A range the dump holds only in part is read page by page: at most a read per page.
+        for (uint64_t reads = 0; p < end && !out_of_budget() && reads <= (end - start) / kPage + 1;
+             ++reads) {
+            const uint64_t want = std::min<uint64_t>(kWindow, end - p);
+            auto n = memory_.read(p, std::span(buffer_.data(), want));
+            const size_t got = n.ok() ? *n & ~size_t{7} : 0;
+            out_.scanned_bytes += got;
+            for (size_t off = 0; off < got; off += 8) {
+                uint64_t word = 0;
+                std::memcpy(&word, buffer_.data() + off, 8);
+                hit(word, {kind, p + off, tid, {}, 0});
+            }
+            p = got == 0 ? (p + kPage) & ~(kPage - 1) : p + got;
+        }
+        return missing;
+    }
+
+    // Scans marked chunks until none is left; false when the budget ran out first.
+    bool drain() {
+        while (!work_.empty()) {
+            if (out_of_budget()) return false;
+            const HeapChunk& c = chunks_[work_.back()];
+            work_.pop_back();
+            // The user memory, and for a chunk of an arena the next chunk's prev_size word,
+            // which an in-use chunk owns.
+            const uint64_t end =
+                c.arena == kMmappedChunkArena ? c.address + c.size : c.address + c.size + 8;
+            for (uint64_t p = c.user_address(); p < end && !out_of_budget();) {
+                const uint64_t want = std::min<uint64_t>(kWindow, end - p);
+                auto n = memory_.read(p, std::span(buffer_.data(), want));
+                const size_t got = n.ok() ? *n & ~size_t{7} : 0;
+                if (got == 0) break;
+                out_.scanned_bytes += got;
+                for (size_t off = 0; off < got; off += 8) {
+                    uint64_t word = 0;
+                    std::memcpy(&word, buffer_.data() + off, 8);
+                    hit(word, {Referrer::Kind::kChunk, p + off, 0, {}, c.address});
+                }
+                p += got;
+            }
+        }
+        return true;
+    }
+
+private:
+    size_t index_of(uint64_t address) const {
+        auto it = std::lower_bound(chunks_.begin(), chunks_.end(), address,
+                                   [](const HeapChunk& c, uint64_t a) { return c.address < a; });
+        return it != chunks_.end() && it->address == address
+                   ? static_cast<size_t>(it - chunks_.begin())
+                   : chunks_.size();
+    }
+
+    void hit(uint64_t word, const Referrer& where) {
+        if (word < lowest_ || word >= highest_) return;  // most words: not into the heap
+        auto it = std::upper_bound(chunks_.begin(), chunks_.end(), word,
+                                   [](uint64_t w, const HeapChunk& c) { return w < c.address; });
+        if (it == chunks_.begin()) return;
+        --it;
+        if (word < it->user_address() || word >= it->address + it->size) return;
+        const auto index = static_cast<size_t>(it - chunks_.begin());
+        if (slot_[index] != kNoSlot) {
+            auto& list = out_.referrers[slot_[index]];
+            const bool known = std::any_of(list.begin(), list.end(), [&](const Referrer& r) {
+                return r.kind == where.kind && r.address == where.address && r.tid == where.tid &&
+                       r.reg == where.reg;
+            });
+            if (!known && list.size() < limits_.referrers_per_chunk) list.push_back(where);
+        }
+        if (out_.reachable[index] != 0) return;
+        out_.reachable[index] = 1;
+        work_.push_back(index);
+    }
+
+    const MemorySource& memory_;
+    std::span<const HeapChunk> chunks_;
+    const ReachabilityLimits& limits_;
+    Reachability& out_;
+    std::vector<uint32_t> slot_;  // per chunk: its index in `watch`, or kNoSlot
+    std::vector<size_t> work_;    // marked, not yet scanned
+    std::vector<uint8_t> buffer_;
+    uint64_t lowest_ = UINT64_MAX, highest_ = 0;
+};
+
+// [start, end) minus the sorted, merged `excluded` ranges.
+std::vector<std::pair<uint64_t, uint64_t>> subtract(
+    uint64_t start, uint64_t end, std::span<const std::pair<uint64_t, uint64_t>> excluded) {
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    uint64_t p = start;
+    for (const auto& [a, b] : excluded) {
+        if (b <= p) continue;
+        if (a >= end) break;
+        if (a > p) out.push_back({p, a});
+        p = std::max(p, b);
+        if (p >= end) break;
+    }
+    if (p < end) out.push_back({p, end});
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<uint64_t, uint64_t>> heap_ranges(const Snapshot& snapshot,
+                                                       const HeapWalk& walk,
+                                                       std::span<const HeapChunk> more_chunks) {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (const ArenaSummary& a : walk.arenas) {
+        for (const HeapSegment& s : a.segments) {
+            if (const Mapping* m = snapshot.mapping_at(s.start)) {
+                ranges.push_back({m->start, m->end});
+            } else {
+                ranges.push_back({s.start, s.end});
+            }
+        }
+        if (a.top_chunk != 0 && a.top_size != 0) {
+            ranges.push_back({a.top_chunk, a.top_chunk + std::max<uint64_t>(a.top_size, 16)});
+        }
+    }
+    for (const HeapChunk& c : more_chunks) ranges.push_back({c.address, c.address + c.size});
+    std::sort(ranges.begin(), ranges.end());
+    std::vector<std::pair<uint64_t, uint64_t>> merged;
+    for (const auto& r : ranges) {
+        if (!merged.empty() && r.first <= merged.back().second) {
+            merged.back().second = std::max(merged.back().second, r.second);
+        } else {
+            merged.push_back(r);
+        }
+    }
+    return merged;
+}
+
+Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk> chunks,
+                            std::span<const std::pair<uint64_t, uint64_t>> excluded,
+                            std::span<const uint64_t> watch, const ReachabilityLimits& limits) {
+    Reachability out;
+    if (!snapshot.memory) {
+        out.note = "the dump has no memory";
+        return out;
+    }
+    Marker marker(snapshot, chunks, watch, limits, out);
+    // Registers and the live part of each thread's stack.
+    std::vector<std::pair<uint64_t, uint64_t>> stacks;
+    auto add_thread = [&](const Thread& t, const ThreadRegisters& regs) {
+        marker.registers(t, regs);
+        const uint64_t sp = regs.gp.rsp;
+        const Mapping* m = snapshot.mapping_at(sp);
+        if (m == nullptr) return;
+        const uint64_t from = sp - std::min(kRedZone, sp - m->start);
+        marker.root(from, m->end, Referrer::Kind::kStack, t.tid);
+        stacks.push_back({m->start, m->end});
+    };
+    for (const Thread& t : snapshot.threads) add_thread(t, t.regs);
+    if (snapshot.exception) {
+        for (const Thread& t : snapshot.threads) {
+            if (t.tid == snapshot.exception->tid) add_thread(t, snapshot.exception->context);
+        }
+    }
+    // Every other writable mapping, less the heaps and the stacks.
+    std::vector<std::pair<uint64_t, uint64_t>> skip(excluded.begin(), excluded.end());
+    skip.insert(skip.end(), stacks.begin(), stacks.end());
+    std::sort(skip.begin(), skip.end());
+    for (const Mapping& m : snapshot.mappings) {
+        if (!m.write || !m.read || m.io) continue;
+        MissingRoot missing{m.start, m.end, 0, m.path};
+        for (const auto& [a, b] : subtract(m.start, m.end, skip)) {
+            missing.missing_bytes += marker.root(a, b, Referrer::Kind::kMemory, 0);
+            if (!marker.drain()) break;
+        }
+        if (missing.missing_bytes != 0) out.missing_roots.push_back(std::move(missing));
+        if (marker.out_of_budget()) break;
+    }
+    out.complete = marker.drain() && !marker.out_of_budget();
+    if (!out.complete) {
+        out.note = fmt::format(
+            "the reachability pass stopped after {} bytes (its limit): no chunk is called "
+            "unreachable",
+            out.scanned_bytes);
+        return out;
+    }
+    for (size_t i = 0; i < chunks.size(); ++i) {
+        if (out.reachable[i] != 0) continue;
+        ++out.unreachable_chunks;
+        out.unreachable_bytes += chunks[i].size;
+    }
+    return out;
+}
+
+}  // namespace dumpscope

@@ -1,0 +1,71 @@
+// Which heap chunks the program can still reach: a conservative mark pass over the dump's memory,
+// as core_analyzer's `heap /leak` does. Roots are every thread's registers (general and SSE), the
+// live part of each thread's stack (from 128 bytes below its stack pointer to the end of its
+// mapping) and every other writable mapping the dump holds, minus the heaps themselves: module
+// data and .bss, thread-local storage, anonymous memory of other allocators and runtimes. Every
+// aligned word in them that points into a chunk's user memory (interior pointers too) marks the
+// chunk, and each marked chunk is scanned once in turn. A chunk left unmarked has no pointer to
+// it from anything the program can reach: it is lost. The dump is untrusted: each chunk is
+// scanned at most once, and the bytes scanned in all are capped; a pass cut short calls nothing
+// unreachable.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "diagnosis/glibc_heap_walk.h"
+#include "snapshot/snapshot.h"
+
+namespace dumpscope {
+
+struct ReachabilityLimits {
+    uint64_t max_scan_bytes = 16ull << 30;  // roots and chunks together
+    size_t referrers_per_chunk = 3;         // kept for the chunks asked about
+};
+
+// Where a pointer to a chunk was found.
+struct Referrer {
+    enum class Kind : uint8_t { kRegister, kStack, kMemory, kChunk };
+    Kind kind = Kind::kMemory;
+    uint64_t address = 0;  // the word holding the pointer (0 for a register)
+    int32_t tid = 0;       // kRegister, kStack: the thread
+    std::string reg;       // kRegister: "rbx", "xmm3"
+    uint64_t chunk = 0;    // kChunk: the header address of the chunk holding the pointer
+};
+
+// A writable mapping the dump lacks (wholly or partly): what it points to is not seen.
+struct MissingRoot {
+    uint64_t start = 0, end = 0;
+    uint64_t missing_bytes = 0;
+    std::string path;  // "" for anonymous memory
+};
+
+struct Reachability {
+    std::vector<uint8_t> reachable;  // one per chunk given, 1 when some root leads to it
+    uint64_t unreachable_chunks = 0, unreachable_bytes = 0;
+    uint64_t scanned_bytes = 0;
+    bool complete = false;  // false when the scan cap cut the pass short
+    std::vector<MissingRoot> missing_roots;
+    // Referrers of the chunks asked about, in the order asked (found from reachable memory only).
+    std::vector<std::vector<Referrer>> referrers;
+    std::string note;  // why the pass is incomplete, "" when complete
+};
+
+// Marks `chunks` (in-use chunks sorted by address: the walk's and mmapped ones; malloc's own,
+// such as tcache_perthread_structs, left out by the caller). `excluded` are address ranges that
+// are not roots (the arenas' heaps: [start, end) pairs). `watch` are chunk header addresses whose
+// referrers are kept.
+Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk> chunks,
+                            std::span<const std::pair<uint64_t, uint64_t>> excluded,
+                            std::span<const uint64_t> watch, const ReachabilityLimits& limits = {});
+
+// The ranges a mark pass must not take for roots: each arena's heaps from their first chunk to
+// the end of the top chunk, and the mapping of each non-main arena's heap (heap_info and
+// malloc_state included), plus the given chunks (mmapped ones). Sorted, merged.
+std::vector<std::pair<uint64_t, uint64_t>> heap_ranges(const Snapshot& snapshot,
+                                                       const HeapWalk& walk,
+                                                       std::span<const HeapChunk> more_chunks);
+
+}  // namespace dumpscope
