@@ -22,7 +22,7 @@ AddressUsage address_usage(const Snapshot& snapshot) {
         t.usage = analysis::usage_name(r.usage);
         ++t.regions;
         t.in_dump += r.bytes_in_dump;
-        if (r.state == analysis::RegionState::kReserve) {
+        if (r.state == minidump::MemoryState::Reserve) {
             t.reserved += r.size();
             out.reserved += r.size();
         } else {

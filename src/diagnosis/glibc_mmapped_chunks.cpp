@@ -23,7 +23,7 @@ bool holds_heap(const Mapping& m, const HeapWalk& walk) {
 
 bool holds_stack(const Mapping& m, const Snapshot& snapshot) {
     for (const Thread& t : snapshot.threads) {
-        if (t.regs.gp.rsp >= m.start && t.regs.gp.rsp < m.end) return true;
+        if (t.regs.sp() >= m.start && t.regs.sp() < m.end) return true;
     }
     return false;
 }

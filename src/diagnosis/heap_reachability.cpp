@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <set>
 
+#include "arch/arch.h"
 #include "diagnosis/glibc_mmapped_chunks.h"
 
 namespace dumpscope {
@@ -17,13 +19,6 @@ constexpr uint64_t kRedZone = 128;
 constexpr uint64_t kWindow = 1u << 20;
 constexpr uint64_t kPage = 4096;
 constexpr uint32_t kNoSlot = UINT32_MAX;
-
-constexpr std::array<const char*, 27> kGeneralRegisterNames = {
-    "r15",    "r14", "r13", "r12",     "rbp",     "rbx", "r11",      "r10", "r9",
-    "r8",     "rax", "rcx", "rdx",     "rsi",     "rdi", "orig_rax", "rip", "cs",
-    "eflags", "rsp", "ss",  "fs_base", "gs_base", "ds",  "es",       "fs",  "gs"};
-constexpr size_t kXmmOffset = 160;  // FXSAVE: xmm0..xmm15, 16 bytes each
-constexpr size_t kXmmCount = 16;
 
 class Marker {
 public:
@@ -50,20 +45,19 @@ public:
 
     bool out_of_budget() const { return out_.scanned_bytes >= limits_.max_scan_bytes; }
 
-    void registers(const Thread& thread, const ThreadRegisters& regs) {
-        std::array<uint64_t, kGeneralRegisterNames.size()> words{};
-        static_assert(sizeof(words) == sizeof(regs.gp));
-        std::memcpy(words.data(), &regs.gp, sizeof(words));
-        for (size_t i = 0; i < words.size(); ++i) {
-            Referrer r{Referrer::Kind::kRegister, 0, thread.tid, kGeneralRegisterNames[i], 0};
-            hit(words[i], r);
+    // Every general register and every 8-byte lane of the vector registers (the architecture's
+    // tables, arch/), each value once per thread (xmm0 is the low half of ymm0).
+    void registers(const Thread& thread, const CpuContext& regs) {
+        for (const arch::NamedRegister& reg : arch::general_registers(regs)) {
+            hit(reg.value, {Referrer::Kind::kRegister, 0, thread.tid, reg.name, 0});
         }
-        if (!regs.has_fpregs) return;
-        for (size_t x = 0; x < kXmmCount; ++x) {
-            for (size_t half = 0; half < 2; ++half) {
+        std::set<uint64_t> seen;
+        for (const arch::VectorRegister& reg : arch::vector_registers(regs)) {
+            for (size_t at = 0; at + 8 <= reg.bytes.size(); at += 8) {
                 uint64_t word = 0;
-                std::memcpy(&word, regs.fxsave.data() + kXmmOffset + 16 * x + 8 * half, 8);
-                hit(word, {Referrer::Kind::kRegister, 0, thread.tid, fmt::format("xmm{}", x), 0});
+                std::memcpy(&word, reg.bytes.data() + at, 8);
+                if (!seen.insert(word).second) continue;
+                hit(word, {Referrer::Kind::kRegister, 0, thread.tid, reg.name, 0});
             }
         }
     }
@@ -218,9 +212,9 @@ Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk>
     Marker marker(snapshot, chunks, watch, limits, out);
     // Registers and the live part of each thread's stack.
     std::vector<std::pair<uint64_t, uint64_t>> stacks;
-    auto add_thread = [&](const Thread& t, const ThreadRegisters& regs) {
+    auto add_thread = [&](const Thread& t, const CpuContext& regs) {
         marker.registers(t, regs);
-        const uint64_t sp = regs.gp.rsp;
+        const uint64_t sp = regs.sp();
         const Mapping* m = snapshot.mapping_at(sp);
         if (m == nullptr) return;
         const uint64_t from = sp - std::min(kRedZone, sp - m->start);

@@ -84,6 +84,15 @@ std::vector<Interval> unmapped_parts(const std::vector<Interval>& dumped,
 
 }  // namespace
 
+Result<std::vector<MemoryRange>> core_memory_ranges(const DumpContent& content, uint64_t page) {
+    auto dumped = dumped_pages(content, content.whole_pages ? page : 1);
+    if (!dumped.ok()) return dumped.error();
+    std::vector<MemoryRange> ranges;
+    ranges.reserve(dumped->size());
+    for (const Interval& p : *dumped) ranges.push_back({p.start, p.end - p.start});
+    return ranges;
+}
+
 Result<std::vector<LoadSegment>> plan_load_segments(const Snapshot& snapshot,
                                                     const DumpContent& content, uint64_t page) {
     auto dumped = dumped_pages(content, content.whole_pages ? page : 1);

@@ -23,11 +23,15 @@ struct LoadSegment {
     uint64_t end() const { return vaddr + memsz; }
 };
 
+// content.memory widened to whole pages of `page` bytes (sorted, merged), when
+// content.whole_pages is on; otherwise content.memory as it is. The core writer reads every byte
+// of these ranges from the target: a segment never claims bytes that were not read.
+Result<std::vector<MemoryRange>> core_memory_ranges(const DumpContent& content, uint64_t page);
+
 // One segment per mapping of the snapshot, split at the edges of the dumped memory: every
 // content.memory range, widened to whole pages (unless content.whole_pages is off), has its bytes
-// in the file (bytes of those pages
-// outside content.memory are written as zeros). Dumped pages outside every mapping get segments
-// of their own (flags PF_R). Sorted by address, never overlapping.
+// in the file. Dumped pages outside every mapping get segments of their own (flags PF_R). Sorted
+// by address, never overlapping.
 Result<std::vector<LoadSegment>> plan_load_segments(const Snapshot& snapshot,
                                                     const DumpContent& content, uint64_t page);
 

@@ -87,7 +87,13 @@ Result<uint64_t> write_elf_core(const Snapshot& snapshot, const DumpContent& con
     const uint64_t page = elfcore::core_page_size(snapshot);
     auto notes = elfcore::build_process_notes(snapshot, content);
     if (!notes.ok()) return notes.error();
-    auto segments = elfcore::plan_load_segments(snapshot, content, page);
+    // The bytes of whole pages are read from the target, not filled in: what the plan did not
+    // ask for but shares a page with what it did is real memory, never zeros that look like it.
+    auto ranges = elfcore::core_memory_ranges(content, page);
+    if (!ranges.ok()) return ranges.error();
+    DumpContent paged = content;
+    paged.memory = std::move(*ranges);
+    auto segments = elfcore::plan_load_segments(snapshot, paged, page);
     if (!segments.ok()) return segments.error();
 
     const uint64_t phnum = segments->size() + 2;
@@ -106,9 +112,9 @@ Result<uint64_t> write_elf_core(const Snapshot& snapshot, const DumpContent& con
     DS_TRY(file.write_at(notes_offset, *notes));
     MemoryPlacer placer(*segments, file);
     auto written = stream_dump_memory(
-        snapshot, content, ctx,
+        snapshot, paged, ctx,
         [&](size_t range, uint64_t offset, std::span<const uint8_t> bytes) -> Status {
-            return placer.write(content.memory[range].start + offset, bytes);
+            return placer.write(paged.memory[range].start + offset, bytes);
         });
     if (!written.ok()) return written.error();
     if (ctx.target_memory_done) ctx.target_memory_done();

@@ -56,8 +56,8 @@ struct Process {
                              rw(kMissing, 0x1000, "/lib/libx.so"), rw(kStack, 0x4000, "[stack]")};
         Thread t;
         t.tid = 100;
-        t.regs.gp.rsp = kRsp;
-        t.regs.gp.rbx = user(kE) + 4;  // a register points into E
+        t.regs.edit_x86_64().gp.rsp = kRsp;
+        t.regs.edit_x86_64().gp.rbx = user(kE) + 4;  // a register points into E
         snapshot.threads = {t};
         for (int n = 0; n < kCount; ++n)
             chunks.push_back(HeapChunk{at(n), kChunk, ChunkState::kInUse, 0});
