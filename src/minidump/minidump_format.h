@@ -346,8 +346,13 @@ struct ThreadExtraEntry {
     uint64_t gs_base;      // the second base register, 0 if none
     uint64_t stack_start;  // the mapping holding sp, [stack_start, stack_end); 0 if none
     uint64_t stack_end;
+    // The thread's name as the bytes the kernel holds (comm, at most 15 bytes, NUL-padded):
+    // ThreadNameList's UTF-16 cannot carry bytes that are not UTF-8. Entries of older files end
+    // before it (size_of_entry 128).
+    char name[16];
 };
-static_assert(sizeof(ThreadExtraEntry) == 128);
+static_assert(sizeof(ThreadExtraEntry) == 144);
+inline constexpr size_t kThreadExtraEntryV1Size = 128;  // before `name`
 
 #pragma pack(pop)
 

@@ -34,7 +34,8 @@ Status for_each_sized_entry(std::span<const uint8_t> stream, std::string_view wh
         return Error{fmt::format("{} claims {} entries of {} bytes but has room for {}", what,
                                  count, entry_size, (stream.size() - header_size) / entry_size)};
     }
-    for (uint64_t i = 0; i < count; ++i) each(stream.subspan(header_size + i * entry_size));
+    for (uint64_t i = 0; i < count; ++i)
+        each(stream.subspan(header_size + i * entry_size, entry_size));
     return {};
 }
 
@@ -60,10 +61,10 @@ Status read_thread_extra(const MinidumpFile& file, std::vector<dumpscope::Thread
     const auto stream = file.entry(StreamType::DumpscopeThreadExtra);
     if (!stream) return {};
     return for_each_sized_entry<ThreadExtraHeader>(
-        stream->bytes, stream->describe(), sizeof(ThreadExtraEntry),
+        stream->bytes, stream->describe(), kThreadExtraEntryV1Size,
         [&](std::span<const uint8_t> bytes) {
-            ThreadExtraEntry e;
-            std::memcpy(&e, bytes.data(), sizeof(e));
+            ThreadExtraEntry e{};  // an older file's entry ends before `name`: no name
+            std::memcpy(&e, bytes.data(), std::min(bytes.size(), sizeof(e)));
             for (size_t i = 0; i < threads.size(); ++i) {
                 dumpscope::Thread& t = threads[i];
                 if (t.tid != static_cast<int32_t>(e.thread_id)) continue;
@@ -79,6 +80,9 @@ Status read_thread_extra(const MinidumpFile& file, std::vector<dumpscope::Thread
                 t.nice = e.nice;
                 t.stack_start = e.stack_start;
                 t.stack_end = e.stack_end;
+                // The name's bytes, which ThreadNameList's UTF-16 may have lost.
+                const std::string_view name(e.name, strnlen(e.name, sizeof(e.name)));
+                if (!name.empty()) t.name = std::string(name);
                 arch::MinidumpRegisters& regs = registers[i];
                 regs.has_syscall = true;
                 regs.syscall_number = e.syscall_number;

@@ -1,6 +1,7 @@
 #include "minidump/thread_streams.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "arch/arch.h"
 
@@ -135,6 +136,8 @@ LocationDescriptor append_thread_extra(StreamBlob& blob, const Snapshot& snapsho
         entry.gs_base = regs.thread_pointer2;
         entry.stack_start = thread.stack_start;
         entry.stack_end = thread.stack_end;
+        std::memcpy(entry.name, thread.name.data(),
+                    std::min(thread.name.size(), sizeof(entry.name) - 1));
         blob.append(entry);
     }
     return blob.location_since(start);

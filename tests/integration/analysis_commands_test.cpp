@@ -380,6 +380,16 @@ TEST(OddNames, NamesAndPathsThatAreNotUtf8AreEscapedAndTheirSymbolsFound) {
         }
         const nlohmann::json info = json_of({dumpscope_binary(), "info", "--json", dump});
         EXPECT_EQ(info.at("process_name"), "odd\\xff\\xfe") << format;
+        // The other thread's name keeps its bytes too (a minidump's ThreadNameList is UTF-16:
+        // they travel in DumpscopeThreadExtra).
+        bool thread_found = false;
+        for (const auto& thread : json_of({dumpscope_binary(), "threads", "--json", dump})) {
+            if (thread.at("tid") != program.pid()) {
+                EXPECT_EQ(thread.at("name"), "t\\xfe\\xff") << format << thread.dump();
+                thread_found = true;
+            }
+        }
+        EXPECT_TRUE(thread_found) << format;
         const CommandResult info_text = run({dumpscope_binary(), "info", dump});
         EXPECT_NE(info_text.out.find("odd\\xff\\xfe"), std::string::npos) << info_text.out;
         bool main_found = false;

@@ -139,6 +139,16 @@ TEST_F(MinidumpDecodersTest, ThreadNamedTwiceKeepsItsFirstNameInReaderAndSummary
         SCOPED_TRACE(fmt::format("thread {} listed twice", c.to));
         std::vector<uint8_t> twice = good_;
         put32(twice, c.rewritten, c.to);
+        // DumpscopeThreadExtra's names (the bytes, preferred by the reader) are blanked: this is
+        // about ThreadNameList.
+        const uint32_t extra = rva_of(StreamType::DumpscopeThreadExtra);
+        const uint32_t header_size = u32(twice, extra), entry_size = u32(twice, extra + 4);
+        ASSERT_EQ(entry_size, sizeof(minidump::ThreadExtraEntry));
+        for (uint32_t i = 0; i < u32(twice, extra + 8); ++i) {
+            const size_t name =
+                extra + header_size + i * entry_size + offsetof(minidump::ThreadExtraEntry, name);
+            std::fill(twice.begin() + name, twice.begin() + name + 16, 0);
+        }
         const std::string path = save(twice);
 
         auto snapshot = read_minidump(path);

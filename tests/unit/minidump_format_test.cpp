@@ -105,7 +105,9 @@ TEST(MinidumpFormat, InfoListsNamesAndHandlesHaveWindowsLayout) {
 
 TEST(MinidumpFormat, ThreadExtraEntryMatchesDocumentedOffsets) {
     EXPECT_EQ(sizeof(ThreadExtraHeader), 12u);
-    EXPECT_EQ(sizeof(ThreadExtraEntry), 128u);
+    EXPECT_EQ(sizeof(ThreadExtraEntry), 144u);
+    EXPECT_EQ(offsetof(ThreadExtraEntry, name), kThreadExtraEntryV1Size);
+    EXPECT_EQ(kThreadExtraEntryV1Size, 128u);
     EXPECT_EQ(offsetof(ThreadExtraEntry, state), 4u);
     EXPECT_EQ(offsetof(ThreadExtraEntry, in_syscall), 5u);
     EXPECT_EQ(offsetof(ThreadExtraEntry, syscall_number), 8u);

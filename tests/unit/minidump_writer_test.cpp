@@ -425,7 +425,7 @@ TEST_F(MinidumpWriterTest, ThreadNamesInfoAndExtraStreams) {
 
     const uint32_t extra = stream_rva(kThreadExtra);
     EXPECT_EQ(u32(extra), 12u);
-    EXPECT_EQ(u32(extra + 4), 128u);
+    EXPECT_EQ(u32(extra + 4), 144u);
     ASSERT_EQ(u32(extra + 8), 2u);
     const uint64_t first = extra + 12;
     EXPECT_EQ(u32(first), 4242u);
@@ -437,7 +437,11 @@ TEST_F(MinidumpWriterTest, ThreadNamesInfoAndExtraStreams) {
     EXPECT_EQ(u64(first + 80), 5'000'000'000u);
     EXPECT_EQ(u64(first + 112), 0x7ffb0000u);
     EXPECT_EQ(u64(first + 120), 0x7ffd0000u);
-    EXPECT_EQ(u32(first + 128 + 92), 5u);  // the worker's nice
+    EXPECT_EQ(u32(first + 144 + 92), 5u);  // the worker's nice
+    // Each name as bytes, NUL-padded, at 128.
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes_.data() + first + 128)), "fixture");
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes_.data() + first + 144 + 128)),
+              "worker");
 }
 
 TEST_F(MinidumpWriterTest, MemoryInfoAndHandleData) {
