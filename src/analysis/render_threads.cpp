@@ -6,33 +6,11 @@
 #include "analysis/symbolizer.h"
 #include "analysis/syscall_names.h"
 #include "common/printable_bytes.h"
+#include "procfs/thread_state.h"
 
 namespace dumpscope::analysis {
 
 namespace {
-
-const char* state_word(char state) {
-    switch (state) {
-        case 'R':
-            return "running";
-        case 'S':
-            return "sleeping";
-        case 'D':
-            return "disk sleep";
-        case 'T':
-            return "stopped";
-        case 't':
-            return "tracing stop";
-        case 'Z':
-            return "zombie";
-        case 'X':
-            return "dead";
-        case 'I':
-            return "idle";
-        default:
-            return "unknown";
-    }
-}
 
 std::string syscall_text(const SyscallState& call) {
     if (!call.in_syscall || call.number < 0) return {};
@@ -85,7 +63,7 @@ Result<CommandOutput> command_threads(DumpAnalysis& dump, const CommandArgs& arg
         out.text += fmt::format(
             "{}{}{:>3}  Id: {:x}.{:x} Tid {} \"{}\" {} ({})", current ? '.' : ' ',
             faulting ? '#' : ' ', i, s.process.pid, t.tid, t.tid, printable_bytes(t.name),
-            t.state == '?' ? "?" : std::string(1, t.state), state_word(t.state));
+            t.state == '?' ? "?" : std::string(1, t.state), thread_state_word(t.state));
         if (times_known) {
             out.text += fmt::format(" user {} kernel {}", seconds(t.user_time_ns),
                                     seconds(t.kernel_time_ns));
@@ -95,7 +73,7 @@ Result<CommandOutput> command_threads(DumpAnalysis& dump, const CommandArgs& arg
                             {"tid", t.tid},
                             {"name", printable_bytes(t.name)},
                             {"state", std::string(1, t.state)},
-                            {"state_name", state_word(t.state)},
+                            {"state_name", thread_state_word(t.state)},
                             {"current", current},
                             {"exception", faulting},
                             {"pc", t.regs.pc()},

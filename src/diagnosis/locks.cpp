@@ -11,6 +11,7 @@
 #include "diagnosis/detector.h"
 #include "diagnosis/dump_memory.h"
 #include "diagnosis/frames.h"
+#include "procfs/thread_state.h"
 
 namespace dumpscope::diagnosis {
 
@@ -58,7 +59,7 @@ Activity owner_activity(DumpFacts& facts, int32_t tid) {
     }
     const ThreadWait* wait = facts.wait_of(tid);
     const std::string doing = wait == nullptr ? "" : wait->description;
-    a.text = fmt::format("{} is {} ({})", thread_label(s, tid), state_word(t->state), doing);
+    a.text = fmt::format("{} is {} ({})", thread_label(s, tid), thread_state_word(t->state), doing);
     if (t->user_time_ns != 0 || t->kernel_time_ns != 0)
         a.text += fmt::format(", CPU user {} kernel {}", seconds(t->user_time_ns),
                               seconds(t->kernel_time_ns));
@@ -74,7 +75,7 @@ Activity owner_activity(DumpFacts& facts, int32_t tid) {
     a.json = {{"tid", tid},
               {"name", t->name},
               {"state", std::string(1, t->state)},
-              {"state_name", state_word(t->state)},
+              {"state_name", thread_state_word(t->state)},
               {"doing", doing},
               {"syscall", wait == nullptr || wait->syscall.empty() ? nlohmann::json(nullptr)
                                                                    : nlohmann::json(wait->syscall)},

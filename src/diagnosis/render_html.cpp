@@ -18,6 +18,7 @@
 #include "diagnosis/html_chart.h"
 #include "diagnosis/html_text.h"
 #include "output/dump_file.h"
+#include "procfs/thread_state.h"
 
 namespace dumpscope::diagnosis {
 
@@ -303,7 +304,7 @@ std::string threads_section(const Report& report, const DumpSummary& d,
         const ThreadWait* w = wait_of(d, thread.tid);
         std::string line = fmt::format("Thread {}", thread.tid);
         if (!thread.name.empty()) line += " \"" + thread.name + "\"";
-        line += std::string(" · ") + state_word(thread.state);
+        line += std::string(" · ") + thread_state_word(thread.state);
         if (w != nullptr && !w->description.empty()) line += " · " + w->description;
         if (d.cpu_known)
             line += fmt::format(" · CPU {} user, {} kernel", seconds_text(thread.user_time_ns),

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "diagnosis/frames.h"
+#include "procfs/thread_state.h"
 
 namespace dumpscope::diagnosis {
 
@@ -185,7 +186,7 @@ std::string runaway_text(const Report& report) {
         out += " User Time   Kernel Time   Thread\n";
         for (const ThreadCpu& c : d.cpu) {
             out += fmt::format("{:>10}  {:>12}   {} \"{}\" ({})\n", cpu_text(c.user_ns),
-                               cpu_text(c.kernel_ns), c.tid, c.name, state_word(c.state));
+                               cpu_text(c.kernel_ns), c.tid, c.name, thread_state_word(c.state));
         }
     }
     size_t number = 0;

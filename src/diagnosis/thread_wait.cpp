@@ -158,29 +158,6 @@ void classify_futex(const Snapshot& snapshot, const Thread& t, ThreadWait& wait)
 
 }  // namespace
 
-const char* state_word(char state) {
-    switch (state) {
-        case 'R':
-            return "running";
-        case 'S':
-            return "sleeping";
-        case 'D':
-            return "disk sleep";
-        case 'T':
-            return "stopped";
-        case 't':
-            return "tracing stop";
-        case 'Z':
-            return "zombie";
-        case 'X':
-            return "dead";
-        case 'I':
-            return "idle";
-        default:
-            return "unknown";
-    }
-}
-
 std::string describe_fd(const Snapshot& snapshot, int32_t fd) {
     for (const FileDescriptor& d : snapshot.fds) {
         if (d.fd == fd) return fmt::format("fd {} ({})", fd, d.target);

@@ -49,7 +49,4 @@ ThreadWait classify_wait(const Snapshot& snapshot, const Thread& thread);
 // "fd 3 (pipe:[1234])", or "fd 3" when the dump holds no descriptor table.
 std::string describe_fd(const Snapshot& snapshot, int32_t fd);
 
-// "running", "sleeping", "disk sleep", ... for a /proc state letter.
-const char* state_word(char state);
-
 }  // namespace dumpscope::diagnosis
