@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev libcli11-dev \
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
-	clang-format bc libreadline-dev libc6-dbg
+	clang-format clang-tidy bc libreadline-dev libc6-dbg
 
 .PHONY: all deps build check-build-types test demo bench bench-clone bench-analysis format clean
 
