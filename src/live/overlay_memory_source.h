@@ -26,7 +26,7 @@ public:
 
     // Patches and holes must not overlap one another.
     OverlayMemorySource(std::shared_ptr<const MemorySource> base, std::vector<Patch> patches,
-                        std::vector<Hole> holes);
+                        const std::vector<Hole>& holes);
 
     Result<size_t> read(uint64_t addr, std::span<uint8_t> out) const override;
 
