@@ -15,7 +15,7 @@
 namespace dumpscope::minidump {
 
 enum class StreamType : uint32_t {
-#define DS_MINIDUMP_STREAM(identifier, number, name) identifier = number,
+#define DS_MINIDUMP_STREAM(identifier, number, name) identifier = (number),
 #include "minidump/minidump_streams.def"
 #undef DS_MINIDUMP_STREAM
 };

@@ -247,7 +247,7 @@ void clean_stale_temporaries(const std::string& dir) {
         if (pid <= 0) continue;
         if (pid == ::getpid()) continue;
         if (writer_is_alive(static_cast<pid_t>(pid))) continue;
-        ::unlink((dir + "/" + name).c_str());
+        ::unlink(fmt::format("{}/{}", dir, name).c_str());
     }
     ::closedir(d);
 }
