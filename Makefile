@@ -3,9 +3,9 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev libcli11-dev \
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
-	clang-format bc libreadline-dev libc6-dbg strace libcapstone-dev chromium
+	clang-format clang-tidy bc libreadline-dev libc6-dbg strace libcapstone-dev chromium
 
-.PHONY: all deps build test demo bench bench-clone bench-analysis format clean
+.PHONY: all deps build check-build-types test demo bench bench-clone bench-analysis format clean
 
 all: build
 
@@ -24,11 +24,26 @@ deps:
 # The development and CI build: warnings are errors and the tests' fault-injection hooks are in.
 # (Plain `cmake` builds have neither: see CMakeLists.txt.) BUILD_TYPE may be any standard type.
 BUILD_TYPE ?= RelWithDebInfo
-CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDUMPSCOPE_WERROR=ON -DDUMPSCOPE_TEST_HOOKS=ON
+DEV_FLAGS := -DDUMPSCOPE_WERROR=ON -DDUMPSCOPE_TEST_HOOKS=ON
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(DEV_FLAGS)
 
 build:
 	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) > /dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Every standard build type builds with warnings as errors (each optimisation level makes g++
+# warn about different things). Four full builds: run it after touching the build or upgrading
+# the compiler, not on every change. Each type gets a directory of its own, $(BUILD_DIR)-<type>.
+# Release is built as a packager builds it, without the test hooks (what is under
+# `#if DUMPSCOPE_TEST_HOOKS` is then left out, and the rest must still build clean).
+BUILD_TYPES := Debug Release RelWithDebInfo MinSizeRel
+check-build-types:
+	@set -e; for t in $(BUILD_TYPES); do \
+		if [ $$t = Release ]; then hooks=OFF; else hooks=ON; fi; \
+		echo "== $$t (test hooks $$hooks)"; \
+		$(MAKE) --no-print-directory BUILD_DIR=$(BUILD_DIR)-$$t \
+			CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=$$t -DDUMPSCOPE_WERROR=ON -DDUMPSCOPE_TEST_HOOKS=$$hooks" build; \
+	done
 
 test: deps build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
@@ -51,4 +66,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h' '*.c')
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(addprefix $(BUILD_DIR)-,$(BUILD_TYPES))

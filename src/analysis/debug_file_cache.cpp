@@ -89,7 +89,7 @@ bool has_compressed_sections(const std::string& path) {
 std::string DebugFileCache::usable(const std::string& path,
                                    const std::vector<uint8_t>& build_id) const {
     if (directory_.empty() || build_id.empty()) return path;
-    const std::string cached = directory_ + "/debug/" + hex_build_id(build_id) + ".debug";
+    std::string cached = directory_ + "/debug/" + hex_build_id(build_id) + ".debug";
     if (matches(cached, build_id)) return cached;
     if (!has_compressed_sections(path)) return path;
     std::error_code error;

@@ -53,7 +53,7 @@ std::string byte_text(const MemoryBytes& bytes, uint64_t i) {
 std::string unit_text(const MemoryBytes& bytes, uint64_t at, unsigned size) {
     for (unsigned k = 0; k < size; ++k) {
         if (!bytes.present(at + k)) {
-            return size == 8 ? "????????`????????" : std::string(size * 2, '?');
+            return size == 8 ? "????????`????????" : std::string(2 * size_t{size}, '?');
         }
     }
     uint64_t value = 0;

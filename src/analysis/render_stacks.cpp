@@ -195,8 +195,10 @@ Result<CommandOutput> command_stack(DumpAnalysis& dump, const CommandArgs& all_a
         auto stack = dump.stack(index, *limit);
         if (!stack.ok()) return stack.error();
         stacks.push_back(*stack);
-        if (indexes->size() > 1)
-            out.text += (stacks.size() > 1 ? "\n" : "") + thread_header(dump, index);
+        if (indexes->size() > 1) {
+            if (stacks.size() > 1) out.text += '\n';
+            out.text += thread_header(dump, index);
+        }
         render_frames(**stack, *limit, out.text);
     }
     out.json = stackwalk_json(dump, stacks, *limit);

@@ -32,7 +32,10 @@ nlohmann::json printable_argv(const std::vector<std::string>& argv) {
 
 std::string command_line(const ProcessInfo& p) {
     std::string line;
-    for (const std::string& arg : p.argv) line += (line.empty() ? "" : " ") + printable_bytes(arg);
+    for (const std::string& arg : p.argv) {
+        if (!line.empty()) line += ' ';
+        line += printable_bytes(arg);
+    }
     return line;
 }
 

@@ -1,5 +1,6 @@
 #include "analysis/symbol_locator.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -96,9 +97,10 @@ ModuleFiles SymbolLocator::locate(const Module& module) const {
     std::vector<std::string> candidates{module.path};
     const std::string by_id = build_id_path(module.build_id);
     for (const std::string& dir : options_.symbol_dirs) {
-        candidates.push_back(dir + "/.build-id/" + by_id);
-        candidates.push_back(dir + "/" + base_name(path_before_deletion(module.path)));
-        candidates.push_back(dir + "/" + path_before_deletion(module.path));
+        candidates.push_back(fmt::format("{}/.build-id/{}", dir, by_id));
+        candidates.push_back(
+            fmt::format("{}/{}", dir, base_name(path_before_deletion(module.path))));
+        candidates.push_back(fmt::format("{}/{}", dir, path_before_deletion(module.path)));
     }
     candidates.push_back(options_.debug_root + "/.build-id/" + by_id);
     const std::string found = first_matching(candidates, module.build_id);
@@ -131,9 +133,10 @@ std::string SymbolLocator::find_debug_file(const Module& module) const {
     const std::string by_id = build_id_path(module.build_id);
     std::vector<std::string> candidates{options_.debug_root + "/.build-id/" + by_id + ".debug"};
     for (const std::string& dir : options_.symbol_dirs) {
-        candidates.push_back(dir + "/.build-id/" + by_id + ".debug");
-        candidates.push_back(dir + "/" + base_name(path_before_deletion(module.path)) + ".debug");
-        candidates.push_back(dir + "/" + path_before_deletion(module.path) + ".debug");
+        candidates.push_back(fmt::format("{}/.build-id/{}.debug", dir, by_id));
+        candidates.push_back(
+            fmt::format("{}/{}.debug", dir, base_name(path_before_deletion(module.path))));
+        candidates.push_back(fmt::format("{}/{}.debug", dir, path_before_deletion(module.path)));
     }
     std::string found = first_matching(candidates, module.build_id);
     if (found.empty()) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "live/cpu_handover.h"
 #include "live/system_info.h"
 
@@ -19,7 +21,7 @@ Result<CloneAttempt> CloneAttempt::start(const CollectRequest& request, int32_t 
     CloneAttempt attempt(request.clone, pid, log);
     if (request.clone == CloneMode::kOff) return attempt;
     CloneOptions options;
-    options.log = log;
+    options.log = std::move(log);
     options.ptrace_options = ptrace_options;
     auto session = CloneSession::prepare(pid, std::move(options));
     if (session.ok()) {

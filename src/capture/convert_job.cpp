@@ -32,11 +32,11 @@ void rebuild_process_text(Snapshot& snapshot) {
     std::vector<std::string> rebuilt;
     if (p.cmdline.empty() && !p.argv.empty()) {
         for (const std::string& arg : p.argv) p.cmdline += arg + '\0';
-        rebuilt.push_back("command line");
+        rebuilt.emplace_back("command line");
     }
     if (p.status.empty() && !p.name.empty()) {
         p.status = fmt::format("Name:\t{}\nPid:\t{}\nPPid:\t{}\n", p.name, p.pid, p.ppid);
-        rebuilt.push_back("status (Name, Pid, PPid only)");
+        rebuilt.emplace_back("status (Name, Pid, PPid only)");
     }
     if (!rebuilt.empty())
         snapshot.capture.notes.push_back(

@@ -106,12 +106,12 @@ int CrashHandlerCommand::install() const {
         fail(pattern.error().message);
         return 1;
     }
-    for (Status step :
-         {make_directories(config.output_dir), write_crash_config(config_path_, config)}) {
-        if (!step) {
-            fail(step.error().message);
-            return 1;
-        }
+    // The configuration is written only once its directories exist.
+    Status step = make_directories(config.output_dir);
+    if (step) step = write_crash_config(config_path_, config);
+    if (!step) {
+        fail(step.error().message);
+        return 1;
     }
     if (auto written = write_core_pattern(*pattern); !written) {
         fail(written.error().message + " (root needed)");

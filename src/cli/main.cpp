@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,9 +59,7 @@ std::vector<std::string> translate_procdump_aliases(int argc, char** argv) {
     return args;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     // The clone reaper is dumpscope executed again by itself (live/clone_reaper.h).
     if (argc > 1 && std::string(argv[1]) == dumpscope::kCloneReaperArg) {
         return dumpscope::clone_reaper_main(argc, argv);
@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
 
     std::vector<std::string> args = translate_procdump_aliases(argc, argv);
     std::vector<char*> cargs;
+    cargs.reserve(args.size());
     for (auto& a : args) cargs.push_back(a.data());
     try {
         app.parse(static_cast<int>(cargs.size()), cargs.data());
@@ -94,4 +95,22 @@ int main(int argc, char** argv) {
     if (analysis.requested()) return analysis.run();
     if (crash_handler.requested()) return crash_handler.run();
     return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Errors are values (common/result.h): an exception here is a bug or an allocation failure.
+    // Catching it unwinds the stack, so every RAII guard resumes, detaches and removes what it
+    // holds (an uncaught exception may terminate without unwinding, leaving the target stopped).
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fputs("dumpscope: internal error: ", stderr);
+        std::fputs(e.what(), stderr);
+        std::fputs("\n", stderr);
+    } catch (...) {
+        std::fputs("dumpscope: internal error: unknown exception\n", stderr);
+    }
+    return 1;
 }

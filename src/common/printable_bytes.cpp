@@ -68,17 +68,16 @@ std::string bytes_from_printable(std::string_view text) {
     std::string out;
     out.reserve(text.size());
     for (size_t at = 0; at < text.size(); ++at) {
-        if (text[at] != '\\' || at + 1 >= text.size()) {
-            out += text[at];
-        } else if (text[at + 1] == '\\') {
+        const bool escape = text[at] == '\\' && at + 1 < text.size();
+        if (escape && text[at + 1] == '\\') {
             out += '\\';
             ++at;
-        } else if (text[at + 1] == 'x' && at + 3 < text.size() && hex(text[at + 2]) >= 0 &&
-                   hex(text[at + 3]) >= 0) {
+        } else if (escape && text[at + 1] == 'x' && at + 3 < text.size() &&
+                   hex(text[at + 2]) >= 0 && hex(text[at + 3]) >= 0) {
             out += static_cast<char>(hex(text[at + 2]) * 16 + hex(text[at + 3]));
             at += 3;
         } else {
-            out += text[at];
+            out += text[at];  // a plain byte, or a backslash that starts no escape
         }
     }
     return out;

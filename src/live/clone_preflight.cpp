@@ -51,8 +51,8 @@ std::optional<uint64_t> cgroup_room(int32_t pid, std::string& where) {
         }
         for (;;) {
             const std::string dir = root + (path == "/" ? "" : path);
-            auto limit = read_number_file(dir + "/" + limit_file);
-            auto usage = read_number_file(dir + "/" + usage_file);
+            auto limit = read_number_file(fmt::format("{}/{}", dir, limit_file));
+            auto usage = read_number_file(fmt::format("{}/{}", dir, usage_file));
             if (limit && usage && *limit < (uint64_t{1} << 62)) {
                 const uint64_t room = *limit > *usage ? *limit - *usage : 0;
                 if (!least || room < *least) {

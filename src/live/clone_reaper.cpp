@@ -281,13 +281,11 @@ Status CloneReaper::injection_starts(const std::vector<int32_t>& existing_childr
     std::string line = fmt::format("site {:x} ", site);
     for (uint8_t b : site_bytes) line += fmt::format("{:02x}", b);
     line += "\nchildren";
-    for (int32_t pid : existing_children) line += " " + std::to_string(pid);
+    for (int32_t pid : existing_children) line += fmt::format(" {}", pid);
     return send(line + "\n");
 }
 
-Status CloneReaper::announce_child(int32_t child) {
-    return send("child " + std::to_string(child) + "\n");
-}
+Status CloneReaper::announce_child(int32_t child) { return send(fmt::format("child {}\n", child)); }
 
 void CloneReaper::target_resumed() { (void)send("resumed\n"); }
 

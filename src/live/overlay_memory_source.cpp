@@ -6,7 +6,7 @@
 namespace dumpscope {
 
 OverlayMemorySource::OverlayMemorySource(std::shared_ptr<const MemorySource> base,
-                                         std::vector<Patch> patches, std::vector<Hole> holes)
+                                         std::vector<Patch> patches, const std::vector<Hole>& holes)
     : base_(std::move(base)), patches_(std::move(patches)) {
     for (const Patch& p : patches_) {
         if (!p.bytes.empty()) {

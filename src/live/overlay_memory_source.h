@@ -30,7 +30,7 @@ public:
 
     // Patches and holes must not overlap one another.
     OverlayMemorySource(std::shared_ptr<const MemorySource> base, std::vector<Patch> patches,
-                        std::vector<Hole> holes);
+                        const std::vector<Hole>& holes);
 
     // Reads [start, end) of each range from `other` instead of the base. The ranges must not
     // overlap patches, holes or earlier redirects. Call before any read() (not thread-safe).

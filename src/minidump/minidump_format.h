@@ -15,7 +15,7 @@
 namespace dumpscope::minidump {
 
 enum class StreamType : uint32_t {
-#define DS_MINIDUMP_STREAM(identifier, number, name) identifier = number,
+#define DS_MINIDUMP_STREAM(identifier, number, name) identifier = (number),
 #include "minidump/minidump_streams.def"
 #undef DS_MINIDUMP_STREAM
 };
@@ -73,7 +73,7 @@ std::string page_protection_name(uint32_t protect);
 
 // MemoryInfo State values: kMemCommit, kMemReserve, kMemFree.
 enum class MemoryState : uint32_t {
-#define DS_MEMORY_STATE(identifier, value, name) identifier = value,
+#define DS_MEMORY_STATE(identifier, value, name) identifier = (value),
 #include "minidump/memory_states.def"
 #undef DS_MEMORY_STATE
 };
@@ -89,7 +89,7 @@ inline std::string memory_state_name(MemoryState state) {
 
 // MemoryInfo Type values: kMemPrivate, kMemMapped, kMemImage.
 enum class MemoryType : uint32_t {
-#define DS_MEMORY_TYPE(identifier, value, name) identifier = value,
+#define DS_MEMORY_TYPE(identifier, value, name) identifier = (value),
 #include "minidump/memory_types.def"
 #undef DS_MEMORY_TYPE
 };

@@ -333,6 +333,7 @@ Result<uint64_t> write_minidump(const Snapshot& snapshot, const DumpContent& con
     StreamBlob blob(align_up(directory_offset + stream_count * sizeof(Directory), 16));
 
     std::vector<Directory> directory;
+    directory.reserve(plan.size());
     std::vector<StackReference> stacks;
     for (const PlannedStream& stream : plan) {
         directory.push_back(

@@ -1,6 +1,7 @@
 #include "monitor/dump_quota.h"
 
 #include <dirent.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,7 +40,8 @@ Result<std::vector<DumpEntry>> list_dumps(const std::string& dir) {
         const std::string name = e->d_name;
         if (!is_dump_name(name)) continue;
         struct stat st {};
-        if (::stat((dir + "/" + name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (::stat(fmt::format("{}/{}", dir, name).c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
         dumps.push_back(DumpEntry{name, static_cast<uint64_t>(st.st_blocks) * 512, st.st_mtim});
     }
     std::sort(dumps.begin(), dumps.end(), older);

@@ -121,6 +121,9 @@ Status TracedProcess::seize_pass(bool& found_new) {
     return Status::success();
 }
 
+// bugprone-exception-escape: only std::bad_alloc can leave detach_all (its two small vectors),
+// and std::terminate is then what any destructor does.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 TracedProcess::~TracedProcess() { detach_all(); }
 
 std::optional<TraceEvent> TracedProcess::on_status(int32_t tid, int status, bool holding) {

@@ -46,7 +46,8 @@ public:
     // no such process, already traced by PID (comm), permission. trace_exit adds
     // PTRACE_O_TRACEEXIT.
     static Result<std::unique_ptr<TracedProcess>> attach(int32_t pid, bool trace_exit);
-    ~TracedProcess();  // detach_all()
+    // detach_all(). NOLINTNEXTLINE(bugprone-exception-escape): only bad_alloc (see the .cpp).
+    ~TracedProcess();
     TracedProcess(const TracedProcess&) = delete;
     TracedProcess& operator=(const TracedProcess&) = delete;
 

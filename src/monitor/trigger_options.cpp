@@ -63,8 +63,8 @@ std::string TriggerOptions::describe() const {
         for (int s : signals) names.push_back(signal_name(s));
         parts.push_back(fmt::format("signal {}", fmt::join(names, ", ")));
     }
-    if (crash) parts.push_back(crash_continue ? "crash (handled ones too)" : "crash");
-    if (exit) parts.push_back("exit");
+    if (crash) parts.emplace_back(crash_continue ? "crash (handled ones too)" : "crash");
+    if (exit) parts.emplace_back("exit");
     return fmt::format("{}", fmt::join(parts, ", "));
 }
 

@@ -222,7 +222,7 @@ Status DumpFile::commit(uint64_t final_size) {
         bool temp_holds_original = false;
         Status replaced = replace_regular_file(temp_path_, final_path_, temp_holds_original);
         if (temp_holds_original) committed_ = true;  // never remove what was swapped out
-        DS_TRY(replaced);
+        if (!replaced.ok()) return replaced;
     } else {
         // link() fails if the name appeared meanwhile: never replace a file we were not told to.
         if (::link(temp_path_.c_str(), final_path_.c_str()) != 0) {
@@ -247,7 +247,7 @@ void clean_stale_temporaries(const std::string& dir) {
         if (pid <= 0) continue;
         if (pid == ::getpid()) continue;
         if (writer_is_alive(static_cast<pid_t>(pid))) continue;
-        ::unlink((dir + "/" + name).c_str());
+        ::unlink(fmt::format("{}/{}", dir, name).c_str());
     }
     ::closedir(d);
 }

@@ -60,7 +60,9 @@ std::string field(const std::string& path, const std::string& key) {
     return "";
 }
 
+#if DUMPSCOPE_TEST_HOOKS
 // dumpscope's clone reaper for `target` (dumpscope --internal-clone-reaper FD TARGET ...) runs.
+// Only the injection-step test (test hooks on) looks for it.
 bool reaper_running(pid_t target) {
     DIR* proc = ::opendir("/proc");
     bool found = false;
@@ -78,6 +80,7 @@ bool reaper_running(pid_t target) {
     if (proc) ::closedir(proc);
     return found;
 }
+#endif  // DUMPSCOPE_TEST_HOOKS
 
 // A process that still exists and is not a zombie.
 bool alive(pid_t pid) {

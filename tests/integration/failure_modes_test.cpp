@@ -1,5 +1,6 @@
 // Bad input and bad luck: a one-line error, a non-zero exit, no partial file, target running.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -134,7 +135,7 @@ TEST(FailureModes, DefaultNameInDirectory) {
     const std::string name = dir.files()[0];
     // <name>_<YYYYMMDD_HHMMSS>.<pid>.dmp
     EXPECT_EQ(name.rfind("fixture_waiters_", 0), 0u) << name;
-    EXPECT_NE(name.find("." + std::to_string(target.pid()) + ".dmp"), std::string::npos) << name;
+    EXPECT_NE(name.find(fmt::format(".{}.dmp", target.pid())), std::string::npos) << name;
     EXPECT_EQ(name.size(), std::string("fixture_waiters_").size() + 15 + 1 +
                                std::to_string(target.pid()).size() + 4)
         << name;

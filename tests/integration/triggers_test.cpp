@@ -4,6 +4,7 @@
 // the target behaves as it would without the monitor (a crash still kills it with its signal,
 // a handled signal still reaches its handler, nothing is left stopped or traced).
 #include <dirent.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -646,7 +647,7 @@ TEST_F(Triggers, WaitForANameThenDump) {
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
     const auto dumps = dumps_in(dir_);
     ASSERT_EQ(dumps.size(), 1u);
-    EXPECT_NE(dumps[0].find("." + std::to_string(target.pid()) + ".dmp"), std::string::npos);
+    EXPECT_NE(dumps[0].find(fmt::format(".{}.dmp", target.pid())), std::string::npos);
     EXPECT_TRUE(left_alone(target.pid()));
 }
 
@@ -668,8 +669,8 @@ TEST_F(Triggers, AllMonitorsEveryMatchIncludingLateOnes) {
     const auto dumps = dumps_in(dir_);
     ASSERT_EQ(dumps.size(), 2u);
     std::string joined = dumps[0] + dumps[1];
-    EXPECT_NE(joined.find("." + std::to_string(first.pid()) + ".dmp"), std::string::npos);
-    EXPECT_NE(joined.find("." + std::to_string(late.pid()) + ".dmp"), std::string::npos);
+    EXPECT_NE(joined.find(fmt::format(".{}.dmp", first.pid())), std::string::npos);
+    EXPECT_NE(joined.find(fmt::format(".{}.dmp", late.pid())), std::string::npos);
     EXPECT_TRUE(left_alone(first.pid()));
     EXPECT_TRUE(left_alone(late.pid()));
 }

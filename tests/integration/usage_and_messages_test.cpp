@@ -126,7 +126,8 @@ protected:
         core_ = dir_.path() + "/gcore";
         const CommandResult r = run({"gcore", "-o", core_, std::to_string(target_->pid())}, 300);
         ASSERT_EQ(r.exit_code, 0) << r.err;
-        core_ += "." + std::to_string(target_->pid());
+        core_ += '.';
+        core_ += std::to_string(target_->pid());
     }
     TempDir dir_;
     std::unique_ptr<Fixture> target_;
