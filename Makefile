@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev li
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
 	clang-format clang-tidy bc libreadline-dev libc6-dbg strace libcapstone-dev chromium
 
-.PHONY: all deps build check-build-types test demo bench bench-clone bench-analysis format clean
+.PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis format clean
 
 all: build
 
@@ -47,6 +47,12 @@ check-build-types:
 
 test: deps build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# clang-tidy over src/ (.clang-tidy): any finding fails. 10-25 minutes on two cores, so it is not
+# part of `make test`; CI (.ci/run) runs it after the tests.
+tidy: deps build
+	@bash scripts/clang_tidy.sh $$(command -v run-clang-tidy-14 || command -v run-clang-tidy) \
+		$$(command -v clang-tidy-14 || command -v clang-tidy) . $(BUILD_DIR)
 
 demo: deps build
 	@bash scripts/demo.sh $(BUILD_DIR)

@@ -87,18 +87,18 @@ DumpSummary summarize(DumpFacts& facts) {
         std::any_of(facts.waits.begin(), facts.waits.end(),
                     [](const ThreadWait& w) { return w.memory_missing; });
     if (lock_word_missing)
-        d.notes.push_back(
+        d.notes.emplace_back(
             "the memory some system calls point to (a lock word, a pollfd array) is not in this "
             "dump: take it again with this version's --type mini or --type midi");
     const bool fd_waits = std::any_of(facts.waits.begin(), facts.waits.end(),
                                       [](const ThreadWait& w) { return !w.fds.empty(); });
     if (fd_waits && s.fds.empty())
-        d.notes.push_back(
+        d.notes.emplace_back(
             "the descriptor table is not in this dump (which file or socket each fd is): take "
             "--type midi or add --flags WithHandleData");
     if (s.exception &&
         std::none_of(s.mappings.begin(), s.mappings.end(), [](const Mapping& m) { return m.exec; }))
-        d.notes.push_back("the dump has no memory map: crash classes that need it are guesses");
+        d.notes.emplace_back("the dump has no memory map: crash classes that need it are guesses");
     d.notes.insert(d.notes.end(), facts.notes.begin(), facts.notes.end());
     return d;
 }

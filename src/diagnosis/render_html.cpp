@@ -298,8 +298,7 @@ std::string threads_section(const Report& report, const DumpSummary& d,
         "data-threads=\"collapse\" data-scope=\"dump-{0}-stacks\">Collapse all stacks</button>"
         "</div>\n<div id=\"dump-{0}-stacks\">\n",
         index);
-    for (size_t t = 0; t < s.threads.size(); ++t) {
-        const Thread& thread = s.threads[t];
+    for (const Thread& thread : s.threads) {
         const bool open = in_findings.count(thread.tid) != 0;
         const ThreadWait* w = wait_of(d, thread.tid);
         std::string line = fmt::format("Thread {}", thread.tid);

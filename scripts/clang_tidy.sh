@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# ClangTidyClean: clang-tidy (.clang-tidy at the root) over every source file of src/, headers
+# `make tidy`: clang-tidy (.clang-tidy at the root) over every source file of src/, headers
 # included (HeaderFilterRegex), with the build's compile_commands.json. run-clang-tidy runs one
 # clang-tidy per core (CLANG_TIDY_JOBS, default nproc). Any warning fails (WarningsAsErrors: '*').
 # Every run checks the whole of src/: a header change can make any file's findings change.
 #
-# usage: clang_tidy_test.sh <run-clang-tidy> <clang-tidy> <source dir> <build dir>
+# usage: clang_tidy.sh <run-clang-tidy> <clang-tidy> <source dir> <build dir>
 set -euo pipefail
 
 runner=$1
