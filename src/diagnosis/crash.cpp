@@ -1,8 +1,9 @@
 // The crash: the signal and its code, the faulting thread, the first frame of the program's own
 // code, the instruction at the fault (capstone) and a class: null-dereference (read, write or
 // call), stack-overflow, non-canonical-address, wild-pointer, execute-non-executable, abort and
-// assertion-failure (with glibc's __abort_msg), uncaught-exception, divide-by-zero,
-// illegal-instruction, bus-error. Plus the crash signature the dump service groups by.
+// assertion-failure (with glibc's __abort_msg), uncaught-exception (with the exception's type,
+// thrown_exception.h), divide-by-zero, illegal-instruction, bus-error. Plus the crash signature
+// the dump service groups by.
 #include <fmt/format.h>
 
 #include <algorithm>
