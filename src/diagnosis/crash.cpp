@@ -1,8 +1,9 @@
 // The crash: the signal and its code, the faulting thread, the first frame of the program's own
 // code, the instruction at the fault (capstone) and a class: null-dereference (read, write or
 // call), stack-overflow, non-canonical-address, wild-pointer, execute-non-executable, abort and
-// assertion-failure (with glibc's __abort_msg), uncaught-exception, divide-by-zero,
-// illegal-instruction, bus-error. Plus the crash signature the dump service groups by.
+// assertion-failure (with glibc's __abort_msg), uncaught-exception (with the exception's type,
+// thrown_exception.h), divide-by-zero, illegal-instruction, bus-error. Plus the crash signature
+// the dump service groups by.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "diagnosis/disassemble.h"
 #include "diagnosis/dump_memory.h"
 #include "diagnosis/frames.h"
+#include "diagnosis/thrown_exception.h"
 #include "procfs/signal_names.h"
 
 namespace dumpscope::diagnosis {
@@ -100,6 +102,7 @@ struct Classified {
     std::string access;
     std::string message;
     uint64_t address = 0;
+    std::optional<ThrownException> exception;  // uncaught-exception: the one thrown, if in memory
 };
 
 Classified classify_segv(const Snapshot& s, const ExceptionInfo& e,
@@ -221,6 +224,13 @@ Classified classify(DumpFacts& facts, const ExceptionInfo& e,
                                    frames_have(frames, "__cxa_rethrow");
             if (terminate) {
                 c.cls = "uncaught-exception";
+                c.exception = find_thrown_exception(*facts.dump, e.context);
+                if (c.exception) {  // the type says more than any message
+                    c.message = fmt::format(
+                        "std::terminate: uncaught exception of type {}{}", c.exception->type,
+                        c.exception->what.empty() ? ""
+                                                  : fmt::format(": what(): {}", c.exception->what));
+                }
                 if (c.message.empty()) c.message = "std::terminate: an exception nobody caught";
             } else if (c.message.find("Assertion") != std::string::npos ||
                        frames_have(frames, "__assert_fail")) {
@@ -325,6 +335,11 @@ void detect_crash(DumpFacts& facts, std::vector<Finding>& out) {
     else
         f.evidence_text +=
             fmt::format("  instruction at {:#x}: not in this dump\n", e.context.pc());
+    if (c.exception) {
+        f.evidence_text += fmt::format(
+            "  exception {} at {:#x}{}\n", c.exception->type, c.exception->object,
+            c.exception->what.empty() ? "" : fmt::format(", what(): {}", c.exception->what));
+    }
     f.evidence_text += stack_text(frames, 16);
     nlohmann::json stack = nlohmann::json::array();
     for (size_t i = 0; i < frames.size() && i < 32; ++i)
@@ -337,6 +352,12 @@ void detect_crash(DumpFacts& facts, std::vector<Finding>& out) {
                   {"sp", fmt::format("{:#018x}", e.context.sp())},
                   {"frames", stack},
                   {"registers", registers}};
+    if (c.exception) {
+        f.evidence["exception"] = {{"type", c.exception->type},
+                                   {"what", c.exception->what},
+                                   {"object", fmt::format("{:#018x}", c.exception->object)},
+                                   {"type_info", fmt::format("{:#018x}", c.exception->type_info)}};
+    }
     std::string signature = crash_signature(frames);
     if (signature.empty()) signature = fmt::format("{}@{:#x}", crash.signal_name, e.context.pc());
     crash.signature = signature;

@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "analysis_support.h"
 #include "monitored_child.h"
 #include "support.h"
 
@@ -25,6 +26,8 @@ using namespace test_support;
 namespace {
 
 constexpr int kGenerous = 60;
+
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new NoDebuginfod);
 
 std::vector<int> tids_of(pid_t pid) {
     std::vector<int> tids;
@@ -355,14 +358,50 @@ struct CrashCase {
     std::string access;        // "" when not checked
     std::string message_part;  // "" when not checked
     std::string function;      // the first own frame
+    uint64_t address = 0;      // the crash address; 0 when not checked
 };
+
+// A crash dump and what the fixture said about itself before crashing.
+struct CrashDump {
+    std::string path;
+    nlohmann::json info;  // the fixture's ready line
+    pid_t pid = 0;        // its main thread, the one that crashes
+    nlohmann::json report;
+};
+
+// The function names of the first `count` frames of each thread as lldb walks the dump (only
+// those: a stack overflow has thousands of frames).
+Stacks lldb_top_frames(const std::string& dir, const std::string& dump, int count) {
+    const std::string script = write_script(
+        dir, "lldb_top_frames.py",
+        "import lldb\n"
+        "for t in lldb.process:\n"
+        "    names = []\n"
+        "    for i in range(" +
+            std::to_string(count) +
+            "):\n"
+            "        f = t.GetFrameAtIndex(i)\n"
+            "        if not f.IsValid(): break\n"
+            "        names.append('normal:' + str(f.GetFunctionName()).replace(' ', ''))\n"
+            "    print('THREAD %d %s' % (t.GetThreadID(), ' '.join(names)))\n");
+    const CommandResult r = run({lldb_binary(), "--no-lldbinit", "-b", "-c", dump, "-o",
+                                 "script exec(open('" + script + "').read())"},
+                                300);
+    return parse_thread_lines(r.out);
+}
+
+std::string without_parameters(const std::string& function) {
+    return function.substr(0, function.find('('));
+}
 
 class AnalyzeCrash : public ::testing::TestWithParam<std::tuple<std::string, CrashCase>> {
 protected:
-    nlohmann::json crash_report(const CrashCase& c, const std::string& type, uint64_t& function) {
+    CrashDump crash_dump(const CrashCase& c, const std::string& type) {
+        CrashDump out;
         DrivenFixture target(c.fixture, c.argument.empty() ? std::vector<std::string>{}
                                                            : std::vector<std::string>{c.argument});
-        function = target.info().at("crash_function");
+        out.info = target.info();
+        out.pid = target.pid();
         BackgroundCommand command({dumpscope_binary(), "collect", "--type", type, "--crash",
                                    std::to_string(target.pid()), dir_.path()},
                                   logs_.path());
@@ -370,15 +409,16 @@ protected:
         target.send("go");
         EXPECT_TRUE(target.wait_exit(kGenerous).has_value());
         EXPECT_EQ(command.wait(kGenerous), 0) << command.out() << command.err();
-        std::string dump;
         for (const auto& name : dir_.files())
             if (name.size() > 4 && name.substr(name.size() - 4) == ".dmp" && name[0] != '.')
-                dump = dir_.path() + "/" + name;
-        if (dump.empty()) {
+                out.path = dir_.path() + "/" + name;
+        if (out.path.empty()) {
             ADD_FAILURE() << "no dump written";
-            return nlohmann::json::object();
+            out.report = nlohmann::json::object();
+            return out;
         }
-        return analyze({dump});
+        out.report = analyze({out.path});
+        return out;
     }
     TempDir dir_;
     TempDir logs_;
@@ -386,28 +426,58 @@ protected:
 
 TEST_P(AnalyzeCrash, ClassFrameAndSignature) {
     const auto& [type, c] = GetParam();
-    uint64_t function = 0;
-    const auto report = crash_report(c, type, function);
+    const CrashDump dump = crash_dump(c, type);
+    const auto& report = dump.report;
     const auto crashes = findings_of(report, "crash");
     ASSERT_EQ(crashes.size(), 1u) << describe(report);
     const auto& crash = crashes[0].at("crash");
     EXPECT_EQ(report.at("findings").at(0).at("kind"), "crash");
     EXPECT_EQ(crash.at("signal"), c.signal);
     EXPECT_EQ(crash.at("class"), c.cls) << crash.dump(1);
+    EXPECT_EQ(crash.at("crashing_thread"), dump.pid) << crash.dump(1);
+    EXPECT_EQ(ints(crashes[0].at("threads")), std::set<int>{dump.pid});
     if (!c.access.empty()) {
         EXPECT_EQ(crash.at("access"), c.access) << crash.dump(1);
     }
+    const std::string message = crash.at("message");
     if (!c.message_part.empty()) {
-        EXPECT_NE(crash.at("message").get<std::string>().find(c.message_part), std::string::npos)
+        EXPECT_NE(message.find(c.message_part), std::string::npos) << crash.dump(1);
+    }
+    if (c.address != 0) {
+        EXPECT_EQ(hex(crash.at("address")), c.address) << crash.dump(1);
+    }
+    // What the fixture knows about its crash: the file it truncated, the exception it threw.
+    if (dump.info.contains("mapped_file")) {
+        EXPECT_NE(message.find(dump.info.at("mapped_file").get<std::string>()), std::string::npos)
             << crash.dump(1);
+    }
+    if (dump.info.contains("exception_type")) {
+        const auto& evidence = crashes[0].at("evidence");
+        ASSERT_TRUE(evidence.contains("exception")) << evidence.dump(1);
+        EXPECT_EQ(evidence.at("exception").at("type"), dump.info.at("exception_type"));
+        // what() needs the type_info's base classes (the program's data): not in a mini dump.
+        const std::string what = evidence.at("exception").at("what");
+        if (type == "full" || !what.empty()) {
+            EXPECT_EQ(what, dump.info.at("what"));
+            EXPECT_NE(message.find(dump.info.at("what").get<std::string>()), std::string::npos)
+                << crash.dump(1);
+        }
     }
     ASSERT_TRUE(crash.at("frame").is_object()) << crash.dump(1);
     EXPECT_EQ(crash.at("frame").at("function"), c.function) << crash.dump(1);
     const std::string signature = report.at("signature");
-    EXPECT_NE(signature.find(c.function.substr(0, c.function.find('('))), std::string::npos)
-        << signature;
+    EXPECT_NE(signature.find(without_parameters(c.function)), std::string::npos) << signature;
     for (const char* noise : {"raise", "abort", "__assert_fail", "__pthread_kill"})
         EXPECT_EQ(signature.find(noise), std::string::npos) << signature;
+    // lldb, reading the same minidump, finds the crashing thread in the same function.
+    if (have_program(lldb_binary())) {
+        const Stacks lldb = lldb_top_frames(dir_.path(), dump.path, 16);
+        ASSERT_TRUE(lldb.count(dump.pid)) << "lldb lists no thread " << dump.pid;
+        bool found = false;
+        for (const NamedFrame& f : lldb.at(dump.pid))
+            if (without_parameters(f.name) == without_parameters(c.function)) found = true;
+        EXPECT_TRUE(found) << "lldb:" << test_support::describe(lldb.at(dump.pid));
+    }
 }
 
 std::string crash_name(const ::testing::TestParamInfo<AnalyzeCrash::ParamType>& info) {
@@ -422,22 +492,35 @@ INSTANTIATE_TEST_SUITE_P(
     Types, AnalyzeCrash,
     ::testing::Combine(
         ::testing::Values("mini", "full"),
-        ::testing::Values(CrashCase{"fixture_nullptr", "", "SIGSEGV", "null-dereference", "read",
-                                    "", "print_through_null_b(B*)"},
-                          CrashCase{"fixture_crash_kinds", "null-read", "SIGSEGV",
-                                    "null-dereference", "read", "offset 0x8", "read_through_null"},
-                          CrashCase{"fixture_crash_kinds", "null-write", "SIGSEGV",
-                                    "null-dereference", "write", "", "write_through_null"},
-                          CrashCase{"fixture_crash_kinds", "null-call", "SIGSEGV",
-                                    "null-dereference", "call", "", "call_through_null"},
-                          CrashCase{"fixture_crash_kinds", "stack-overflow", "SIGSEGV",
-                                    "stack-overflow", "", "", "recurse_forever"},
-                          CrashCase{"fixture_crash_kinds", "assert", "SIGABRT", "assertion-failure",
-                                    "", "Assertion `balance >= 0' failed", "check_invariant"},
-                          CrashCase{"fixture_crash_kinds", "double-free", "SIGABRT", "abort", "",
-                                    "double free", "free_twice"},
-                          CrashCase{"fixture_divzero", "", "SIGFPE", "divide-by-zero", "", "",
-                                    "divide_by_zero"})),
+        ::testing::Values(
+            CrashCase{"fixture_nullptr", "", "SIGSEGV", "null-dereference", "read", "",
+                      "print_through_null_b(B*)"},
+            CrashCase{"fixture_crash_kinds", "null-read", "SIGSEGV", "null-dereference", "read",
+                      "offset 0x8", "read_through_null"},
+            CrashCase{"fixture_crash_kinds", "null-write", "SIGSEGV", "null-dereference", "write",
+                      "", "write_through_null"},
+            CrashCase{"fixture_crash_kinds", "null-call", "SIGSEGV", "null-dereference", "call", "",
+                      "call_through_null"},
+            CrashCase{"fixture_crash_kinds", "stack-overflow", "SIGSEGV", "stack-overflow", "", "",
+                      "recurse_forever"},
+            CrashCase{"fixture_crash_kinds", "assert", "SIGABRT", "assertion-failure", "",
+                      "Assertion `balance >= 0' failed", "check_invariant"},
+            CrashCase{"fixture_crash_kinds", "double-free", "SIGABRT", "abort", "", "double free",
+                      "free_twice"},
+            CrashCase{"fixture_divzero", "", "SIGFPE", "divide-by-zero", "", "", "divide_by_zero"},
+            // __stack_chk_fail's abort: glibc's message, and the function whose canary broke.
+            CrashCase{"fixture_crash_kinds", "stack-smash", "SIGABRT", "abort", "",
+                      "stack smashing detected", "smash_stack"},
+            CrashCase{"fixture_crash_kinds", "bus-error", "SIGBUS", "bus-error", "",
+                      "beyond the end of the file", "read_truncated_file"},
+            CrashCase{"fixture_crash_kinds", "illegal-instruction", "SIGILL", "illegal-instruction",
+                      "", "ud2", "trap_here"},
+            // A general-protection fault: the kernel gives no address, the operand does.
+            CrashCase{"fixture_crash_kinds", "non-canonical", "SIGSEGV", "non-canonical-address",
+                      "read", "0x4141414141414149", "read_through_wild_pointer",
+                      0x4141414141414149},
+            CrashCase{"fixture_uncaught", "", "SIGABRT", "uncaught-exception", "",
+                      "uncaught exception of type ConfigError", "load_config()"})),
     crash_name);
 
 INSTANTIATE_TEST_SUITE_P(Types, Analyze, ::testing::Values("mini", "full"));

@@ -388,5 +388,48 @@ TEST(GlibcHeapWalk, MainArenaOutsideTheDumpIsAnError) {
     EXPECT_FALSE(walk.ok());
 }
 
+// A libc of a release the layout table does not know (2.42 added tcache bins) is refused by
+// name before anything is read with a layout, while the same process with a known release gets
+// as far as looking for main_arena. The release comes from the banner in the dump's copy of
+// libc's read-only data (the module's file is not on this machine). Returns the locator's error,
+// "" when it located main_arena.
+std::string locate_in_libc_of_release(const std::string& release) {
+    constexpr uint64_t kLibcText = 0x7f0000000000;  // r-- mapping of libc holding the banner
+    const std::string banner =
+        "GNU C Library (Debian GLIBC " + release + "-1) stable release version " + release + ".\n";
+    FakeMemory memory;
+    memory.region(kLibcText, 0x1000);
+    memory.region(kLibcData, 0x1000);
+    for (size_t i = 0; i < banner.size(); i += 8) {
+        uint64_t word = 0;
+        std::memcpy(&word, banner.data() + i, std::min<size_t>(8, banner.size() - i));
+        memory.put(kLibcText + 0x100 + i, word);
+    }
+    Snapshot snapshot;
+    Mapping text = mapping(kLibcText, 0x1000, "/nonexistent/lib/libc.so.6");
+    text.write = false;
+    snapshot.mappings = {text, mapping(kLibcData, 0x1000, "/nonexistent/lib/libc.so.6")};
+    Module libc;
+    libc.path = "/nonexistent/lib/libc.so.6";
+    libc.base = kLibcText;
+    libc.end = kLibcData + 0x1000;
+    snapshot.modules = {libc};
+    snapshot.memory = memory.source();
+    auto session = analysis::DwflSession::create(snapshot, analysis::SymbolOptions{});
+    if (!session.ok()) return "no session: " + session.error().message;
+    auto located = locate_glibc_malloc(**session);
+    return located.ok() ? "" : located.error().message;
+}
+
+TEST(GlibcMallocLocator, AReleaseWithAnUnknownLayoutIsRefusedByName) {
+    EXPECT_EQ(locate_in_libc_of_release("2.42"),
+              "glibc 2.42's malloc layout is not known (known: 2.26 to 2.41)");
+    EXPECT_EQ(locate_in_libc_of_release("2.25"),
+              "glibc 2.25's malloc layout is not known (known: 2.26 to 2.41)");
+    // A known release is not refused for its version: it fails later, for want of main_arena.
+    const std::string known = locate_in_libc_of_release("2.41");
+    EXPECT_NE(known.find("main_arena not found"), std::string::npos) << known;
+}
+
 }  // namespace
 }  // namespace dumpscope
