@@ -266,11 +266,13 @@ protected:
 TEST_F(Triggers, CpuFiresWhenBurningForTheHoldTimeNotWhileIdle) {
     DrivenFixture target("fixture_burn");
     const std::string pid = std::to_string(target.pid());
-    // ProcDump spellings: -c PCT, -s SECONDS, -pf MS.
-    auto command = monitor({"--verbose", "-c", "50", "-s", "1", "-pf", "200", pid, dir_.path()});
+    // ProcDump spellings: -c PCT, -s SECONDS, -pf MS. The threshold is low because a burning
+    // thread gets only 17-40 % of a core while the suite runs beside other builds on two cores
+    // (measured); an idle fixture is at 0 %.
+    auto command = monitor({"--verbose", "-c", "10", "-s", "1", "-pf", "200", pid, dir_.path()});
     // 13 samples 200 ms apart: well past the 1 s hold time, idle all along.
-    expect_quiet_for_samples(*command, target.pid(), 13, "cpu below 50%",
-                             [](const MonitorSample& s) { return s.cpu && *s.cpu < 50; });
+    expect_quiet_for_samples(*command, target.pid(), 13, "cpu below 10%",
+                             [](const MonitorSample& s) { return s.cpu && *s.cpu < 10; });
     target.send("burn");
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
     target.send("idle");
@@ -283,7 +285,7 @@ TEST_F(Triggers, CpuFiresWhenBurningForTheHoldTimeNotWhileIdle) {
     const nlohmann::json info = only_dump_info();
     EXPECT_EQ(info["capture"]["trigger"], "cpu");
     const std::string detail = info["capture"]["trigger_detail"];
-    EXPECT_NE(detail.find(">= 50%"), std::string::npos) << detail;
+    EXPECT_NE(detail.find(">= 10%"), std::string::npos) << detail;
     EXPECT_EQ(info["thread_count"], 2);
     EXPECT_TRUE(left_alone(target.pid()));
 }
@@ -292,10 +294,11 @@ TEST_F(Triggers, CpuBelowFiresWhenTheBurningStops) {
     DrivenFixture target("fixture_burn");
     target.send("burn");
     target.read_json();
-    auto command = monitor({"--verbose", "--cpu-below", "20", "--seconds", "1", "--poll", "200",
+    // 10 %: a burning thread gets as little as 17 % of a core on a loaded machine (see above).
+    auto command = monitor({"--verbose", "--cpu-below", "10", "--seconds", "1", "--poll", "200",
                             std::to_string(target.pid()), dir_.path()});
-    expect_quiet_for_samples(*command, target.pid(), 13, "cpu at or above 20%",
-                             [](const MonitorSample& s) { return s.cpu && *s.cpu >= 20; });
+    expect_quiet_for_samples(*command, target.pid(), 13, "cpu at or above 10%",
+                             [](const MonitorSample& s) { return s.cpu && *s.cpu >= 10; });
     target.send("idle");
     EXPECT_EQ(command->wait(kGenerous), 0) << command->out() << command->err();
     EXPECT_EQ(only_dump_info()["capture"]["trigger"], "cpu-below");
