@@ -7,6 +7,7 @@ cd "$(dirname "$0")/../src"
 
 declare -A below=(
   [common]=""
+  [compress]="common"
   [snapshot]="common"
   [arch]="common snapshot"
   [procfs]="common snapshot"
