@@ -28,6 +28,21 @@ uint32_t frame_checksum(std::span<const uint8_t> frame) {
 
 }  // namespace
 
+Result<int> parse_compression_level(const std::string& text) {
+    int level = 0;
+    size_t used = 0;
+    try {
+        level = std::stoi(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size() || level < 1 || level > 19) {
+        return Error{fmt::format("'{}' is not a zstd compression level (1 to 19; {} by default)",
+                                 text, kDefaultCompressionLevel)};
+    }
+    return level;
+}
+
 Result<std::unique_ptr<SeekableZstdWriter>> SeekableZstdWriter::create(
     Sink sink, SeekableWriterOptions options, std::string name) {
     if (options.frame_size == 0 || options.frame_size % kPage != 0 ||

@@ -34,6 +34,9 @@ inline constexpr uint32_t kDefaultFrameSize = 4u << 20;
 // Level 1: see bench/RESULTS.md ("zstd seekable level") for the measurement behind it.
 inline constexpr int kDefaultCompressionLevel = 1;
 
+// "1".."19" (zstd's levels; --compress=LEVEL), or an error saying so.
+Result<int> parse_compression_level(const std::string& text);
+
 struct SeekableWriterOptions {
     int level = kDefaultCompressionLevel;
     uint32_t frame_size = kDefaultFrameSize;  // a multiple of 4096
