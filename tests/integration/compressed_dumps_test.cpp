@@ -171,3 +171,66 @@ TEST_F(CompressedDumps, CorruptFrameFailsTheCommandNamingFileAndFrame) {
 }
 
 }  // namespace
+
+namespace {
+
+// collect --compress writes .zst dumps that zstd -d turns into the plain dump gdb and lldb walk,
+// with the stacks dumpscope finds in the compressed file itself; convert goes both ways.
+TEST(CompressedCollect, CollectCompressGivesDumpsZstdGdbAndLldbRead) {
+    TempDir dir;
+    Fixture fixture("fixture_waiters");
+    const std::string pid = std::to_string(fixture.pid());
+    for (const std::string format : {"minidump", "core"}) {
+        SCOPED_TRACE(format);
+        const CommandResult r = run({dumpscope_binary(), "collect", "--quiet", "--type", "maxi",
+                                     "--format", format, "--compress", pid, dir.path()});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    std::string dmp_zst, core_zst;
+    for (const std::string& name : dir.files()) {
+        if (name.ends_with(".dmp.zst")) dmp_zst = dir.path() + "/" + name;
+        if (name.ends_with(".core.zst")) core_zst = dir.path() + "/" + name;
+    }
+    ASSERT_FALSE(dmp_zst.empty());
+    ASSERT_FALSE(core_zst.empty());
+    EXPECT_TRUE(dumpscope::compress::is_seekable_zstd(dmp_zst));
+    EXPECT_TRUE(dumpscope::compress::is_seekable_zstd(core_zst));
+    const std::string dmp = dir.path() + "/plain.dmp";
+    const std::string core = dir.path() + "/plain.core";
+    ASSERT_EQ(run({"zstd", "-q", "-d", dmp_zst, "-o", dmp}).exit_code, 0);
+    ASSERT_EQ(run({"zstd", "-q", "-d", core_zst, "-o", core}).exit_code, 0);
+    EXPECT_LT(read_file(core_zst).size() * 4, read_file(core).size());  // it did compress
+
+    const Stacks from_zst = dumpscope_stacks(core_zst);
+    ASSERT_EQ(from_zst.size(), 4u);
+    EXPECT_TRUE(same_stacks(from_zst, dumpscope_stacks(dmp_zst)));
+    if (have_program("gdb")) {
+        EXPECT_TRUE(same_stacks(from_zst, gdb_stacks(dir.path(), fixture.path(), core)));
+    }
+    if (have_program(lldb_binary())) {
+        EXPECT_TRUE(same_stacks(dumpscope_stacks(dmp_zst), lldb_stacks(dir.path(), dmp)));
+    }
+
+    // convert X.dmp.zst X.dmp: the plain dump, which lldb reads; and back to .zst.
+    const std::string converted = dir.path() + "/converted.dmp";
+    CommandResult c = run({dumpscope_binary(), "convert", "--quiet", dmp_zst, converted});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_EQ(info_json(converted).at("format"), "minidump");
+    EXPECT_FALSE(dumpscope::compress::is_seekable_zstd(converted));
+    if (have_program(lldb_binary())) {
+        EXPECT_TRUE(same_stacks(dumpscope_stacks(dmp_zst), lldb_stacks(dir.path(), converted)));
+    }
+    const std::string again = dir.path() + "/again.core.zst";
+    c = run({dumpscope_binary(), "convert", "--quiet", converted, again});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_TRUE(dumpscope::compress::is_seekable_zstd(again));
+    EXPECT_EQ(info_json(again).at("format"), "elf-core");
+    EXPECT_TRUE(same_stacks(from_zst, dumpscope_stacks(again)));
+
+    const CommandResult bad =
+        run({dumpscope_binary(), "collect", "--compress=30", pid, dir.path()});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("not a zstd compression level"), std::string::npos) << bad.err;
+}
+
+}  // namespace
