@@ -189,14 +189,7 @@ Result<MappedFile> map_dump_file(const std::string& path) {
 Result<std::vector<uint8_t>> read_dump_prefix(const std::string& path, size_t n) {
     const Storage storage = detect_storage(path);
     std::vector<uint8_t> out;
-    if (storage == Storage::kPlain || storage == Storage::kSeekableZstd) {
-        if (storage == Storage::kSeekableZstd) {
-            auto file = SeekableZstdFile::open(path, kReaderCacheBytes);
-            if (!file.ok()) return file.error();
-            out.resize(std::min<uint64_t>(n, (*file)->size()));
-            DS_TRY((*file)->read(0, out));
-            return out;
-        }
+    if (storage == Storage::kPlain) {
         UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd.valid()) return errno_error("cannot open " + path);
         out.resize(n);

@@ -129,7 +129,9 @@ void FaultMapping::resolve(uint64_t fault_offset) {
     // frame included), at most kMaxUnit around the fault.
     uint64_t start = page;
     uint64_t end = page + kPage;
-    if (auto index = file_->table().frame_at(page)) {
+    bool whole_frame = false;  // the unit is exactly one frame: decompress in place
+    std::optional<size_t> index = file_->table().frame_at(page);
+    if (index) {
         const SeekFrame& f = file_->table().frames[*index];
         start = page_down(f.decompressed_offset);
         end = std::min(page_up(f.decompressed_offset + f.decompressed_size), length_);
@@ -137,11 +139,16 @@ void FaultMapping::resolve(uint64_t fault_offset) {
             start = std::max(start, page & ~(kMaxUnit - 1));
             end = std::min(end, start + kMaxUnit);
         }
+        whole_frame = start == f.decompressed_offset &&
+                      f.decompressed_offset + f.decompressed_size == std::min(end, size()) &&
+                      f.decompressed_size <= kMaxUnit;
     }
     std::vector<uint8_t>& buffer = impl_->buffer;
     if (buffer.size() < end - start) buffer.resize(end - start);
     const uint64_t data_end = std::min(end, size());
-    Status read = file_->read(start, std::span<uint8_t>(buffer.data(), data_end - start));
+    Status read =
+        whole_frame ? file_->read_frame(*index, std::span<uint8_t>(buffer.data(), data_end - start))
+                    : file_->read(start, std::span<uint8_t>(buffer.data(), data_end - start));
     if (!read.ok()) {
         start = page;  // fill only the faulting page, with zeros
         end = page + kPage;

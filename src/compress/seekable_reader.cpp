@@ -111,16 +111,9 @@ Status SeekableZstdFile::check_frames() const {
     return {};
 }
 
-Result<const std::vector<uint8_t>*> SeekableZstdFile::frame(size_t index) {
-    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-        if (it->index == index) {
-            cache_.splice(cache_.begin(), cache_, it);
-            return &cache_.front().bytes;
-        }
-    }
+Status SeekableZstdFile::decompress(size_t index, uint8_t* out) {
     const SeekFrame& f = table_.frames[index];
-    std::vector<uint8_t> bytes(f.decompressed_size);
-    const size_t n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), bytes.data(), bytes.size(),
+    const size_t n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), out, f.decompressed_size,
                                          data_ + f.compressed_offset, f.compressed_size);
     if (ZSTD_isError(n) || n != f.decompressed_size) {
         return Error{
@@ -130,13 +123,38 @@ Result<const std::vector<uint8_t>*> SeekableZstdFile::frame(size_t index) {
                         f.decompressed_offset,
                         ZSTD_isError(n) ? ZSTD_getErrorName(n) : fmt::format("got {} bytes", n))};
     }
-    while (!cache_.empty() && cached_ + bytes.size() > cache_bytes_) {
-        cached_ -= cache_.back().bytes.size();
+    return {};
+}
+
+Status SeekableZstdFile::read_frame(size_t index, std::span<uint8_t> out) {
+    if (index >= table_.frames.size() || out.size() != table_.frames[index].decompressed_size) {
+        return Error{fmt::format("{}: no zstd frame {} of {} bytes", path_, index, out.size())};
+    }
+    std::lock_guard lock(mutex_);
+    return decompress(index, out.data());
+}
+
+Result<const uint8_t*> SeekableZstdFile::frame(size_t index) {
+    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+        if (it->index == index) {
+            cache_.splice(cache_.begin(), cache_, it);
+            return cache_.front().bytes.get();
+        }
+    }
+    const size_t size = table_.frames[index].decompressed_size;
+    // Evict down to the bound, keeping an evicted buffer of the right size for reuse (fresh
+    // large allocations cost a page fault per page).
+    std::unique_ptr<uint8_t[]> bytes;
+    while (!cache_.empty() && cached_ + size > cache_bytes_) {
+        cached_ -= cache_.back().size;
+        if (!bytes && cache_.back().size == size) bytes = std::move(cache_.back().bytes);
         cache_.pop_back();
     }
-    cached_ += bytes.size();
-    cache_.push_front(CachedFrame{index, std::move(bytes)});
-    return &cache_.front().bytes;
+    if (!bytes) bytes.reset(new uint8_t[size]);
+    DS_TRY(decompress(index, bytes.get()));
+    cached_ += size;
+    cache_.push_front(CachedFrame{index, std::move(bytes), size});
+    return cache_.front().bytes.get();
 }
 
 Status SeekableZstdFile::read(uint64_t offset, std::span<uint8_t> out) {
@@ -156,7 +174,7 @@ Status SeekableZstdFile::read(uint64_t offset, std::span<uint8_t> out) {
         const SeekFrame& f = table_.frames[*index];
         const uint64_t in_frame = offset - f.decompressed_offset;
         const size_t n = std::min<uint64_t>(out.size(), f.decompressed_size - in_frame);
-        std::memcpy(out.data(), (*bytes)->data() + in_frame, n);
+        std::memcpy(out.data(), *bytes + in_frame, n);
         offset += n;
         out = out.subspan(n);
     }

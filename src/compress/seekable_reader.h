@@ -37,16 +37,21 @@ public:
     // Reads out.size() bytes at decompressed offset `offset` (the range must lie in the file).
     // An error names the file, the frame's offsets and what is wrong with it.
     Status read(uint64_t offset, std::span<uint8_t> out);
+    // Decompresses frame `index` whole into out (out.size() must be its decompressed size),
+    // bypassing the cache: for callers that keep the bytes themselves.
+    Status read_frame(size_t index, std::span<uint8_t> out);
 
 private:
     struct CachedFrame {
         size_t index;
-        std::vector<uint8_t> bytes;
+        std::unique_ptr<uint8_t[]> bytes;  // not zero-filled: decompression writes every byte
+        size_t size;
     };
     SeekableZstdFile(std::string path, const uint8_t* data, uint64_t file_size, SeekTable table,
                      uint64_t cache_bytes);
     Status check_frames() const;
-    Result<const std::vector<uint8_t>*> frame(size_t index);  // with mutex_ held
+    Result<const uint8_t*> frame(size_t index);     // with mutex_ held
+    Status decompress(size_t index, uint8_t* out);  // with mutex_ held
 
     std::string path_;
     const uint8_t* data_;  // the compressed file, mapped

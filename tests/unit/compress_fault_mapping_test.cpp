@@ -15,7 +15,9 @@
 
 #include "compress/dump_bytes.h"
 #include "compress/fault_mapping.h"
+#include "compress/ordered_compressor.h"
 #include "compress/read_errors.h"
+#include "compress/seek_table.h"
 #include "compress/seekable_reader.h"
 #include "compress/seekable_writer.h"
 
@@ -115,6 +117,38 @@ TEST(FaultMapping, ReadsLikeThePlainBytesFromAnyThreadAndTheKernel) {
     std::ifstream in(copy, std::ios::binary);
     std::vector<uint8_t> got((std::istreambuf_iterator<char>(in)), {});
     EXPECT_TRUE(std::equal(got.begin(), got.end(), plain.begin() + 3 * kFrame + 17));
+    EXPECT_FALSE(mapped->read_error());
+}
+
+// Frames of any size, as other writers make them (here 5000 bytes: pages straddle frames).
+TEST(FaultMapping, FramesThatDoNotFollowPagesReadLikeThePlainBytes) {
+    TempDir dir;
+    std::vector<uint8_t> plain(3 * kFrame + 77);
+    std::mt19937 rng(9);
+    for (auto& b : plain) b = static_cast<uint8_t>(rng() % 7);
+    std::vector<uint8_t> file;
+    std::vector<SeekFrame> frames;
+    for (size_t at = 0; at < plain.size(); at += 5000) {
+        const size_t n = std::min<size_t>(5000, plain.size() - at);
+        auto frame = OrderedCompressor::compress_frame(1, {plain.data() + at, n});
+        ASSERT_TRUE(frame.ok());
+        file.insert(file.end(), frame->begin(), frame->end());
+        frames.push_back(
+            {0, static_cast<uint32_t>(frame->size()), 0, static_cast<uint32_t>(n), std::nullopt});
+    }
+    const std::vector<uint8_t> table = encode_seek_table(frames);
+    file.insert(file.end(), table.begin(), table.end());
+    save(dir.path + "/odd.zst", file);
+    auto mapped = map_dump_file(dir.path + "/odd.zst");
+    ASSERT_TRUE(mapped.ok()) << mapped.error().message;
+    ASSERT_EQ(mapped->bytes().size(), plain.size());
+    // Back to front, so that pages shared by two frames are met from both sides.
+    for (size_t at = plain.size(); at > 0;) {
+        const size_t n = std::min<size_t>(3000, at);
+        at -= n;
+        ASSERT_EQ(std::memcmp(mapped->bytes().data() + at, plain.data() + at, n), 0) << at;
+    }
+    EXPECT_TRUE(std::equal(plain.begin(), plain.end(), mapped->bytes().begin()));
     EXPECT_FALSE(mapped->read_error());
 }
 
