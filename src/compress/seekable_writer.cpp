@@ -135,8 +135,9 @@ Status SeekableZstdWriter::write_body(uint64_t offset, std::span<const uint8_t> 
     const uint64_t f = options_.frame_size;
     while (!bytes.empty()) {
         const uint64_t index = offset / f;
-        const uint64_t current = next_frame_ - (frame_open_ ? 1 : 0);
-        if (index < current || (index == current && !frame_open_ && index < next_frame_)) {
+        // The open frame is next_frame_ - 1; every frame before it has been handed over.
+        const uint64_t first_writable = next_frame_ - (frame_open_ ? 1 : 0);
+        if (index < first_writable) {
             return Error{
                 fmt::format("{}: write at offset {:#x} goes into the zstd frame at "
                             "{:#x}, which is already compressed (memory must be written "
