@@ -234,3 +234,23 @@ TEST(CompressedCollect, CollectCompressGivesDumpsZstdGdbAndLldbRead) {
 }
 
 }  // namespace
+
+namespace {
+
+// A trigger writes its dump through the same compressed DumpFile.
+TEST(CompressedCollect, TriggeredDumpIsCompressedToo) {
+    TempDir dir;
+    Fixture fixture("fixture_waiters");
+    const CommandResult r = run({dumpscope_binary(), "collect", "--quiet", "--compress",
+                                 "--threads", "2", std::to_string(fixture.pid()), dir.path()},
+                                120);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(dir.files().size(), 1u);
+    const std::string dump = dir.path() + "/" + dir.files().front();
+    EXPECT_TRUE(dump.ends_with(".dmp.zst")) << dump;
+    EXPECT_TRUE(dumpscope::compress::is_seekable_zstd(dump));
+    EXPECT_EQ(info_json(dump).at("format"), "minidump");
+    EXPECT_EQ(dumpscope_stacks(dump).size(), 4u);
+}
+
+}  // namespace
