@@ -148,13 +148,18 @@ Status SeekableZstdWriter::write_body(uint64_t offset, std::span<const uint8_t> 
             if (frame_open_) DS_TRY(close_current((next_frame_)*f));
             DS_TRY(emit_zero_frames_until(index, index * f));
             current_ = compressor_->take_buffer(f);
-            std::memset(current_.data(), 0, f);
+            current_filled_ = 0;
             frame_open_ = true;
             next_frame_ = index + 1;
         }
         const uint64_t in_frame = offset - index * f;
         const size_t n = std::min<uint64_t>(bytes.size(), f - in_frame);
+        // Zeros only where nothing was written: a frame written front to back is never cleared.
+        if (in_frame > current_filled_) {
+            std::memset(current_.data() + current_filled_, 0, in_frame - current_filled_);
+        }
         std::memcpy(current_.data() + in_frame, bytes.data(), n);
+        current_filled_ = std::max<uint64_t>(current_filled_, in_frame + n);
         offset += n;
         bytes = bytes.subspan(n);
     }
@@ -168,6 +173,9 @@ Status SeekableZstdWriter::close_current(uint64_t end) {
     const uint64_t skip = start - index * options_.frame_size;  // the head's part of the frame
     frame_open_ = false;
     if (end <= start) return {};
+    const uint64_t used = end - index * options_.frame_size;  // bytes of the buffer kept
+    if (used > current_filled_)
+        std::memset(current_.data() + current_filled_, 0, used - current_filled_);
     if (skip > 0) std::memmove(current_.data(), current_.data() + skip, end - start);
     return compressor_->submit(std::move(current_), end - start);
 }

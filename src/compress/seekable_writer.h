@@ -83,7 +83,8 @@ private:
     uint64_t next_frame_ = 0;     // the first body frame not yet open or emitted
     bool frame_open_ = false;     // current_ holds frame next_frame_ - 1
     std::vector<uint8_t> current_;
-    uint64_t written_end_ = 0;  // the end of the highest byte written
+    uint64_t current_filled_ = 0;  // current_[0, this) is written or zeroed; the rest is stale
+    uint64_t written_end_ = 0;     // the end of the highest byte written
     std::shared_ptr<const std::vector<uint8_t>> zero_frame_;
     std::vector<SeekFrame> entries_;
     bool finished_ = false;
