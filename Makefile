@@ -1,7 +1,7 @@
 # The front door: `make demo` and `make test` on a fresh Debian 12 machine.
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
-DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev libcli11-dev \
+DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev zlib1g-dev libcli11-dev \
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
 	clang-format clang-tidy bc libreadline-dev libc6-dbg strace libcapstone-dev chromium
 

@@ -45,8 +45,9 @@ bool is_directory(const std::string& path) {
 }
 
 Result<std::string> output_path(const CollectRequest& request, int32_t pid) {
-    const std::string name =
-        default_dump_name(process_comm(pid), pid, request.trigger, request.format, ::time(nullptr));
+    const std::string name = default_dump_name(process_comm(pid), pid, request.trigger,
+                                               request.format, ::time(nullptr)) +
+                             (request.compress_level ? ".zst" : "");
     if (request.output.empty()) return name;
     if (is_directory(request.output)) {
         std::string dir = request.output;
@@ -175,7 +176,7 @@ Result<CollectResult> collect_dump(const CollectRequest& request) {
 
     // The file first: an unwritable directory or an existing file must fail before the target
     // is touched.
-    auto file = DumpFile::create(*path, request.overwrite);
+    auto file = DumpFile::create(*path, request.overwrite, request.compress_level);
     if (!file.ok()) return file.error();
     log("writing " + file->temp_path());
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -25,6 +26,9 @@ struct CollectRequest {
     DumpFormat format = DumpFormat::Minidump;
     PlanOptions plan;
     bool overwrite = false;
+    // Set: the dump is written zstd-compressed at this level (the seekable format, .zst added to
+    // default names).
+    std::optional<int> compress_level;
     std::string trigger = "manual";
     std::string trigger_detail;
     // Convert: the snapshot's capture time is the input's (0 when unknown) and stays; a capture

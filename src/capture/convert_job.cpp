@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/paths.h"
+#include "compress/seekable_writer.h"
 #include "output/dump_file.h"
 #include "readers/dump_reader.h"
 #include "snapshot/range_memory_source.h"
@@ -46,7 +47,8 @@ void rebuild_process_text(Snapshot& snapshot) {
 }  // namespace
 
 DumpFormat choose_convert_format(const std::string& output, const std::string& input_format) {
-    const std::string name = base_name(output);
+    std::string name = base_name(output);
+    if (ends_with(name, ".zst")) name.resize(name.size() - 4);
     if (ends_with(name, ".dmp") || ends_with(name, ".mdmp")) return DumpFormat::Minidump;
     if (ends_with(name, ".core") || name == "core" || name.rfind("core.", 0) == 0) {
         return DumpFormat::ElfCore;
@@ -79,7 +81,9 @@ Result<ConvertResult> convert_dump(const ConvertRequest& request) {
     if (record.method.empty()) record.method = "reader";
     for (const std::string& warning : snapshot->warnings) record.notes.push_back(warning);
 
-    auto file = DumpFile::create(request.output, request.overwrite);
+    std::optional<int> level = request.compress_level;
+    if (!level && ends_with(request.output, ".zst")) level = compress::kDefaultCompressionLevel;
+    auto file = DumpFile::create(request.output, request.overwrite, level);
     if (!file.ok()) return file.error();
     ReleaseTarget nothing_to_release;
     nothing_to_release.release = [](CaptureRecord&) {};

@@ -18,6 +18,9 @@ struct ConvertRequest {
     std::optional<DumpFormat> format;  // unset: from OUTPUT's extension, else the other format
     PlanOptions plan;                  // default: everything the input holds (maxi)
     bool overwrite = false;
+    // Set: written zstd-compressed at this level; unset: compressed (at the default level) when
+    // OUTPUT ends in .zst.
+    std::optional<int> compress_level;
 };
 
 struct ConvertResult {
@@ -33,7 +36,8 @@ struct ConvertResult {
 
 Result<ConvertResult> convert_dump(const ConvertRequest& request);
 
-// .dmp/.mdmp -> minidump, .core or "core" / "core.*" names -> ELF core; else the other format.
+// .dmp/.mdmp -> minidump, .core or "core" / "core.*" names -> ELF core (a .zst after them is
+// not counted); else the other format.
 DumpFormat choose_convert_format(const std::string& output, const std::string& input_format);
 
 }  // namespace dumpscope

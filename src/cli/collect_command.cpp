@@ -5,6 +5,7 @@
 #include "cli/progress_bar.h"
 #include "cli/user_stream_file.h"
 #include "common/units.h"
+#include "compress/seekable_writer.h"
 #include "plan/dump_flags.h"
 
 namespace dumpscope {
@@ -108,6 +109,11 @@ void CollectCommand::add_to(CLI::App& app) {
                   "Write the dump from a copy-on-write clone: the target stops only while it is "
                   "made (--clone=required: fail instead of falling back to a ptrace dump)")
         ->check(CLI::IsMember({"preferred", "required"}));
+    cmd->add_flag("--compress{" + std::to_string(compress::kDefaultCompressionLevel) + "}",
+                  compress_,
+                  "Write the dump zstd-compressed while it is written (the seekable format: every "
+                  "dumpscope command reads it in place, `zstd -d` gives the plain file); "
+                  "--compress=LEVEL: zstd level 1-19");
     cmd->add_flag("--overwrite", overwrite_, "Replace an existing output file (-o)");
     cmd->add_flag("--quiet,-q", quiet_, "Print nothing but errors");
     cmd->add_flag(
@@ -125,6 +131,11 @@ Result<CollectRequest> CollectCommand::build_request() const {
     request.target = target_;
     request.output = output_;
     request.overwrite = overwrite_;
+    if (command_ != nullptr && command_->count("--compress") > 0) {
+        auto level = compress::parse_compression_level(compress_);
+        if (!level.ok()) return Error{"--compress: " + level.error().message};
+        request.compress_level = *level;
+    }
     request.format = format_ == "core" ? DumpFormat::ElfCore : DumpFormat::Minidump;
     if (clone_ == "preferred") request.clone = CloneMode::kPreferred;
     if (clone_ == "required") request.clone = CloneMode::kRequired;

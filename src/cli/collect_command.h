@@ -28,7 +28,8 @@ private:
     std::vector<std::string> extra_memory_, user_streams_;
     uint64_t max_stack_kib_ = 0;
     uint64_t max_user_stream_mib_ = kDefaultUserStreamLimitMib;
-    std::string clone_;  // "", "preferred" (--clone) or "required" (--clone=required)
+    std::string compress_;  // "" or a zstd level (--compress alone: the default level)
+    std::string clone_;     // "", "preferred" (--clone) or "required" (--clone=required)
     bool overwrite_ = false, quiet_ = false, verbose_ = false, list_flags_ = false;
     TriggerCli triggers_;  // --cpu, --crash, --signal, ... (the monitor)
 };

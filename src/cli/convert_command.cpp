@@ -4,6 +4,7 @@
 
 #include "capture/convert_job.h"
 #include "common/units.h"
+#include "compress/seekable_writer.h"
 #include "plan/dump_flags.h"
 
 namespace dumpscope {
@@ -19,6 +20,10 @@ void ConvertCommand::add_to(CLI::App& app) {
     cmd->add_option("--type", type_,
                     "tiny, mini, midi, maxi or full (default full: all memory IN holds)");
     cmd->add_option("--flags", flags_, "MINIDUMP_TYPE flags added to --type's, comma-separated");
+    cmd->add_flag("--compress{" + std::to_string(compress::kDefaultCompressionLevel) + "}",
+                  compress_,
+                  "Write OUT zstd-compressed (the seekable format; also when OUT ends in .zst); "
+                  "--compress=LEVEL: zstd level 1-19");
     cmd->add_flag("--overwrite", overwrite_, "Replace an existing output file");
     cmd->add_flag("--quiet,-q", quiet_, "Print nothing but errors");
     cmd->callback([this] { run_requested_ = true; });
@@ -29,6 +34,14 @@ int ConvertCommand::run() const {
     request.input = input_;
     request.output = output_;
     request.overwrite = overwrite_;
+    if (!compress_.empty()) {
+        auto level = compress::parse_compression_level(compress_);
+        if (!level.ok()) {
+            fmt::print(stderr, "dumpscope convert: --compress: {}\n", level.error().message);
+            return 2;
+        }
+        request.compress_level = *level;
+    }
     if (format_ == "core") request.format = DumpFormat::ElfCore;
     if (format_ == "minidump") request.format = DumpFormat::Minidump;
     auto options = preset_options(type_);

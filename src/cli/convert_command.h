@@ -15,6 +15,7 @@ public:
 private:
     bool run_requested_ = false;
     std::string input_, output_, format_, type_ = "full", flags_;
+    std::string compress_;  // "" or a zstd level
     bool overwrite_ = false, quiet_ = false;
 };
 

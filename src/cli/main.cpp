@@ -15,6 +15,7 @@
 #include "cli/info_command.h"
 #include "cli/signals.h"
 #include "common/version.h"
+#include "compress/read_errors.h"
 #include "live/clone_reaper.h"
 
 namespace {
@@ -59,6 +60,16 @@ std::vector<std::string> translate_procdump_aliases(int argc, char** argv) {
     return args;
 }
 
+// A compressed dump whose frame failed to decompress while a command read it gave zeros for
+// those bytes: the command's output cannot be trusted, whatever it returned.
+int checked_reads(int status) {
+    if (auto error = dumpscope::compress::first_read_error()) {
+        fmt::print(stderr, "dumpscope: {}\n", *error);
+        return status == 0 || status == 2 ? 1 : status;
+    }
+    return status;
+}
+
 int run(int argc, char** argv) {
     // The clone reaper is dumpscope executed again by itself (live/clone_reaper.h).
     if (argc > 1 && std::string(argv[1]) == dumpscope::kCloneReaperArg) {
@@ -89,12 +100,18 @@ int run(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     dumpscope::install_cancel_handlers();
-    if (collect.requested()) return collect.run();
-    if (info.requested()) return info.run();
-    if (convert.requested()) return convert.run();
-    if (analysis.requested()) return analysis.run();
-    if (crash_handler.requested()) return crash_handler.run();
-    return 2;
+    int status = 2;
+    if (collect.requested())
+        status = collect.run();
+    else if (info.requested())
+        status = info.run();
+    else if (convert.requested())
+        status = convert.run();
+    else if (analysis.requested())
+        status = analysis.run();
+    else if (crash_handler.requested())
+        status = crash_handler.run();
+    return checked_reads(status);
 }
 
 }  // namespace

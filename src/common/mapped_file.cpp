@@ -32,13 +32,24 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
                       static_cast<uint64_t>(st.st_blocks) * 512);
 }
 
+MappedFile MappedFile::adopt(const uint8_t* data, uint64_t size, uint64_t disk_usage,
+                             std::unique_ptr<Backing> backing) {
+    MappedFile file(data, size, disk_usage);
+    file.backing_ = std::move(backing);
+    return file;
+}
+
 MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(other.data_), size_(other.size_), disk_usage_(other.disk_usage_) {
+    : data_(other.data_),
+      size_(other.size_),
+      disk_usage_(other.disk_usage_),
+      backing_(std::move(other.backing_)) {
     other.data_ = nullptr;
     other.size_ = 0;
 }
 
 MappedFile::~MappedFile() {
+    if (backing_) return;  // its destructor unmaps
     if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
 }
 

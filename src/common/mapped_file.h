@@ -1,9 +1,13 @@
 // A whole regular file mapped read-only, unmapped on destruction: the dump readers' view of a
 // dump, so opening a multi-gigabyte file costs a few page-table entries. An empty file is an
-// Error ("PATH is empty"): nothing can be read from it.
+// Error ("PATH is empty"): nothing can be read from it. A mapping can also be adopted from a
+// Backing that owns it (compress/: the decompressed bytes of a compressed dump, filled on
+// demand); such a backing may fail to produce bytes after open, which read_error() reports.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -13,7 +17,17 @@ namespace dumpscope {
 
 class MappedFile {
 public:
+    // Owns the memory of an adopted mapping; destroyed (and so unmapped) with the MappedFile.
+    class Backing {
+    public:
+        virtual ~Backing() = default;
+        // The first failure to produce bytes (the bytes read as zeros), or nullopt.
+        virtual std::optional<std::string> read_error() const = 0;
+    };
+
     static Result<MappedFile> open(const std::string& path);
+    static MappedFile adopt(const uint8_t* data, uint64_t size, uint64_t disk_usage,
+                            std::unique_ptr<Backing> backing);
 
     MappedFile(MappedFile&& other) noexcept;
     MappedFile& operator=(MappedFile&&) = delete;
@@ -22,6 +36,9 @@ public:
 
     std::span<const uint8_t> bytes() const { return {data_, size_}; }
     uint64_t disk_usage() const { return disk_usage_; }  // allocated blocks * 512
+    std::optional<std::string> read_error() const {
+        return backing_ ? backing_->read_error() : std::nullopt;
+    }
 
 private:
     MappedFile(const uint8_t* data, uint64_t size, uint64_t disk_usage)
@@ -30,6 +47,7 @@ private:
     const uint8_t* data_ = nullptr;
     uint64_t size_ = 0;
     uint64_t disk_usage_ = 0;
+    std::unique_ptr<Backing> backing_;  // set: it owns data_
 };
 
 }  // namespace dumpscope

@@ -8,6 +8,7 @@
 
 #include "arch/arch.h"
 #include "common/mapped_file.h"
+#include "compress/dump_bytes.h"
 #include "elf/elf_build_id.h"
 #include "elf/elf_image.h"
 #include "elfcore/core_file_note.h"
@@ -307,7 +308,7 @@ void apply_signal(Snapshot& s, const NoteFacts& facts) {
 }  // namespace
 
 Result<Snapshot> read_elf_core(const std::string& path) {
-    auto opened = MappedFile::open(path);
+    auto opened = compress::map_dump_file(path);
     if (!opened.ok()) return opened.error();
     auto file = std::make_shared<MappedFile>(std::move(*opened));
     auto failed = [&](const Error& e) { return Error{path + ": " + e.message}; };

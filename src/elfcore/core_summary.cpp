@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/mapped_file.h"
+#include "compress/dump_bytes.h"
 #include "elfcore/core_format.h"
 #include "elfcore/core_view.h"
 #include "elfcore/note_fields.h"
@@ -183,16 +184,12 @@ Status read_notes(const elfcore::CoreView& view, DumpSummary& out) {
 }  // namespace
 
 bool looks_like_elf_core(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    std::array<uint8_t, EI_NIDENT + 2> start{};
-    const ssize_t n = ::pread(fd, start.data(), start.size(), 0);
-    ::close(fd);
-    return n == static_cast<ssize_t>(start.size()) && elfcore::has_elf_core_header(start);
+    auto start = compress::read_dump_prefix(path, EI_NIDENT + 2);
+    return start.ok() && start->size() == EI_NIDENT + 2 && elfcore::has_elf_core_header(*start);
 }
 
 Result<DumpSummary> summarize_elf_core(const std::string& path) {
-    auto file = MappedFile::open(path);
+    auto file = compress::map_dump_file(path);
     if (!file.ok()) return file.error();
     auto view = elfcore::parse_elf_core(file->bytes());
     if (!view.ok()) return Error{path + ": " + view.error().message};

@@ -109,6 +109,9 @@ Result<uint64_t> write_elf_core(const Snapshot& snapshot, const DumpContent& con
     auto data_end = elfcore::assign_file_offsets(*segments, align_up(pos, page), page);
     if (!data_end.ok()) return data_end.error();
 
+    // Headers and notes before the memory are written out of order (the ELF header last): a
+    // compressed dump keeps them in memory until commit.
+    DS_TRY(file.declare_head(align_up(pos, page)));
     DS_TRY(file.write_at(notes_offset, *notes));
     MemoryPlacer placer(*segments, file);
     auto written = stream_dump_memory(

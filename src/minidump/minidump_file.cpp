@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "compress/dump_bytes.h"
 #include "minidump/utf16.h"
 
 namespace dumpscope::minidump {
@@ -19,7 +20,7 @@ constexpr uint64_t kMaxDumpSize = uint64_t{1} << 48;
 }  // namespace
 
 Result<MinidumpFile> MinidumpFile::open(const std::string& path) {
-    auto mapping = MappedFile::open(path);
+    auto mapping = compress::map_dump_file(path);
     if (!mapping.ok()) return mapping.error();
     const uint64_t size = mapping->bytes().size();
     if (size < sizeof(Header)) {

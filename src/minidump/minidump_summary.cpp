@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <string_view>
 
+#include "compress/dump_bytes.h"
 #include "minidump/minidump_decoders.h"
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
@@ -140,13 +142,11 @@ Status summarize_capture(const MinidumpFile& file, DumpSummary& summary) {
 }  // namespace
 
 bool looks_like_minidump(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
+    auto start = compress::read_dump_prefix(path, sizeof(uint32_t));
+    if (!start.ok() || start->size() != sizeof(uint32_t)) return false;
     uint32_t signature = 0;
-    const ssize_t got = ::pread(fd, &signature, sizeof(signature), 0);
-    ::close(fd);
-    return got == static_cast<ssize_t>(sizeof(signature)) &&
-           signature == minidump::kMinidumpSignature;
+    std::memcpy(&signature, start->data(), sizeof signature);
+    return signature == minidump::kMinidumpSignature;
 }
 
 Result<DumpSummary> summarize_minidump(const std::string& path) {

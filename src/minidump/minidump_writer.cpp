@@ -348,6 +348,12 @@ Result<uint64_t> write_minidump(const Snapshot& snapshot, const DumpContent& con
         return Error{fmt::format("the minidump's streams end at {} bytes, past 32-bit RVAs",
                                  list_blob.end_offset())};
     }
+    // Everything before the first memory range is written out of order (the header last): a
+    // compressed dump keeps it in memory until commit.
+    uint64_t head = list_blob.end_offset();
+    if (placement.capture_in_slot) head = placement.capture_slot_offset + kCaptureSlotSize;
+    for (uint64_t offset : placement.range_offsets) head = std::min(head, offset);
+    DS_TRY(file.declare_head(head));
     DS_TRY(file.write_at(blob.base(), blob.bytes()));
     DS_TRY(file.write_at(list_blob.base(), list_blob.bytes()));
 

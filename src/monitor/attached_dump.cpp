@@ -48,7 +48,7 @@ Result<CollectResult> dump_attached(TracedProcess& traced, const CollectRequest&
     const int32_t pid = traced.pid();
     auto path = choose_output_path(request, pid);
     if (!path) return path.error();
-    auto file = DumpFile::create(*path, request.overwrite);
+    auto file = DumpFile::create(*path, request.overwrite, request.compress_level);
     if (!file) return file.error();
     auto clone = CloneAttempt::start(request, pid, request.log, traced.ptrace_options());
     if (!clone) return clone.error();

@@ -23,7 +23,8 @@ bool is_dump_name(const std::string& name) {
         return name.size() > suffix.size() &&
                name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
-    return name[0] != '.' && (ends_with(".dmp") || ends_with(".core"));
+    return name[0] != '.' && (ends_with(".dmp") || ends_with(".core") || ends_with(".dmp.zst") ||
+                              ends_with(".core.zst"));
 }
 
 bool older(const DumpEntry& a, const DumpEntry& b) {

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "common/paths.h"
+#include "compress/seekable_writer.h"
 
 namespace dumpscope {
 
@@ -127,7 +128,8 @@ bool writer_is_alive(pid_t pid) {
 
 }  // namespace
 
-Result<DumpFile> DumpFile::create(const std::string& final_path, bool overwrite) {
+Result<DumpFile> DumpFile::create(const std::string& final_path, bool overwrite,
+                                  std::optional<int> zstd_level) {
     struct stat st {};
     if (::lstat(final_path.c_str(), &st) == 0) {
         if (!S_ISREG(st.st_mode)) return not_regular_error(final_path, st.st_mode);
@@ -143,7 +145,9 @@ Result<DumpFile> DumpFile::create(const std::string& final_path, bool overwrite)
         int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) {
             ::fchmod(fd, 0600);  // whatever the umask: dumps hold secrets
-            return DumpFile(fd, final_path, std::move(temp), overwrite);
+            DumpFile file(fd, final_path, std::move(temp), overwrite);
+            file.zstd_level_ = zstd_level;
+            return file;
         }
         if (errno != EEXIST) return errno_error("cannot create a file in " + dir);
     }
@@ -161,14 +165,42 @@ DumpFile::DumpFile(DumpFile&& other) noexcept
       final_path_(std::move(other.final_path_)),
       temp_path_(std::move(other.temp_path_)),
       overwrite_(other.overwrite_),
-      committed_(other.committed_) {
+      committed_(other.committed_),
+      zstd_level_(other.zstd_level_),
+      zstd_(std::move(other.zstd_)) {
     other.fd_ = -1;
     other.committed_ = true;
 }
 
 DumpFile::~DumpFile() { discard(); }
 
+Status DumpFile::start_compressor(uint64_t head) {
+    compress::SeekableWriterOptions options;
+    options.level = *zstd_level_;
+    options.deferred_head = head;
+    const int fd = fd_;  // stays the same when the DumpFile moves
+    auto writer = compress::SeekableZstdWriter::create(
+        [fd](uint64_t offset, std::span<const uint8_t> bytes) {
+            return pwrite_all(fd, offset, bytes.data(), bytes.size());
+        },
+        options, final_path_);
+    if (!writer.ok()) return writer.error();
+    zstd_ = std::move(*writer);
+    return {};
+}
+
+Status DumpFile::declare_head(uint64_t size) {
+    if (fd_ < 0) return Error{"dump file is closed"};
+    if (!zstd_level_) return {};
+    if (zstd_)
+        return Error{final_path_ +
+                     ": the head of a compressed dump is declared twice "
+                     "or after a write"};
+    return start_compressor(size);
+}
+
 void DumpFile::discard() {
+    zstd_.reset();  // stops its threads before the file goes
     if (fd_ >= 0) {
         ::close(fd_);
         fd_ = -1;
@@ -179,11 +211,16 @@ void DumpFile::discard() {
 
 Status DumpFile::write_at(uint64_t offset, std::span<const uint8_t> bytes) {
     if (fd_ < 0) return Error{"dump file is closed"};
+    if (zstd_level_) {
+        if (!zstd_) DS_TRY(start_compressor(0));
+        return zstd_->write_at(offset, bytes);
+    }
     return pwrite_all(fd_, offset, bytes.data(), bytes.size());
 }
 
 Status DumpFile::write_sparse_at(uint64_t offset, std::span<const uint8_t> bytes) {
     if (fd_ < 0) return Error{"dump file is closed"};
+    if (zstd_level_) return write_at(offset, bytes);  // zeros compress to almost nothing
     size_t pos = 0;
     // Only pages aligned in the file can become holes; write the unaligned head as is.
     const size_t head = std::min(bytes.size(), (kPage - offset % kPage) % kPage);
@@ -210,6 +247,12 @@ Status DumpFile::write_sparse_at(uint64_t offset, std::span<const uint8_t> bytes
 
 Status DumpFile::commit(uint64_t final_size) {
     if (fd_ < 0 || committed_) return Error{"dump file is already closed"};
+    if (zstd_level_) {
+        if (!zstd_) DS_TRY(start_compressor(0));
+        auto physical = zstd_->finish(final_size);
+        if (!physical.ok()) return physical.error();
+        final_size = *physical;
+    }
     if (::ftruncate(fd_, static_cast<off_t>(final_size)) != 0)
         return errno_error("cannot set the size of " + temp_path_);
     if (::fdatasync(fd_) != 0) return errno_error("cannot flush " + temp_path_);

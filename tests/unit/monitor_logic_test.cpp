@@ -313,11 +313,14 @@ TEST(DumpQuota, OldestGoFirstNewOnesAreKept) {
     make("a_crash_1.1.dmp", 400, 30);
     make("b_crash_2.2.core", 400, 20);
     make("c_crash_3.3.dmp", 400, 10);
-    make("notes.txt", 4000, 40);  // not a dump: never counted, never removed
+    make("d_4.4.core.zst", 300, 25);  // compressed dumps count too
+    make("notes.txt", 4000, 40);      // not a dump: never counted, never removed
+    make("notes.zst", 4000, 40);
     auto outcome = enforce_dump_quota(dir.path(), 900 * 1024, {"a_crash_1.1.dmp"});
     ASSERT_TRUE(outcome.ok());
-    EXPECT_EQ(outcome->removed, std::vector<std::string>{"b_crash_2.2.core"});
+    EXPECT_EQ(outcome->removed, (std::vector<std::string>{"d_4.4.core.zst", "b_crash_2.2.core"}));
     EXPECT_EQ(::access((dir.path() + "/notes.txt").c_str(), F_OK), 0);
+    EXPECT_EQ(::access((dir.path() + "/notes.zst").c_str(), F_OK), 0);
     EXPECT_LE(outcome->bytes_after, 900u * 1024);
     auto usage = dump_usage(dir.path());
     ASSERT_TRUE(usage.ok());

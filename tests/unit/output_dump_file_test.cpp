@@ -228,3 +228,54 @@ TEST(DumpFile, StaleTemporaryOfADeadWriterIsCleanedUp) {
 }
 
 }  // namespace
+
+namespace {
+
+// A compressed DumpFile: the writers' order (head last, memory in order, a record at the end)
+// gives a zstd stream the zstd CLI decompresses to the plain bytes, renamed into place with
+// mode 0600; writing memory out of order fails and leaves nothing behind.
+TEST(DumpFile, CompressedDumpDecompressesToThePlainBytes) {
+    Dir dir;
+    const std::string path = dir.path + "/d.core.zst";
+    std::vector<uint8_t> plain(9 << 20, 0);
+    for (size_t i = 8192; i < plain.size(); i += 3) plain[i] = static_cast<uint8_t>(i / 4096);
+    std::fill(plain.begin() + (3 << 20), plain.begin() + (6 << 20), 0);
+    for (size_t i = 0; i < 8192; ++i) plain[i] = static_cast<uint8_t>(i * 13 + 1);
+    {
+        auto file = DumpFile::create(path, false, 1);
+        ASSERT_TRUE(file.ok()) << file.error().message;
+        EXPECT_TRUE(file->compressed());
+        ASSERT_TRUE(file->declare_head(8192).ok());
+        const std::span<const uint8_t> all(plain);
+        ASSERT_TRUE(file->write_at(4096, all.subspan(4096, 4096)).ok());  // notes first
+        ASSERT_TRUE(file->write_sparse_at(8192, all.subspan(8192, (8 << 20) - 8192)).ok());
+        ASSERT_TRUE(file->write_at(8 << 20, all.subspan(8 << 20)).ok());  // the record
+        ASSERT_TRUE(file->write_at(0, all.first(4096)).ok());             // the header, last
+        ASSERT_TRUE(file->commit(plain.size()).ok());
+    }
+    EXPECT_EQ(dir.list(), std::vector<std::string>{"d.core.zst"});
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_LT(static_cast<size_t>(st.st_size), plain.size() / 2);
+    ASSERT_EQ(std::system(("zstd -q -d " + path + " -o " + dir.path + "/d.core").c_str()), 0);
+    std::ifstream in(dir.path + "/d.core", std::ios::binary);
+    const std::vector<uint8_t> back((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(back, plain);
+
+    Dir other;
+    {
+        auto file = DumpFile::create(other.path + "/bad.dmp.zst", false, 1);
+        ASSERT_TRUE(file.ok());
+        ASSERT_TRUE(file->declare_head(4096).ok());
+        std::vector<uint8_t> bytes(100, 7);
+        ASSERT_TRUE(file->write_at(9 << 20, bytes).ok());
+        Status s = file->write_at(1 << 20, bytes);  // a frame already compressed
+        ASSERT_FALSE(s.ok());
+        EXPECT_NE(s.error().message.find("bad.dmp.zst"), std::string::npos) << s.error().message;
+        EXPECT_FALSE(file->declare_head(4096).ok());
+    }
+    EXPECT_EQ(other.count(), 0);
+}
+
+}  // namespace

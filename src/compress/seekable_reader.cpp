@@ -1,0 +1,184 @@
+#include "compress/seekable_reader.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_getFrameHeader: the header without the whole frame
+#include <zstd.h>
+
+#include <cstring>
+
+#include "common/unique_fd.h"
+
+namespace dumpscope::compress {
+
+namespace {
+
+uint32_t load_u32(const uint8_t* p) {
+    uint32_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+bool is_skippable(uint32_t magic) { return (magic & 0xFFFFFFF0u) == kSkippableMagicFirst; }
+
+}  // namespace
+
+bool is_seekable_zstd(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return false;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || st.st_size < 4 + static_cast<off_t>(kSeekTableFooterSize))
+        return false;
+    uint32_t magic = 0;
+    uint8_t footer[kSeekTableFooterSize];
+    if (::pread(fd.get(), &magic, 4, 0) != 4) return false;
+    if (::pread(fd.get(), footer, sizeof footer, st.st_size - static_cast<off_t>(sizeof footer)) !=
+        static_cast<ssize_t>(sizeof footer))
+        return false;
+    return (magic == kZstdFrameMagic || is_skippable(magic)) &&
+           load_u32(footer + 5) == kSeekableFooterMagic;
+}
+
+Result<std::unique_ptr<SeekableZstdFile>> SeekableZstdFile::open(const std::string& path,
+                                                                 uint64_t cache_bytes) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return errno_error("cannot open " + path);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return errno_error("cannot stat " + path);
+    if (!S_ISREG(st.st_mode)) return Error{path + " is not a regular file"};
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size == 0) return Error{path + " is empty"};
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (map == MAP_FAILED) return errno_error("cannot map " + path);
+    const auto* data = static_cast<const uint8_t*>(map);
+    auto table = parse_seek_table(std::span<const uint8_t>(data, size), size, path);
+    if (!table.ok()) {
+        ::munmap(map, size);
+        return table.error();
+    }
+    std::unique_ptr<SeekableZstdFile> file(
+        new SeekableZstdFile(path, data, size, std::move(*table), cache_bytes));
+    if (file->dctx_ == nullptr) return Error{"cannot create a zstd decompression context"};
+    DS_TRY(file->check_frames());
+    return file;
+}
+
+SeekableZstdFile::SeekableZstdFile(std::string path, const uint8_t* data, uint64_t file_size,
+                                   SeekTable table, uint64_t cache_bytes)
+    : path_(std::move(path)),
+      data_(data),
+      file_size_(file_size),
+      table_(std::move(table)),
+      cache_bytes_(cache_bytes),
+      dctx_(ZSTD_createDCtx()) {}
+
+SeekableZstdFile::~SeekableZstdFile() {
+    ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx_));
+    ::munmap(const_cast<uint8_t*>(data_), file_size_);
+}
+
+Status SeekableZstdFile::check_frames() const {
+    for (size_t i = 0; i < table_.frames.size(); ++i) {
+        const SeekFrame& f = table_.frames[i];
+        const uint8_t* p = data_ + f.compressed_offset;
+        auto bad = [&](const std::string& what) {
+            return Error{fmt::format(
+                "{}: zstd frame {} at offset {:#x} ({} bytes, {} "
+                "decompressed): {}",
+                path_, i, f.compressed_offset, f.compressed_size, f.decompressed_size, what)};
+        };
+        if (f.compressed_size < 4) return bad("too small to hold a frame");
+        const uint32_t magic = load_u32(p);
+        if (is_skippable(magic)) {
+            if (f.decompressed_size != 0) return bad("a skippable frame that claims data");
+            continue;
+        }
+        if (magic != kZstdFrameMagic) return bad(fmt::format("no zstd magic ({:#010x})", magic));
+        ZSTD_frameHeader header{};
+        const size_t r = ZSTD_getFrameHeader(&header, p, f.compressed_size);
+        if (ZSTD_isError(r)) return bad(std::string("bad frame header: ") + ZSTD_getErrorName(r));
+        if (r != 0) return bad("frame header cut short");
+        if (header.frameContentSize != ZSTD_CONTENTSIZE_UNKNOWN &&
+            header.frameContentSize != f.decompressed_size) {
+            return bad(
+                fmt::format("its header says {} decompressed bytes", header.frameContentSize));
+        }
+    }
+    return {};
+}
+
+Status SeekableZstdFile::decompress(size_t index, uint8_t* out) {
+    const SeekFrame& f = table_.frames[index];
+    const size_t n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), out, f.decompressed_size,
+                                         data_ + f.compressed_offset, f.compressed_size);
+    if (ZSTD_isError(n) || n != f.decompressed_size) {
+        return Error{
+            fmt::format("{}: zstd frame {} at offset {:#x} ({} bytes) does not "
+                        "decompress to its {} bytes at {:#x}: {}",
+                        path_, index, f.compressed_offset, f.compressed_size, f.decompressed_size,
+                        f.decompressed_offset,
+                        ZSTD_isError(n) ? ZSTD_getErrorName(n) : fmt::format("got {} bytes", n))};
+    }
+    return {};
+}
+
+Status SeekableZstdFile::read_frame(size_t index, std::span<uint8_t> out) {
+    if (index >= table_.frames.size() || out.size() != table_.frames[index].decompressed_size) {
+        return Error{fmt::format("{}: no zstd frame {} of {} bytes", path_, index, out.size())};
+    }
+    std::lock_guard lock(mutex_);
+    return decompress(index, out.data());
+}
+
+Result<const uint8_t*> SeekableZstdFile::frame(size_t index) {
+    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+        if (it->index == index) {
+            cache_.splice(cache_.begin(), cache_, it);
+            return cache_.front().bytes.get();
+        }
+    }
+    const size_t size = table_.frames[index].decompressed_size;
+    // Evict down to the bound, keeping an evicted buffer of the right size for reuse (fresh
+    // large allocations cost a page fault per page).
+    std::unique_ptr<uint8_t[]> bytes;
+    while (!cache_.empty() && cached_ + size > cache_bytes_) {
+        cached_ -= cache_.back().size;
+        if (!bytes && cache_.back().size == size) bytes = std::move(cache_.back().bytes);
+        cache_.pop_back();
+    }
+    if (!bytes) bytes.reset(new uint8_t[size]);
+    DS_TRY(decompress(index, bytes.get()));
+    cached_ += size;
+    cache_.push_front(CachedFrame{index, std::move(bytes), size});
+    return cache_.front().bytes.get();
+}
+
+Status SeekableZstdFile::read(uint64_t offset, std::span<uint8_t> out) {
+    if (offset > table_.decompressed_size || out.size() > table_.decompressed_size - offset) {
+        return Error{
+            fmt::format("{}: read of {} bytes at offset {:#x} is past the end of the "
+                        "{} decompressed bytes",
+                        path_, out.size(), offset, table_.decompressed_size)};
+    }
+    std::lock_guard lock(mutex_);
+    while (!out.empty()) {
+        const auto index = table_.frame_at(offset);
+        if (!index)
+            return Error{fmt::format("{}: no zstd frame holds offset {:#x}", path_, offset)};
+        auto bytes = frame(*index);
+        if (!bytes.ok()) return bytes.error();
+        const SeekFrame& f = table_.frames[*index];
+        const uint64_t in_frame = offset - f.decompressed_offset;
+        const size_t n = std::min<uint64_t>(out.size(), f.decompressed_size - in_frame);
+        std::memcpy(out.data(), *bytes + in_frame, n);
+        offset += n;
+        out = out.subspan(n);
+    }
+    return {};
+}
+
+}  // namespace dumpscope::compress
