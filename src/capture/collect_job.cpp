@@ -115,7 +115,10 @@ Result<CollectResult> write_snapshot_dump(const Snapshot& snapshot, const Collec
     bool source_vanished = false;
     WriteContext ctx;
     ctx.progress = request.progress;
+    // A compressed dump never makes the paused target wait for its compression.
+    file.set_never_block(release_target.target_waits);
     ctx.target_memory_done = [&] {
+        file.set_never_block(false);
         released = true;
         source_vanished = !release_target.memory_source_alive();
         release_target.release(record);
@@ -144,6 +147,7 @@ Result<CollectResult> write_snapshot_dump(const Snapshot& snapshot, const Collec
     if (cancel_requested().load()) return Error{"interrupted by a signal; no dump written"};
 
     DS_TRY(file.commit(*size));
+    if (file.compressed()) log(file.compression_summary());
     log("renamed to " + file.final_path());
 
     CollectResult result;

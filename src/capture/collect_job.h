@@ -69,6 +69,9 @@ struct ReleaseTarget {
     // Checked after the write: why the memory written is not what the dump claims ("" when it
     // is); a non-empty answer voids the dump, as a vanished source does.
     std::function<std::string()> memory_failure;
+    // A target waits until release: a compressed dump must not make it wait for compression
+    // (DumpFile::set_never_block until then). False when nothing waits (a file converted).
+    bool target_waits = true;
 };
 
 // The part every source shares: plan, write in the requested format, release the target as

@@ -88,6 +88,7 @@ Result<ConvertResult> convert_dump(const ConvertRequest& request) {
     ReleaseTarget nothing_to_release;
     nothing_to_release.release = [](CaptureRecord&) {};
     nothing_to_release.memory_source_alive = [] { return true; };
+    nothing_to_release.target_waits = false;
     auto written = write_snapshot_dump(*snapshot, collect, *file, nothing_to_release);
     if (!written.ok()) return written.error();
 

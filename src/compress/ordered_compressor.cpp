@@ -62,6 +62,7 @@ Result<std::vector<uint8_t>> OrderedCompressor::compress_frame(int level,
 OrderedCompressor::OrderedCompressor(int level, unsigned threads, size_t max_in_flight, Emit emit)
     : level_(level), max_in_flight_(std::max<size_t>(max_in_flight, 1)), emit_(std::move(emit)) {
     if (threads == 0) threads = 1;
+    max_active_ = threads;
     for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -78,10 +79,12 @@ void OrderedCompressor::work() {
     CctxPtr cctx = make_cctx(level_);
     std::unique_lock lock(mutex_);
     for (;;) {
-        work_ready_.wait(lock, [&] { return stopping_ || !todo_.empty(); });
+        work_ready_.wait(lock,
+                         [&] { return stopping_ || (!todo_.empty() && active_ < max_active_); });
         if (stopping_) return;
         std::shared_ptr<Job> job = std::move(todo_.front());
         todo_.pop_front();
+        ++active_;
         lock.unlock();
         std::string error =
             compress_into(cctx.get(), std::span<const uint8_t>(job->input.data(), job->input_size),
@@ -89,7 +92,9 @@ void OrderedCompressor::work() {
         lock.lock();
         job->error = std::move(error);
         job->done = true;
+        --active_;
         job_done_.notify_all();
+        work_ready_.notify_one();  // a worker held back by max_active_ may go
     }
 }
 
@@ -145,6 +150,24 @@ Status OrderedCompressor::submit_compressed(std::shared_ptr<const std::vector<ui
 Status OrderedCompressor::drain() {
     std::unique_lock lock(mutex_);
     return emit_ready(lock, true);
+}
+
+void OrderedCompressor::set_max_active(unsigned n) {
+    {
+        std::lock_guard lock(mutex_);
+        max_active_ = std::max(1u, n);
+    }
+    work_ready_.notify_all();
+}
+
+bool OrderedCompressor::has_room() {
+    std::lock_guard lock(mutex_);
+    return in_order_.size() < max_in_flight_;
+}
+
+void OrderedCompressor::give_buffer(std::vector<uint8_t> buffer) {
+    std::lock_guard lock(mutex_);
+    if (spare_.size() < max_in_flight_) spare_.push_back(std::move(buffer));
 }
 
 std::vector<uint8_t> OrderedCompressor::take_buffer(size_t size) {

@@ -1,7 +1,9 @@
 // Compresses buffers into independent zstd frames on a small pool of worker threads and hands
 // the frames back in submission order, on the submitting thread (inside submit() and drain()),
 // so the caller writes them sequentially while the workers use the other cores. At most
-// max_in_flight buffers are queued: submit() blocks when the workers fall behind.
+// max_in_flight buffers are queued: submit() blocks when the workers fall behind, unless the
+// caller submits only while has_room() says so (then nothing waits: see SeekableZstdWriter's
+// never-block mode).
 #pragma once
 
 #include <condition_variable>
@@ -35,6 +37,13 @@ public:
                              uint32_t decompressed_size);
     // Emits everything submitted so far.
     Status drain();
+    // True when one more submit() or submit_compressed() would not wait for a worker.
+    bool has_room();
+    // At most n workers compress at once (at least 1; the others wait): leaves a CPU to a
+    // thread that must not wait, such as a paused target's memory reader.
+    void set_max_active(unsigned n);
+    // Gives a buffer back for take_buffer() to reuse.
+    void give_buffer(std::vector<uint8_t> buffer);
     // A buffer of at least `size` bytes, reused from finished jobs when possible (contents
     // unspecified).
     std::vector<uint8_t> take_buffer(size_t size);
@@ -59,6 +68,8 @@ private:
     std::vector<std::vector<uint8_t>> spare_;          // input buffers to reuse
     std::vector<std::vector<uint8_t>> spare_outputs_;  // output buffers to reuse
     bool stopping_ = false;
+    unsigned max_active_ = 0;  // set in the constructor: every worker
+    unsigned active_ = 0;
     std::vector<std::thread> workers_;
 };
 

@@ -1,9 +1,13 @@
 #include "compress/seekable_writer.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -24,6 +28,26 @@ uint32_t frame_checksum(std::span<const uint8_t> frame) {
     uint32_t v = 0;
     if (frame.size() >= 4) std::memcpy(&v, frame.data() + frame.size() - 4, 4);
     return v;
+}
+
+bool zero_page(const uint8_t* p, size_t n) {
+    return n > 0 && p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0;
+}
+
+Status pwrite_all(int fd, uint64_t offset, const uint8_t* data, size_t size,
+                  const std::string& name) {
+    while (size > 0) {
+        const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            return Error{fmt::format("{}: cannot write {} bytes at {:#x} of its spill file: {}",
+                                     name, size, offset, std::strerror(n < 0 ? errno : ENOSPC))};
+        }
+        data += n;
+        size -= static_cast<size_t>(n);
+        offset += static_cast<uint64_t>(n);
+    }
+    return {};
 }
 
 }  // namespace
@@ -91,7 +115,126 @@ SeekableZstdWriter::SeekableZstdWriter(Sink sink, SeekableWriterOptions options,
         [this](std::span<const uint8_t> frame, uint32_t size) { return emit(frame, size); });
 }
 
-SeekableZstdWriter::~SeekableZstdWriter() = default;
+SeekableZstdWriter::~SeekableZstdWriter() {
+    compressor_.reset();  // its workers stop before the rest goes
+    if (spill_fd_ >= 0) ::close(spill_fd_);
+}
+
+void SeekableZstdWriter::set_never_block(bool on) {
+    if (never_block_ && !on) {
+        blocking_since_ = std::chrono::steady_clock::now();
+        backlog_timed_ = true;
+    }
+    never_block_ = on;
+    // While the target waits, its reader keeps a CPU of its own: one worker fewer (if there
+    // is more than one).
+    compressor_->set_max_active(on ? options_.threads - 1 : options_.threads);
+}
+
+// An unlinked temporary in the spill directory (O_TMPFILE, or a named file unlinked at once
+// where the filesystem has no O_TMPFILE). False, with stats_.spill_error, if neither works.
+bool SeekableZstdWriter::open_spill() {
+    if (spill_fd_ >= 0) return true;
+    if (!stats_.spill_error.empty()) return false;
+    std::string dir = options_.spill_dir;
+    if (dir.empty()) {
+        const char* tmp = std::getenv("TMPDIR");
+        dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+    }
+    spill_fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (spill_fd_ < 0) {
+        std::string path = dir + "/.dumpscope-spill.XXXXXX";
+        spill_fd_ = ::mkostemp(path.data(), O_CLOEXEC);
+        if (spill_fd_ >= 0) ::unlink(path.c_str());
+    }
+    if (spill_fd_ < 0) {
+        stats_.spill_error =
+            fmt::format("cannot create a spill file in {}: {}", dir, std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+// Writes the frame's non-zero pages at `at` (zero pages stay holes) and queues it.
+Status SeekableZstdWriter::spill(const std::vector<uint8_t>& buffer, size_t size, uint64_t at) {
+    size_t pos = 0;
+    while (pos < size) {
+        while (pos < size && zero_page(buffer.data() + pos, std::min<size_t>(kPage, size - pos)))
+            pos += std::min<size_t>(kPage, size - pos);
+        const size_t run = pos;
+        while (pos < size && !zero_page(buffer.data() + pos, std::min<size_t>(kPage, size - pos)))
+            pos += std::min<size_t>(kPage, size - pos);
+        if (pos > run) {
+            DS_TRY(pwrite_all(spill_fd_, at + run, buffer.data() + run, pos - run, name_));
+            stats_.spilled_bytes += pos - run;
+        }
+    }
+    spilled_.push_back(Spilled{at, static_cast<uint32_t>(size), false});
+    ++stats_.spilled_frames;
+    stats_.spilled_peak_frames = std::max<uint64_t>(stats_.spilled_peak_frames, spilled_.size());
+    return {};
+}
+
+Status SeekableZstdWriter::feed_spilled(bool all) {
+    while (!spilled_.empty() && (all || compressor_->has_room())) {
+        const Spilled s = spilled_.front();
+        spilled_.pop_front();
+        if (s.zero_frame) {
+            DS_TRY(compressor_->submit_compressed(zero_frame_, s.size));
+            continue;
+        }
+        std::vector<uint8_t> buffer = compressor_->take_buffer(s.size);
+        size_t got = 0;
+        while (got < s.size) {
+            const ssize_t n = ::pread(spill_fd_, buffer.data() + got, s.size - got,
+                                      static_cast<off_t>(s.at + got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                return Error{
+                    fmt::format("{}: cannot read back {} bytes at {:#x} of its spill "
+                                "file: {}",
+                                name_, s.size - got, s.at + got, std::strerror(errno))};
+            }
+            if (n == 0) break;  // past the end: the rest was zeros
+            got += static_cast<size_t>(n);
+        }
+        std::memset(buffer.data() + got, 0, s.size - got);
+        // The bytes are in memory now: give their disk space back.
+        (void)::fallocate(spill_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                          static_cast<off_t>(s.at), s.size);
+        DS_TRY(compressor_->submit(std::move(buffer), s.size));
+    }
+    return {};
+}
+
+Status SeekableZstdWriter::queue_frame(std::vector<uint8_t> buffer, size_t size, uint64_t at) {
+    ++stats_.frames;
+    if (never_block_) {
+        DS_TRY(feed_spilled(false));
+        if ((!spilled_.empty() || !compressor_->has_room()) && open_spill()) {
+            Status s = spill(buffer, size, at);
+            compressor_->give_buffer(std::move(buffer));
+            return s;
+        }
+    }
+    DS_TRY(feed_spilled(true));  // no spill file: wait, in order
+    return compressor_->submit(std::move(buffer), size);
+}
+
+Status SeekableZstdWriter::queue_zero_frame(uint64_t at) {
+    ++stats_.frames;
+    if (never_block_) {
+        DS_TRY(feed_spilled(false));
+        if (!spilled_.empty() || !compressor_->has_room()) {
+            spilled_.push_back(Spilled{at, options_.frame_size, true});
+            stats_.spilled_peak_frames =
+                std::max<uint64_t>(stats_.spilled_peak_frames, spilled_.size());
+            return {};
+        }
+    }
+    DS_TRY(feed_spilled(true));
+    return compressor_->submit_compressed(zero_frame_, options_.frame_size);
+}
 
 uint64_t SeekableZstdWriter::frame_start(uint64_t index) const {
     return std::max<uint64_t>(index * options_.frame_size, head_.size());
@@ -177,7 +320,7 @@ Status SeekableZstdWriter::close_current(uint64_t end) {
     if (used > current_filled_)
         std::memset(current_.data() + current_filled_, 0, used - current_filled_);
     if (skip > 0) std::memmove(current_.data(), current_.data() + skip, end - start);
-    return compressor_->submit(std::move(current_), end - start);
+    return queue_frame(std::move(current_), end - start, index * options_.frame_size);
 }
 
 // Emits frames of zeros for every body frame from next_frame_ up to (not including)
@@ -189,11 +332,11 @@ Status SeekableZstdWriter::emit_zero_frames_until(uint64_t frame_index, uint64_t
         const uint64_t stop = std::min((next_frame_ + 1) * f, end);
         if (stop <= start) continue;
         if (stop - start == f) {
-            DS_TRY(compressor_->submit_compressed(zero_frame_, static_cast<uint32_t>(f)));
+            DS_TRY(queue_zero_frame(next_frame_ * f));
         } else {
             std::vector<uint8_t> zeros = compressor_->take_buffer(stop - start);
             std::memset(zeros.data(), 0, stop - start);
-            DS_TRY(compressor_->submit(std::move(zeros), stop - start));
+            DS_TRY(queue_frame(std::move(zeros), stop - start, next_frame_ * f));
         }
     }
     return {};
@@ -212,7 +355,9 @@ Result<uint64_t> SeekableZstdWriter::finish(uint64_t decompressed_size) {
     }
     const uint64_t f = options_.frame_size;
     if (frame_open_) DS_TRY(close_current(std::min(next_frame_ * f, decompressed_size)));
+    set_never_block(false);  // whatever the caller said: the end waits for every frame
     DS_TRY(emit_zero_frames_until((decompressed_size + f - 1) / f, decompressed_size));
+    DS_TRY(feed_spilled(true));
     DS_TRY(compressor_->drain());
     std::vector<SeekFrame> body = std::move(entries_);
     entries_.clear();
@@ -226,6 +371,7 @@ Result<uint64_t> SeekableZstdWriter::finish(uint64_t decompressed_size) {
         std::vector<uint8_t> buffer = compressor_->take_buffer(n);
         std::memcpy(buffer.data(), head_.data() + at, n);
         DS_TRY(compressor_->submit(std::move(buffer), n));
+        ++stats_.frames;
     }
     DS_TRY(compressor_->drain());
     if (slot_size_ > 0) {
@@ -269,6 +415,11 @@ Result<uint64_t> SeekableZstdWriter::finish(uint64_t decompressed_size) {
     }
     finished_ = true;
     failed_ = false;
+    if (backlog_timed_) {
+        stats_.backlog_ms = std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - blocking_since_)
+                                .count();
+    }
     return physical_end + table.size();
 }
 

@@ -13,9 +13,18 @@
 // (every zstd decoder skips the padding) whose seek table lists every frame, the padding as a
 // frame of 0 decompressed bytes. Each frame carries its content size and checksum; the seek
 // table carries the checksums too.
+// Never-block mode (set_never_block, while a target is paused): no write waits for the
+// compressor. A frame the workers cannot take now (at most two per worker are queued) goes
+// raw into a spill file, an unlinked temporary in options.spill_dir (sparse: zero pages are
+// not written), and so does every frame after it until the workers catch up; spilled frames
+// are fed back, in order, as the workers free up and, once the mode is off, before anything
+// else (so the file stays in frame order). One worker fewer compresses meanwhile, so that the
+// writer's thread, which reads the paused target, keeps a CPU.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -42,6 +51,17 @@ struct SeekableWriterOptions {
     uint32_t frame_size = kDefaultFrameSize;  // a multiple of 4096
     uint64_t deferred_head = 0;               // rounded up to 4096
     unsigned threads = 0;                     // 0: one per CPU
+    std::string spill_dir;                    // never-block spill file; empty: $TMPDIR or /tmp
+};
+
+// What the never-block mode did, for the verbose output.
+struct SeekableWriterStats {
+    uint64_t frames = 0;               // body and head frames compressed
+    uint64_t spilled_frames = 0;       // frames that went through the spill file
+    uint64_t spilled_bytes = 0;        // non-zero bytes written to it
+    uint64_t spilled_peak_frames = 0;  // the most frames waiting in it at once
+    double backlog_ms = 0;             // from the end of never-block mode to the end of finish()
+    std::string spill_error;           // why no spill file could be made (the writer then waited)
 };
 
 class SeekableZstdWriter {
@@ -58,12 +78,16 @@ public:
     SeekableZstdWriter& operator=(const SeekableZstdWriter&) = delete;
 
     Status write_at(uint64_t offset, std::span<const uint8_t> bytes);
+    // See never-block mode above. Turning it off does not wait: the backlog is compressed by
+    // the next writes and finish().
+    void set_never_block(bool on);
     // Compresses what is left, the head and the seek table; the decompressed file is
     // decompressed_size bytes (zeros after the last write). Returns the physical size.
     Result<uint64_t> finish(uint64_t decompressed_size);
 
     uint64_t head_size() const { return head_.size(); }
     const std::vector<SeekFrame>& frames() const { return entries_; }  // after finish()
+    const SeekableWriterStats& stats() const { return stats_; }
 
 private:
     SeekableZstdWriter(Sink sink, SeekableWriterOptions options, std::string name);
@@ -72,6 +96,14 @@ private:
     Status emit_zero_frames_until(uint64_t frame_index, uint64_t end);
     uint64_t frame_start(uint64_t index) const;
     Status emit(std::span<const uint8_t> frame, uint32_t decompressed_size);
+    // Hands a frame (buffer[0, size), body frame at decompressed offset `at`) to the compressor,
+    // or to the spill file in never-block mode; a zero frame of frame_size bytes likewise.
+    Status queue_frame(std::vector<uint8_t> buffer, size_t size, uint64_t at);
+    Status queue_zero_frame(uint64_t at);
+    // Feeds spilled frames to the compressor: all of them (waiting), or while it has room.
+    Status feed_spilled(bool all);
+    bool open_spill();
+    Status spill(const std::vector<uint8_t>& buffer, size_t size, uint64_t at);
 
     Sink sink_;
     SeekableWriterOptions options_;
@@ -89,6 +121,18 @@ private:
     std::vector<SeekFrame> entries_;
     bool finished_ = false;
     bool failed_ = false;
+
+    struct Spilled {
+        uint64_t at = 0;  // offset in the spill file: the frame's decompressed offset
+        uint32_t size = 0;
+        bool zero_frame = false;  // a whole frame of zeros: nothing in the file
+    };
+    bool never_block_ = false;
+    int spill_fd_ = -1;
+    std::deque<Spilled> spilled_;
+    std::chrono::steady_clock::time_point blocking_since_{};
+    bool backlog_timed_ = false;
+    SeekableWriterStats stats_;
 };
 
 }  // namespace dumpscope::compress

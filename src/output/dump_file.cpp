@@ -166,8 +166,11 @@ DumpFile::DumpFile(DumpFile&& other) noexcept
       temp_path_(std::move(other.temp_path_)),
       overwrite_(other.overwrite_),
       committed_(other.committed_),
+      completed_(other.completed_),
       zstd_level_(other.zstd_level_),
-      zstd_(std::move(other.zstd_)) {
+      zstd_(std::move(other.zstd_)),
+      never_block_(other.never_block_),
+      compression_summary_(std::move(other.compression_summary_)) {
     other.fd_ = -1;
     other.committed_ = true;
 }
@@ -178,6 +181,7 @@ Status DumpFile::start_compressor(uint64_t head) {
     compress::SeekableWriterOptions options;
     options.level = *zstd_level_;
     options.deferred_head = head;
+    options.spill_dir = directory_of(final_path_);
     const int fd = fd_;  // stays the same when the DumpFile moves
     auto writer = compress::SeekableZstdWriter::create(
         [fd](uint64_t offset, std::span<const uint8_t> bytes) {
@@ -186,11 +190,17 @@ Status DumpFile::start_compressor(uint64_t head) {
         options, final_path_);
     if (!writer.ok()) return writer.error();
     zstd_ = std::move(*writer);
+    zstd_->set_never_block(never_block_);
     return {};
 }
 
+void DumpFile::set_never_block(bool on) {
+    never_block_ = on;
+    if (zstd_) zstd_->set_never_block(on);
+}
+
 Status DumpFile::declare_head(uint64_t size) {
-    if (fd_ < 0) return Error{"dump file is closed"};
+    if (fd_ < 0 || completed_) return Error{"dump file is closed"};
     if (!zstd_level_) return {};
     if (zstd_)
         return Error{final_path_ +
@@ -210,7 +220,7 @@ void DumpFile::discard() {
 }
 
 Status DumpFile::write_at(uint64_t offset, std::span<const uint8_t> bytes) {
-    if (fd_ < 0) return Error{"dump file is closed"};
+    if (fd_ < 0 || completed_) return Error{"dump file is closed"};
     if (zstd_level_) {
         if (!zstd_) DS_TRY(start_compressor(0));
         return zstd_->write_at(offset, bytes);
@@ -219,7 +229,7 @@ Status DumpFile::write_at(uint64_t offset, std::span<const uint8_t> bytes) {
 }
 
 Status DumpFile::write_sparse_at(uint64_t offset, std::span<const uint8_t> bytes) {
-    if (fd_ < 0) return Error{"dump file is closed"};
+    if (fd_ < 0 || completed_) return Error{"dump file is closed"};
     if (zstd_level_) return write_at(offset, bytes);  // zeros compress to almost nothing
     size_t pos = 0;
     // Only pages aligned in the file can become holes; write the unaligned head as is.
@@ -245,17 +255,31 @@ Status DumpFile::write_sparse_at(uint64_t offset, std::span<const uint8_t> bytes
     return {};
 }
 
-Status DumpFile::commit(uint64_t final_size) {
-    if (fd_ < 0 || committed_) return Error{"dump file is already closed"};
+Status DumpFile::complete(uint64_t final_size) {
+    if (fd_ < 0 || committed_ || completed_) return Error{"dump file is already closed"};
     if (zstd_level_) {
         if (!zstd_) DS_TRY(start_compressor(0));
         auto physical = zstd_->finish(final_size);
         if (!physical.ok()) return physical.error();
         final_size = *physical;
+        const compress::SeekableWriterStats& stats = zstd_->stats();
+        compression_summary_ = fmt::format(
+            "{} zstd frames, {} of them through a spill file while the target was paused "
+            "({} bytes, at most {} frames waiting); the backlog took {:.1f} ms after",
+            stats.frames, stats.spilled_frames, stats.spilled_bytes, stats.spilled_peak_frames,
+            stats.backlog_ms);
+        if (!stats.spill_error.empty()) compression_summary_ += "; " + stats.spill_error;
     }
     if (::ftruncate(fd_, static_cast<off_t>(final_size)) != 0)
         return errno_error("cannot set the size of " + temp_path_);
     if (::fdatasync(fd_) != 0) return errno_error("cannot flush " + temp_path_);
+    completed_ = true;
+    return {};
+}
+
+Status DumpFile::commit(uint64_t final_size) {
+    if (fd_ < 0 || committed_) return Error{"dump file is already closed"};
+    if (!completed_) DS_TRY(complete(final_size));
     if (::close(fd_) != 0) {
         fd_ = -1;
         return errno_error("cannot close " + temp_path_);

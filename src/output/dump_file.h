@@ -42,11 +42,24 @@ public:
     Status declare_head(uint64_t size);
     bool compressed() const { return zstd_level_.has_value(); }
 
+    // A compressed dump written while its target is paused: no write waits for the compressor
+    // (compress::SeekableZstdWriter's never-block mode, spill file next to the dump); turned off
+    // when the target is resumed. No effect on a plain dump.
+    void set_never_block(bool on);
+    // After commit() of a compressed dump: how many frames, how many went through the spill
+    // file, how long the backlog took after the never-block mode ended; "" for a plain dump.
+    std::string compression_summary() const { return compression_summary_; }
+
     // Writes bytes at an absolute offset.
     Status write_at(uint64_t offset, std::span<const uint8_t> bytes);
     // Like write_at, but whole 4 KiB pages of zeros are skipped, leaving holes (sparse file).
     Status write_sparse_at(uint64_t offset, std::span<const uint8_t> bytes);
-    // Flushes, sets the final size (holes at the end count), renames into place.
+    // Finishes the file under its temporary name (a compressed dump gets its last frames and
+    // its seek table), sets the final size and flushes: temp_path() is then a whole dump a
+    // reader can open, and nothing more can be written. commit() renames it into place.
+    Status complete(uint64_t final_size);
+    // Flushes, sets the final size (holes at the end count), renames into place (complete()
+    // first unless it was called; final_size is then ignored).
     Status commit(uint64_t final_size);
 
     const std::string& final_path() const { return final_path_; }
@@ -62,8 +75,11 @@ private:
     std::string temp_path_;
     bool overwrite_ = false;
     bool committed_ = false;
+    bool completed_ = false;
     std::optional<int> zstd_level_;
     std::unique_ptr<compress::SeekableZstdWriter> zstd_;
+    bool never_block_ = false;
+    std::string compression_summary_;
 };
 
 // Removes ".dumpscope-tmp.<pid>.*" files in dir whose writer process no longer exists.

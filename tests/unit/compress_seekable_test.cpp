@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -387,3 +389,70 @@ TEST(SeekableZstd, DetectsSeekableFilesOnly) {
 }
 
 }  // namespace
+
+// Never-block mode (a paused target): with one slow worker (level 19) the writer never waits;
+// frames the worker cannot take go raw to an unlinked, sparse spill file in spill_dir and come
+// back in order, so the file is the same dump; nothing is left in spill_dir.
+TEST(SeekableZstd, NeverBlockModeSpillsFramesAndKeepsTheirOrder) {
+    TempDir dir;
+    TempDir spill_dir;
+    std::vector<uint8_t> plain = dumpish(48 * kFrame + 300, 3);
+    std::fill(plain.begin() + 5 * kFrame, plain.begin() + 9 * kFrame, 0);           // whole frames
+    std::fill(plain.begin() + 20 * kFrame + 8192, plain.begin() + 21 * kFrame, 0);  // zero pages
+    const uint64_t head = 3 * 4096;
+    SeekableWriterOptions options;
+    options.level = 19;
+    options.threads = 1;
+    options.frame_size = kFrame;
+    options.deferred_head = head;
+    options.spill_dir = spill_dir.path;
+    std::vector<uint8_t> physical;
+    auto writer = SeekableZstdWriter::create(
+        [&](uint64_t offset, std::span<const uint8_t> bytes) -> Status {
+            if (physical.size() < offset + bytes.size()) physical.resize(offset + bytes.size());
+            std::memcpy(physical.data() + offset, bytes.data(), bytes.size());
+            return {};
+        },
+        options, "paused.dmp.zst");
+    ASSERT_TRUE(writer.ok()) << writer.error().message;
+    (*writer)->set_never_block(true);
+    const auto started = std::chrono::steady_clock::now();
+    for (uint64_t at = head; at < plain.size(); at += 10000) {
+        const size_t n = std::min<uint64_t>(10000, plain.size() - at);
+        std::span<const uint8_t> bytes(plain.data() + at, n);
+        if (std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; })) continue;
+        Status s = (*writer)->write_at(at, bytes);
+        ASSERT_TRUE(s.ok()) << s.error().message;
+    }
+    const double paused_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    (*writer)->set_never_block(false);
+    ASSERT_TRUE((*writer)->write_at(0, {plain.data(), head}).ok());
+    auto size = (*writer)->finish(plain.size());
+    ASSERT_TRUE(size.ok()) << size.error().message;
+    EXPECT_EQ(*size, physical.size());
+
+    const SeekableWriterStats& stats = (*writer)->stats();
+    EXPECT_TRUE(stats.spill_error.empty()) << stats.spill_error;
+    EXPECT_GT(stats.spilled_frames, 20u);
+    EXPECT_LE(stats.spilled_frames, stats.frames);
+    // Sparse: the zero pages of frame 20 were not written to it (whole zero frames are not
+    // counted: nothing of them goes to the file).
+    EXPECT_LE(stats.spilled_bytes, stats.spilled_frames * kFrame - (kFrame - 8192));
+    std::printf("paused writes %.1f ms, backlog %.1f ms, %llu of %llu frames spilled\n", paused_ms,
+                stats.backlog_ms, static_cast<unsigned long long>(stats.spilled_frames),
+                static_cast<unsigned long long>(stats.frames));
+    // The worker's backlog, not the paused writes, took the time (level 19 on one thread).
+    EXPECT_LT(paused_ms * 2, stats.backlog_ms)
+        << "paused " << paused_ms << " ms, backlog " << stats.backlog_ms << " ms";
+    EXPECT_EQ(run("ls -A " + spill_dir.path), "");
+
+    const std::string path = dir.path + "/paused.dmp.zst";
+    save(path, physical);
+    expect_reads_match(path, plain);
+    int status = 0;
+    const std::string out = run("zstd -q -d -c " + path + " > " + dir.path + "/p.dmp", &status);
+    ASSERT_EQ(status, 0) << out;
+    EXPECT_EQ(load(dir.path + "/p.dmp"), plain);
+}
