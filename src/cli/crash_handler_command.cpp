@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "common/units.h"
+#include "compress/seekable_writer.h"
 #include "live/proc_files.h"
 #include "monitor/core_pattern.h"
 #include "monitor/crash_collect.h"
@@ -64,6 +65,10 @@ void CrashHandlerCommand::add_to(CLI::App& app) {
     install_->add_option("--dir", dir_, "Where dumps go (default /var/lib/dumpscope/crashes)");
     install_->add_option("--type", type_, "Minidump preset: tiny, mini (default), midi, full");
     install_->add_flag("--keep-core", keep_core_, "Keep the kernel's ELF core too");
+    install_->add_flag("--compress{" + std::to_string(compress::kDefaultCompressionLevel) + "}",
+                       compress_,
+                       "Write the dumps zstd-compressed while they are written (.dmp.zst, "
+                       ".core.zst; --compress=LEVEL: zstd level 1-19)");
     install_->add_option("--quota", quota_mb_,
                          "MB of dumps to keep; the oldest go first (default 1024)");
     uninstall_ = command_->add_subcommand("uninstall", "Put back the previous core_pattern");
@@ -95,6 +100,14 @@ int CrashHandlerCommand::install() const {
     config.dump_type = type_;
     config.keep_core = keep_core_;
     config.quota_mb = quota_mb_;
+    if (install_->count("--compress") > 0) {
+        auto level = compress::parse_compression_level(compress_);
+        if (!level.ok()) {
+            fail("--compress: " + level.error().message);
+            return 2;
+        }
+        config.compress_level = *level;
+    }
     config.previous_core_pattern = *current;
     if (is_crash_handler_pattern(*current)) {
         // Installed before: keep what was there before the first install.
@@ -118,9 +131,12 @@ int CrashHandlerCommand::install() const {
         return 1;
     }
     fmt::print("installed: core_pattern = {}\n", *pattern);
-    fmt::print("dumps: {} ({} minidumps{}, quota {} MB); previous core_pattern '{}' saved in {}\n",
-               config.output_dir, config.dump_type, config.keep_core ? " and ELF cores" : "",
-               config.quota_mb, config.previous_core_pattern, config_path_);
+    fmt::print(
+        "dumps: {} ({} minidumps{}{}, quota {} MB); previous core_pattern '{}' saved in {}\n",
+        config.output_dir, config.dump_type, config.keep_core ? " and ELF cores" : "",
+        config.compress_level > 0 ? fmt::format(", zstd level {} (.zst)", config.compress_level)
+                                  : std::string(),
+        config.quota_mb, config.previous_core_pattern, config_path_);
     return 0;
 }
 
@@ -160,9 +176,11 @@ int CrashHandlerCommand::status() const {
         return installed ? 1 : 0;
     }
     fmt::print("configuration: {}\n", config_path_);
-    fmt::print("  output_dir = {}\n  dump_type = {}\n  keep_core = {}\n  quota_mb = {}\n",
-               config->output_dir, config->dump_type, config->keep_core ? "yes" : "no",
-               config->quota_mb);
+    fmt::print(
+        "  output_dir = {}\n  dump_type = {}\n  keep_core = {}\n  quota_mb = {}\n"
+        "  compress_level = {}\n",
+        config->output_dir, config->dump_type, config->keep_core ? "yes" : "no", config->quota_mb,
+        config->compress_level);
     fmt::print("  previous_core_pattern = {}\n", config->previous_core_pattern);
     auto usage = dump_usage(config->output_dir);
     if (usage) fmt::print("dumps: {} on disk\n", human_bytes(*usage));

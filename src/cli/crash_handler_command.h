@@ -32,6 +32,7 @@ private:
     std::string dir_, type_ = "mini";
     bool keep_core_ = false;
     uint64_t quota_mb_ = 1024;
+    std::string compress_;             // --compress[=LEVEL]
     std::vector<std::string> report_;  // collect: PID SIGNAL TIME COMM...
 };
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "capture/collect_job.h"
@@ -24,7 +25,13 @@ std::string safe_name(std::string name) {
     return name.empty() ? "process" : name;
 }
 
-// Copies the kernel's core from fd into the file; zero pages become holes.
+std::optional<int> level_of(const CrashHandlerConfig& config) {
+    if (config.compress_level == 0) return std::nullopt;
+    return config.compress_level;
+}
+
+// Copies the kernel's core from fd into the file (compressed as it comes when the file is);
+// zero pages become holes.
 Result<uint64_t> copy_core(int fd, DumpFile& file) {
     std::vector<uint8_t> buffer(1 << 20);
     uint64_t offset = 0;
@@ -45,9 +52,10 @@ Result<uint64_t> copy_core(int fd, DumpFile& file) {
         if (filled < buffer.size()) break;
     }
     if (offset == 0) return Error{"the kernel sent an empty core"};
-    // A hole at the end would leave the temporary short until commit(): the reader needs it
-    // whole now.
+    // A hole at the end would leave the temporary short; complete() sets its size (and
+    // finishes a compressed one): the reader needs it whole now.
     DS_TRY(file.write_at(offset - 1, {&last_byte, 1}));
+    DS_TRY(file.complete(offset));
     return offset;
 }
 
@@ -73,11 +81,12 @@ Status write_minidump(const CrashHandlerConfig& config, const CrashReport& repor
     request.trigger = "crash";
     request.trigger_detail =
         fmt::format("{}, core from the kernel (core_pattern)", signal_name(report.signo));
-    auto file = DumpFile::create(path, false);
+    auto file = DumpFile::create(path, false, level_of(config));
     if (!file) return file.error();
     ReleaseTarget nothing_to_release;
     nothing_to_release.release = [](CaptureRecord& record) { record.pause_ms = 0; };
     nothing_to_release.memory_source_alive = [] { return true; };
+    nothing_to_release.target_waits = false;
     auto written = write_snapshot_dump(*snapshot, request, *file, nothing_to_release);
     if (!written) return written.error();
     return Status::success();
@@ -91,12 +100,15 @@ Result<CrashCollectResult> collect_crash(const CrashHandlerConfig& config,
     clean_stale_temporaries(config.output_dir);
     const std::string dir = config.output_dir + "/";
     const std::string name = safe_name(report.comm);
+    const std::string ext = config.compress_level > 0 ? ".zst" : "";
     const std::string core_path =
-        dir + default_dump_name(name, report.pid, "crash", DumpFormat::ElfCore, report.when);
+        dir + default_dump_name(name, report.pid, "crash", DumpFormat::ElfCore, report.when) + ext;
     const std::string dump_path =
-        dir + default_dump_name(name, report.pid, "crash", DumpFormat::Minidump, report.when);
+        dir + default_dump_name(name, report.pid, "crash", DumpFormat::Minidump, report.when) + ext;
 
-    auto core = DumpFile::create(core_path, false);
+    // A compressed core is compressed as it comes from the kernel; the conversion reads the
+    // completed temporary in place (compressed or not).
+    auto core = DumpFile::create(core_path, false, level_of(config));
     if (!core) return core.error();
     auto size = copy_core(core_fd, *core);
     if (!size) return size.error();

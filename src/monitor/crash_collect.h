@@ -1,7 +1,8 @@
 // The collector the kernel starts for every crash once `crash-handler install` has set
 // core_pattern: reads the core from standard input, writes a minidump (the configured preset,
 // through read_elf_core) and, if configured or if the conversion fails, the ELF core itself,
-// into the output directory; then trims the directory to its quota, oldest dumps first.
+// into the output directory, both zstd-compressed while written (.dmp.zst, .core.zst) when the
+// configuration says compress_level; then trims the directory to its quota, oldest dumps first.
 // Works for processes that cannot be traced: nothing is attached, the kernel sends the core.
 #pragma once
 

@@ -40,6 +40,9 @@ Status CrashHandlerConfig::validate() const {
     auto preset = preset_options(dump_type);
     if (!preset) return preset.error();
     if (quota_mb == 0) return Error{"the quota must be at least 1 MB"};
+    if (compress_level < 0 || compress_level > 19)
+        return Error{fmt::format("compress_level {} is not 0 (plain dumps) or a zstd level 1-19",
+                                 compress_level)};
     return Status::success();
 }
 
@@ -69,6 +72,11 @@ Result<CrashHandlerConfig> read_crash_config(const std::string& path) {
             config.keep_core = value == "yes";
         } else if (key == "quota_mb") {
             if (!parse_u64(value, config.quota_mb)) return bad("quota_mb must be a number");
+        } else if (key == "compress_level") {
+            uint64_t level = 0;
+            if (!parse_u64(value, level) || level > 19)
+                return bad("compress_level must be 0 (plain dumps) or a zstd level 1-19");
+            config.compress_level = static_cast<int>(level);
         } else if (key == "previous_core_pattern") {
             config.previous_core_pattern = value;
         } else {
@@ -93,6 +101,8 @@ Status write_crash_config(const std::string& path, const CrashHandlerConfig& con
             << "dump_type = " << config.dump_type << "\n"
             << "keep_core = " << (config.keep_core ? "yes" : "no") << "\n"
             << "quota_mb = " << config.quota_mb << "\n"
+            << "# 1-19: dumps written zstd-compressed (.dmp.zst, .core.zst); 0: plain\n"
+            << "compress_level = " << config.compress_level << "\n"
             << "# restored by dumpscope crash-handler uninstall\n"
             << "previous_core_pattern = " << config.previous_core_pattern << "\n";
         if (!out.flush()) return errno_error("cannot write " + temp);

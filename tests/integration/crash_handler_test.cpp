@@ -1,7 +1,8 @@
 // `dumpscope crash-handler`: installed into the real core_pattern (saved before each test and
 // put back after it, by RAII and again in TearDown, whatever happens), it turns a crash into a
 // minidump with the right exception, keeps the kernel's core only when asked, trims its
-// directory to the quota oldest first, and uninstall restores the previous pattern.
+// directory to the quota oldest first, writes .zst dumps when configured to compress, and
+// uninstall restores the previous pattern.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -214,6 +215,56 @@ TEST_F(CrashHandler, QuotaRemovesTheOldestDumpsFirstAndCoresAreKeptWhenAsked) {
         if (name.substr(name.size() - 5) != ".core") continue;
         EXPECT_EQ(info_json(out_ + "/" + name)["exception"]["signal"], SIGFPE);
     }
+    EXPECT_EQ(handler({"uninstall"}).exit_code, 0);
+    EXPECT_EQ(read_core_pattern(), guard_->saved());
+}
+
+// install --compress stores the level in the configuration; the collector then writes the
+// minidump and the kept core zstd-compressed (seekable .dmp.zst and .core.zst, compressed while
+// written): the zstd CLI gives back a minidump with the crash's exception, and dumpscope reads
+// both files in place.
+TEST_F(CrashHandler, CompressedConfigurationWritesZstDumps) {
+    CommandResult install =
+        handler({"install", "--dir", out_, "--keep-core", "--compress=3", "--quota", "64"});
+    ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
+    EXPECT_NE(install.out.find("zstd level 3"), std::string::npos) << install.out;
+    CommandResult status = handler({"status"});
+    EXPECT_NE(status.out.find("compress_level = 3"), std::string::npos) << status.out;
+
+    DrivenFixture crasher("fixture_nullptr");
+    crasher.send("go");
+    auto exit_status = crasher.wait_exit(30);
+    ASSERT_TRUE(exit_status.has_value());
+    ASSERT_TRUE(WIFSIGNALED(*exit_status));
+    ASSERT_TRUE(wait_for_file(out_, crasher.pid(), ".dmp.zst")) << run({"ls", out_}).out;
+    ASSERT_TRUE(wait_for_file(out_, crasher.pid(), ".core.zst")) << run({"ls", out_}).out;
+    std::string dmp_zst, core_zst;
+    for (const std::string& name : files_of(out_, crasher.pid())) {
+        EXPECT_TRUE(has_suffix({name}, ".zst")) << "a plain file was left: " << name;
+        if (has_suffix({name}, ".dmp.zst")) dmp_zst = out_ + "/" + name;
+        if (has_suffix({name}, ".core.zst")) core_zst = out_ + "/" + name;
+    }
+    ASSERT_FALSE(dmp_zst.empty());
+    ASSERT_FALSE(core_zst.empty());
+
+    const std::string plain = dir_.path() + "/plain.dmp";
+    CommandResult unzstd = run({"zstd", "-q", "-d", dmp_zst, "-o", plain});
+    ASSERT_EQ(unzstd.exit_code, 0) << unzstd.err;
+    auto exception = exception_tid_and_code(plain);
+    ASSERT_TRUE(exception.has_value());
+    EXPECT_EQ(exception->first, static_cast<uint32_t>(crasher.pid()));
+    EXPECT_EQ(exception->second, static_cast<uint32_t>(SIGSEGV));
+    EXPECT_LT(read_file(dmp_zst).size(), read_file(plain).size());
+    EXPECT_EQ(run({"zstd", "-q", "-t", core_zst}).exit_code, 0);
+
+    for (const std::string& dump : {dmp_zst, core_zst}) {
+        const nlohmann::json info = info_json(dump);
+        EXPECT_EQ(info["exception"]["signal"], SIGSEGV) << dump;
+        CommandResult stack = run({dumpscope_binary(), "stack", "--all", dump}, 120);
+        EXPECT_EQ(stack.exit_code, 0) << stack.err;
+        EXPECT_NE(stack.out.find("print_through_null_b"), std::string::npos) << stack.out;
+    }
+    EXPECT_EQ(info_json(dmp_zst)["capture"]["trigger"], "crash");
     EXPECT_EQ(handler({"uninstall"}).exit_code, 0);
     EXPECT_EQ(read_core_pattern(), guard_->saved());
 }

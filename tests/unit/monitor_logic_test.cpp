@@ -269,6 +269,7 @@ TEST(CrashHandlerConfig, WrittenFileReadsBack) {
     config.dump_type = "midi";
     config.keep_core = true;
     config.quota_mb = 77;
+    config.compress_level = 5;
     config.previous_core_pattern = "|/usr/lib/systemd/systemd-coredump %P %u %g %s %t %c %h";
     const std::string path = dir.path() + "/etc/crash.conf";
     ASSERT_TRUE(write_crash_config(path, config).ok());
@@ -278,6 +279,7 @@ TEST(CrashHandlerConfig, WrittenFileReadsBack) {
     EXPECT_EQ(back->dump_type, "midi");
     EXPECT_TRUE(back->keep_core);
     EXPECT_EQ(back->quota_mb, 77u);
+    EXPECT_EQ(back->compress_level, 5);
     EXPECT_EQ(back->previous_core_pattern, config.previous_core_pattern);
 
     std::ofstream(path) << "output_dir = /x\nkeep_core = maybe\n";
@@ -286,6 +288,15 @@ TEST(CrashHandlerConfig, WrittenFileReadsBack) {
     EXPECT_NE(bad.error().message.find(":2:"), std::string::npos) << bad.error().message;
     std::ofstream(path) << "output_dir = relative/dir\n";
     EXPECT_FALSE(read_crash_config(path).ok());
+    // A file written before compress_level existed reads as plain dumps; 20 is no zstd level.
+    std::ofstream(path) << "output_dir = /x\n";
+    auto old = read_crash_config(path);
+    ASSERT_TRUE(old.ok()) << old.error().message;
+    EXPECT_EQ(old->compress_level, 0);
+    std::ofstream(path) << "output_dir = /x\ncompress_level = 20\n";
+    auto too_high = read_crash_config(path);
+    ASSERT_FALSE(too_high.ok());
+    EXPECT_NE(too_high.error().message.find("compress_level"), std::string::npos);
 }
 
 TEST(CorePattern, PatternFitsTheKernelLimitAndIsRecognised) {
