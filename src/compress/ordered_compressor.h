@@ -30,14 +30,20 @@ public:
     OrderedCompressor(const OrderedCompressor&) = delete;
     OrderedCompressor& operator=(const OrderedCompressor&) = delete;
 
-    // Compresses input[0, size) (the buffer is taken; get one from take_buffer()).
-    Status submit(std::vector<uint8_t> input, size_t size);
+    // Compresses input[0, size) (the buffer is taken; get one from take_buffer()). With
+    // wait false it never waits (call it only when has_room()); frames ready are emitted.
+    Status submit(std::vector<uint8_t> input, size_t size, bool wait = true);
     // Queues an already compressed frame behind the others (e.g. a frame of zeros made once).
     Status submit_compressed(std::shared_ptr<const std::vector<uint8_t>> frame,
-                             uint32_t decompressed_size);
+                             uint32_t decompressed_size, bool wait = true);
+    // Queues a frame whose bytes are in file `fd` at [offset, offset+size) (holes and bytes past
+    // the end are zeros): the worker that takes it reads it, then punches the range out of the
+    // file. Never waits; holds no memory until a worker takes it. fd must outlive the queue.
+    Status submit_spilled(int fd, uint64_t offset, size_t size);
     // Emits everything submitted so far.
     Status drain();
-    // True when one more submit() or submit_compressed() would not wait for a worker.
+    // True when fewer than max_in_flight frames held in memory are queued: one more submit()
+    // keeps memory bounded.
     bool has_room();
     // At most n workers compress at once (at least 1; the others wait): leaves a CPU to a
     // thread that must not wait, such as a paused target's memory reader.
@@ -55,7 +61,10 @@ public:
 private:
     struct Job;
     void work();
-    Status emit_ready(std::unique_lock<std::mutex>& lock, bool all);
+    static std::string read_spilled(Job& job);
+    // Emits the frames done at the front; with all, waits for every frame; else with wait,
+    // waits while more than max_in_flight are queued.
+    Status emit_ready(std::unique_lock<std::mutex>& lock, bool all, bool wait = true);
 
     int level_;
     size_t max_in_flight_;
@@ -70,6 +79,7 @@ private:
     bool stopping_ = false;
     unsigned max_active_ = 0;  // set in the constructor: every worker
     unsigned active_ = 0;
+    size_t in_memory_ = 0;  // queued by submit(), not emitted yet
     std::vector<std::thread> workers_;
 };
 

@@ -155,7 +155,7 @@ bool SeekableZstdWriter::open_spill() {
     return true;
 }
 
-// Writes the frame's non-zero pages at `at` (zero pages stay holes) and queues it.
+// Writes the frame's non-zero pages at `at` (zero pages stay holes); a worker reads it back.
 Status SeekableZstdWriter::spill(const std::vector<uint8_t>& buffer, size_t size, uint64_t at) {
     size_t pos = 0;
     while (pos < size) {
@@ -169,71 +169,24 @@ Status SeekableZstdWriter::spill(const std::vector<uint8_t>& buffer, size_t size
             stats_.spilled_bytes += pos - run;
         }
     }
-    spilled_.push_back(Spilled{at, static_cast<uint32_t>(size), false});
     ++stats_.spilled_frames;
-    stats_.spilled_peak_frames = std::max<uint64_t>(stats_.spilled_peak_frames, spilled_.size());
-    return {};
-}
-
-Status SeekableZstdWriter::feed_spilled(bool all) {
-    while (!spilled_.empty() && (all || compressor_->has_room())) {
-        const Spilled s = spilled_.front();
-        spilled_.pop_front();
-        if (s.zero_frame) {
-            DS_TRY(compressor_->submit_compressed(zero_frame_, s.size));
-            continue;
-        }
-        std::vector<uint8_t> buffer = compressor_->take_buffer(s.size);
-        size_t got = 0;
-        while (got < s.size) {
-            const ssize_t n = ::pread(spill_fd_, buffer.data() + got, s.size - got,
-                                      static_cast<off_t>(s.at + got));
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-                return Error{
-                    fmt::format("{}: cannot read back {} bytes at {:#x} of its spill "
-                                "file: {}",
-                                name_, s.size - got, s.at + got, std::strerror(errno))};
-            }
-            if (n == 0) break;  // past the end: the rest was zeros
-            got += static_cast<size_t>(n);
-        }
-        std::memset(buffer.data() + got, 0, s.size - got);
-        // The bytes are in memory now: give their disk space back.
-        (void)::fallocate(spill_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                          static_cast<off_t>(s.at), s.size);
-        DS_TRY(compressor_->submit(std::move(buffer), s.size));
-    }
     return {};
 }
 
 Status SeekableZstdWriter::queue_frame(std::vector<uint8_t> buffer, size_t size, uint64_t at) {
     ++stats_.frames;
-    if (never_block_) {
-        DS_TRY(feed_spilled(false));
-        if ((!spilled_.empty() || !compressor_->has_room()) && open_spill()) {
-            Status s = spill(buffer, size, at);
-            compressor_->give_buffer(std::move(buffer));
-            return s;
-        }
-    }
-    DS_TRY(feed_spilled(true));  // no spill file: wait, in order
-    return compressor_->submit(std::move(buffer), size);
+    if (!never_block_) return compressor_->submit(std::move(buffer), size);
+    if (compressor_->has_room()) return compressor_->submit(std::move(buffer), size, false);
+    if (!open_spill()) return compressor_->submit(std::move(buffer), size);  // wait, then
+    Status written = spill(buffer, size, at);
+    compressor_->give_buffer(std::move(buffer));
+    DS_TRY(written);
+    return compressor_->submit_spilled(spill_fd_, at, size);
 }
 
-Status SeekableZstdWriter::queue_zero_frame(uint64_t at) {
+Status SeekableZstdWriter::queue_zero_frame() {
     ++stats_.frames;
-    if (never_block_) {
-        DS_TRY(feed_spilled(false));
-        if (!spilled_.empty() || !compressor_->has_room()) {
-            spilled_.push_back(Spilled{at, options_.frame_size, true});
-            stats_.spilled_peak_frames =
-                std::max<uint64_t>(stats_.spilled_peak_frames, spilled_.size());
-            return {};
-        }
-    }
-    DS_TRY(feed_spilled(true));
-    return compressor_->submit_compressed(zero_frame_, options_.frame_size);
+    return compressor_->submit_compressed(zero_frame_, options_.frame_size, !never_block_);
 }
 
 uint64_t SeekableZstdWriter::frame_start(uint64_t index) const {
@@ -332,7 +285,7 @@ Status SeekableZstdWriter::emit_zero_frames_until(uint64_t frame_index, uint64_t
         const uint64_t stop = std::min((next_frame_ + 1) * f, end);
         if (stop <= start) continue;
         if (stop - start == f) {
-            DS_TRY(queue_zero_frame(next_frame_ * f));
+            DS_TRY(queue_zero_frame());
         } else {
             std::vector<uint8_t> zeros = compressor_->take_buffer(stop - start);
             std::memset(zeros.data(), 0, stop - start);
@@ -357,7 +310,6 @@ Result<uint64_t> SeekableZstdWriter::finish(uint64_t decompressed_size) {
     if (frame_open_) DS_TRY(close_current(std::min(next_frame_ * f, decompressed_size)));
     set_never_block(false);  // whatever the caller said: the end waits for every frame
     DS_TRY(emit_zero_frames_until((decompressed_size + f - 1) / f, decompressed_size));
-    DS_TRY(feed_spilled(true));
     DS_TRY(compressor_->drain());
     std::vector<SeekFrame> body = std::move(entries_);
     entries_.clear();

@@ -16,15 +16,15 @@
 // Never-block mode (set_never_block, while a target is paused): no write waits for the
 // compressor. A frame the workers cannot take now (at most two per worker are queued) goes
 // raw into a spill file, an unlinked temporary in options.spill_dir (sparse: zero pages are
-// not written), and so does every frame after it until the workers catch up; spilled frames
-// are fed back, in order, as the workers free up and, once the mode is off, before anything
-// else (so the file stays in frame order). One worker fewer compresses meanwhile, so that the
-// writer's thread, which reads the paused target, keeps a CPU.
+// not written) and is queued by reference: a worker reads it back when its turn comes (in
+// frame order, so the file stays in order), during the pause or after it. Memory stays bounded:
+// only frames queued with their bytes count, and spilled ones hold none until taken. One worker
+// fewer compresses meanwhile, so that the writer's thread, which reads the paused target, keeps a
+// CPU.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -56,12 +56,11 @@ struct SeekableWriterOptions {
 
 // What the never-block mode did, for the verbose output.
 struct SeekableWriterStats {
-    uint64_t frames = 0;               // body and head frames compressed
-    uint64_t spilled_frames = 0;       // frames that went through the spill file
-    uint64_t spilled_bytes = 0;        // non-zero bytes written to it
-    uint64_t spilled_peak_frames = 0;  // the most frames waiting in it at once
-    double backlog_ms = 0;             // from the end of never-block mode to the end of finish()
-    std::string spill_error;           // why no spill file could be made (the writer then waited)
+    uint64_t frames = 0;          // body and head frames compressed
+    uint64_t spilled_frames = 0;  // frames that went through the spill file
+    uint64_t spilled_bytes = 0;   // non-zero bytes written to it
+    double backlog_ms = 0;        // from the end of never-block mode to the end of finish()
+    std::string spill_error;      // why no spill file could be made (the writer then waited)
 };
 
 class SeekableZstdWriter {
@@ -97,11 +96,10 @@ private:
     uint64_t frame_start(uint64_t index) const;
     Status emit(std::span<const uint8_t> frame, uint32_t decompressed_size);
     // Hands a frame (buffer[0, size), body frame at decompressed offset `at`) to the compressor,
-    // or to the spill file in never-block mode; a zero frame of frame_size bytes likewise.
+    // through the spill file in never-block mode when it has no room; a zero frame of
+    // frame_size bytes likewise (it never needs room).
     Status queue_frame(std::vector<uint8_t> buffer, size_t size, uint64_t at);
-    Status queue_zero_frame(uint64_t at);
-    // Feeds spilled frames to the compressor: all of them (waiting), or while it has room.
-    Status feed_spilled(bool all);
+    Status queue_zero_frame();
     bool open_spill();
     Status spill(const std::vector<uint8_t>& buffer, size_t size, uint64_t at);
 
@@ -122,14 +120,8 @@ private:
     bool finished_ = false;
     bool failed_ = false;
 
-    struct Spilled {
-        uint64_t at = 0;  // offset in the spill file: the frame's decompressed offset
-        uint32_t size = 0;
-        bool zero_frame = false;  // a whole frame of zeros: nothing in the file
-    };
     bool never_block_ = false;
-    int spill_fd_ = -1;
-    std::deque<Spilled> spilled_;
+    int spill_fd_ = -1;  // frames at their decompressed offset
     std::chrono::steady_clock::time_point blocking_since_{};
     bool backlog_timed_ = false;
     SeekableWriterStats stats_;

@@ -265,9 +265,8 @@ Status DumpFile::complete(uint64_t final_size) {
         const compress::SeekableWriterStats& stats = zstd_->stats();
         compression_summary_ = fmt::format(
             "{} zstd frames, {} of them through a spill file while the target was paused "
-            "({} bytes, at most {} frames waiting); the backlog took {:.1f} ms after",
-            stats.frames, stats.spilled_frames, stats.spilled_bytes, stats.spilled_peak_frames,
-            stats.backlog_ms);
+            "({} bytes); the backlog took {:.1f} ms after",
+            stats.frames, stats.spilled_frames, stats.spilled_bytes, stats.backlog_ms);
         if (!stats.spill_error.empty()) compression_summary_ += "; " + stats.spill_error;
     }
     if (::ftruncate(fd_, static_cast<off_t>(final_size)) != 0)

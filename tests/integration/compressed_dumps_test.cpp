@@ -281,17 +281,17 @@ uint64_t dumped_word(const std::string& dump, uint64_t address) {
 }
 
 // The target's pause does not grow with --compress: while it is paused the writer never waits
-// for the compressor (frames it cannot take go to a spill file beside the dump). 192 MiB of
-// random bytes at level 12 take seconds to compress on two cores; the pause in the capture
+// for the compressor (frames it cannot take go to a spill file beside the dump). 128 MiB of
+// random bytes at level 15 take seconds to compress on two cores; the pause in the capture
 // record stays a small part of the collect's wall time, and the spilled frames come back in
 // order (the fixture's words at the start, middle and end of its memory).
 TEST(CompressedCollect, PauseDoesNotWaitForCompression) {
     TempDir dir;
-    Fixture fixture("fixture_memory_hog", {"192"});
+    Fixture fixture("fixture_memory_hog", {"128"});
     const std::string dump = dir.path() + "/hog.dmp.zst";
     const auto started = std::chrono::steady_clock::now();
     const CommandResult r = run({dumpscope_binary(), "collect", "--verbose", "--type", "full",
-                                 "--compress=12", std::to_string(fixture.pid()), dump},
+                                 "--compress=15", std::to_string(fixture.pid()), dump},
                                 600);
     const double wall_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
