@@ -6,7 +6,7 @@
 // compress::SeekableZstdWriter: the zstd seekable format, compressed on worker threads while
 // it is written. Its writer must say which head of the file it writes out of order
 // (declare_head) before its first write; past the head, bytes must come in increasing order of
-// the writer's 4 MiB frames, as memory does.
+// the writer's 1 MiB frames, as memory does.
 #pragma once
 
 #include <cstdint>
