@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev zl
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
 	clang-format clang-tidy bc libreadline-dev libc6-dbg strace libcapstone-dev chromium
 
-.PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis format clean
+.PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis bench-compress format clean
 
 all: build
 
@@ -67,6 +67,11 @@ bench-clone: deps build
 # Opening a 2 GiB dump and printing every stack, against gdb, lldb and eu-stack (issue 3).
 bench-analysis: deps build
 	@bash bench/analysis.sh $(BUILD_DIR)
+
+# Compressed dumps against gcore and gcore + zstd, and reading them (issue 13; BENCH_SIZE_MIB,
+# BENCH_REPS).
+bench-compress: deps build
+	@bash bench/compress.sh $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h' '*.c')
