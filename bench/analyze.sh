@@ -10,9 +10,11 @@
 #
 # Runs are taken in interleaved rounds, as bench/run.sh and bench/clone.sh do: each round runs
 # every command once, in an order rotated from round to round, after one warm-up run of each;
-# each row is the median wall time of the rounds (bash EPOCHREALTIME; lowest and highest shown)
-# and the largest peak RSS (/usr/bin/time -f %M). This VM drifts by 20-40 % within minutes, and
-# a drift must not fall on one command's runs only.
+# each row is the median wall time of the rounds (bash EPOCHREALTIME; lowest and highest shown),
+# the median CPU time (user + system, /usr/bin/time) and the largest peak RSS (/usr/bin/time -f
+# %M: file pages of the mapped dump count). This VM drifts by 20-40 % within minutes, and a drift
+# must not fall on one command's runs only; on a shared machine wall time includes waiting for a
+# CPU, CPU time does not.
 #
 # Heap throughput: the heap the walk covered (the arenas' memory from the system, `dumpscope
 # heap --json`) over `heap`'s median wall time, the whole command included (a lower bound on the
@@ -102,23 +104,23 @@ command_of() {  # NAME -> the command line, one word per line
     esac
 }
 
-measure_once() {  # COMMAND... -> "wall_s rss_kib", or "failed: LINE"
+measure_once() {  # COMMAND... -> "wall_s rss_kib cpu_s", or "failed: LINE"
     local start end status=0
     start=$EPOCHREALTIME
-    /usr/bin/time -f "%M" -o "$dir/time" "$@" > "$dir/out" 2> "$dir/err" || status=$?
+    /usr/bin/time -f "%M %U %S" -o "$dir/time" "$@" > "$dir/out" 2> "$dir/err" || status=$?
     end=$EPOCHREALTIME
     if [ "$status" -ne 0 ]; then
         echo "failed: $(tail -1 "$dir/err")"
         return
     fi
-    echo "$(echo "$end - $start" | bc -l) $(tail -1 "$dir/time")"
+    echo "$(echo "$end - $start" | bc -l) $(tail -1 "$dir/time" | awk '{print $1, $2 + $3}')"
 }
 
 median() {  # the middle of the numbers on stdin (the lower middle for an even count)
     sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'
 }
 
-declare -A runs=() wall=()
+declare -A runs=() wall=() cpu=()
 read -r -a order <<< "$commands"
 for name in $commands; do  # warm-up: page cache, debug-file cache
     mapfile -t command < <(command_of "$name")
@@ -135,26 +137,31 @@ done
 echo "median of $reps interleaved rounds (after a warm-up run of each);" \
      "load average afterwards $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| command | wall: median (min-max) | peak RSS (max) |"
-echo "|---|---|---|"
+echo "| command | wall: median (min-max) | CPU (user+sys, median) | peak RSS (max) |"
+echo "|---|---|---|---|"
 for name in $commands; do
     r=$(sed '/^$/d' <<< "${runs[$name]}")
     if grep -q '^failed:' <<< "$r"; then
-        printf "| %s | %s | |\n" "$(label "$name")" "$(grep -m1 '^failed:' <<< "$r")"
+        printf "| %s | %s | | |\n" "$(label "$name")" "$(grep -m1 '^failed:' <<< "$r")"
         continue
     fi
     wall[$name]=$(awk '{print $1}' <<< "$r" | median)
     low=$(awk '{print $1}' <<< "$r" | sort -g | head -1)
     high=$(awk '{print $1}' <<< "$r" | sort -g | tail -1)
     rss=$(awk '{print $2}' <<< "$r" | sort -g | tail -1)
-    printf "| %s | %.3f s (%.3f-%.3f) | %d MB |\n" "$(label "$name")" "${wall[$name]}" "$low" \
-        "$high" $((rss / 1024))
+    cpu[$name]=$(awk '{print $3}' <<< "$r" | median)
+    printf "| %s | %.3f s (%.3f-%.3f) | %.2f s | %d MB |\n" "$(label "$name")" "${wall[$name]}" \
+        "$low" "$high" "${cpu[$name]}" $((rss / 1024))
 done
 echo
 if [ -n "${wall[heap]:-}" ] && [ -n "${wall[stack]:-}" ] && [ -n "${wall[analyze]:-}" ]; then
     printf "heap throughput: %.2f GB/s of heap (%.0f MB in %.3f s, the whole \`heap\` command)\n" \
         "$(echo "$heap_bytes / ${wall[heap]} / 1000000000" | bc -l)" \
         "$(echo "$heap_bytes / 1000000" | bc -l)" "${wall[heap]}"
-    printf "analyze budget (3 x stack --all + heap): %.3f s; analyze: %.3f s\n" \
+    printf "heap throughput by CPU time: %.2f GB/s (%.2f s of CPU)\n" \
+        "$(echo "$heap_bytes / ${cpu[heap]} / 1000000000" | bc -l)" "${cpu[heap]}"
+    printf "analyze budget (3 x stack --all + heap): wall %.3f s, analyze %.3f s;" \
         "$(echo "3 * ${wall[stack]} + ${wall[heap]}" | bc -l)" "${wall[analyze]}"
+    printf " CPU %.2f s, analyze %.2f s\n" \
+        "$(echo "3 * ${cpu[stack]} + ${cpu[heap]}" | bc -l)" "${cpu[analyze]}"
 fi

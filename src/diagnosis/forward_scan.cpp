@@ -26,6 +26,12 @@ bool ForwardScan::word(uint64_t addr, uint64_t& out) {
 
 std::span<const uint8_t> ForwardScan::view(uint64_t addr, uint64_t size) {
     if (ranges_ == nullptr) return {};
+    if (addr < mapped_from_ || size > mapped_to_ - std::min(addr, mapped_to_)) {
+        mapped_from_ = addr;
+        const uint64_t ahead = std::max(size, kAhead);
+        mapped_to_ = ahead > UINT64_MAX - addr ? UINT64_MAX : addr + ahead;
+        ranges_->will_read(mapped_from_, mapped_to_ - mapped_from_);
+    }
     const std::span<const uint8_t> bytes = ranges_->view(addr, size);
     if (!bytes.empty()) note(addr, bytes.size());
     return bytes;
@@ -50,6 +56,31 @@ void ForwardScan::note(uint64_t addr, uint64_t size) {
 void ForwardScan::release_held() {
     if (ranges_ != nullptr && to_ > from_) ranges_->release(from_, to_ - from_);
     from_ = to_ = 0;
+}
+
+Result<size_t> ScatteredReads::read(uint64_t addr, std::span<uint8_t> out) {
+    auto n = memory_.read(addr, out);
+    if (ranges_ != nullptr && n.ok() && *n != 0) {
+        lowest_ = std::min(lowest_, addr);
+        highest_ = std::max(highest_, addr + *n);
+        if (++count_ >= batch_) flush();
+    }
+    return n;
+}
+
+bool ScatteredReads::word(uint64_t addr, uint64_t& out) {
+    std::array<uint8_t, 8> bytes{};
+    auto n = read(addr, bytes);
+    if (!n.ok() || *n != bytes.size()) return false;
+    std::memcpy(&out, bytes.data(), 8);
+    return true;
+}
+
+void ScatteredReads::flush() {
+    if (ranges_ != nullptr && highest_ > lowest_) ranges_->release(lowest_, highest_ - lowest_);
+    count_ = 0;
+    lowest_ = UINT64_MAX;
+    highest_ = 0;
 }
 
 bool WindowReader::word(uint64_t addr, uint64_t& out) {

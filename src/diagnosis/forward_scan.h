@@ -17,7 +17,14 @@ namespace dumpscope {
 
 class ForwardScan {
 public:
-    explicit ForwardScan(const MemorySource& memory, uint64_t keep = 8u << 20)
+    // Each release drops page-table entries and flushes the TLB (costly in a VM): a scan lets go
+    // of what it passed in steps of this much.
+    static constexpr uint64_t kKeep = 16u << 20;
+    // The pages ahead of a scan are mapped this much at a time, in one call each
+    // (RangeMemorySource::will_read), rather than a page fault every 64 KiB.
+    static constexpr uint64_t kAhead = 4u << 20;
+
+    explicit ForwardScan(const MemorySource& memory, uint64_t keep = kKeep)
         : memory_(memory), ranges_(dynamic_cast<const RangeMemorySource*>(&memory)), keep_(keep) {}
     ~ForwardScan() { release_held(); }
     ForwardScan(const ForwardScan&) = delete;
@@ -39,7 +46,34 @@ private:
     const MemorySource& memory_;
     const RangeMemorySource* ranges_;  // null: nothing to release
     uint64_t keep_;
-    uint64_t from_ = 0, to_ = 0;  // read since the last release
+    uint64_t from_ = 0, to_ = 0;                // read since the last release
+    uint64_t mapped_from_ = 0, mapped_to_ = 0;  // mapped ahead by will_read
+};
+
+// Reads all over a dump's memory (free lists): the pages read (and those the kernel mapped
+// around them) are let go of every `batch` reads, in one release of the span they lie in, so
+// that following long lists does not keep most of a mapped dump resident.
+class ScatteredReads {
+public:
+    explicit ScatteredReads(const MemorySource& memory, uint32_t batch = 256)
+        : memory_(memory),
+          ranges_(dynamic_cast<const RangeMemorySource*>(&memory)),
+          batch_(batch) {}
+    ~ScatteredReads() { flush(); }
+    ScatteredReads(const ScatteredReads&) = delete;
+    ScatteredReads& operator=(const ScatteredReads&) = delete;
+
+    Result<size_t> read(uint64_t addr, std::span<uint8_t> out);
+    bool word(uint64_t addr, uint64_t& out);
+
+private:
+    void flush();
+
+    const MemorySource& memory_;
+    const RangeMemorySource* ranges_;  // null: nothing to release
+    uint32_t batch_;
+    uint32_t count_ = 0;
+    uint64_t lowest_ = UINT64_MAX, highest_ = 0;
 };
 
 // Words of memory read front to back through a window (1 MiB; the dump file's bytes in place
@@ -48,7 +82,7 @@ private:
 class WindowReader {
 public:
     explicit WindowReader(const MemorySource& memory, size_t window = 1u << 20)
-        : scan_(memory, window), size_(window) {}
+        : scan_(memory), size_(window) {}
 
     bool word(uint64_t addr, uint64_t& out);
     uint64_t bytes_read() const { return bytes_read_; }

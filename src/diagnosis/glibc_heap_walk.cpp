@@ -203,7 +203,7 @@ uint64_t reveal(uint64_t position, uint64_t stored, bool safe_linking) {
 // Follows one singly linked free list (tcache: pointers to user memory; fastbin: to chunks),
 // marking each chunk; the list must hold chunks of `size` only. Returns how many it marked, or
 // -1 when the list is not a list of such chunks (then nothing is marked).
-int64_t follow_list(ForwardScan& memory, std::vector<HeapChunk>& chunks, uint64_t head,
+int64_t follow_list(ScatteredReads& memory, std::vector<HeapChunk>& chunks, uint64_t head,
                     bool points_to_user, uint64_t size, ChunkState state,
                     const MallocLayout& layout, uint64_t limit) {
     std::vector<HeapChunk*> members;
@@ -227,7 +227,7 @@ int64_t follow_list(ForwardScan& memory, std::vector<HeapChunk>& chunks, uint64_
 }
 
 // Puts the chunks of a list that turned out not to be a tcache list back as they were.
-void unmark_list(ForwardScan& memory, std::vector<HeapChunk>& chunks, uint64_t head,
+void unmark_list(ScatteredReads& memory, std::vector<HeapChunk>& chunks, uint64_t head,
                  const MallocLayout& layout, uint64_t limit) {
     uint64_t entry = head;
     for (uint64_t k = 0; entry != 0 && k < limit; ++k) {
@@ -248,7 +248,7 @@ struct TcacheList {
 
 // The lists of the tcache_perthread_struct at `tcache` (user memory), or nullopt when its counts
 // and heads disagree (a list without a count, a count without a list).
-std::optional<std::vector<TcacheList>> read_tcache(ForwardScan& memory, uint64_t tcache,
+std::optional<std::vector<TcacheList>> read_tcache(ScatteredReads& memory, uint64_t tcache,
                                                    const MallocLayout& layout) {
     std::vector<uint8_t> bytes(layout.tcache_struct_size);
     auto n = memory.read(tcache, bytes);
@@ -269,7 +269,7 @@ std::optional<std::vector<TcacheList>> read_tcache(ForwardScan& memory, uint64_t
 // tcache_perthread_structs are ordinary chunks, the first a thread allocates in its arena. A chunk
 // of that size is taken for one only if every list it heads is a list of chunks of the bin's size
 // whose length is the bin's count; otherwise nothing of it is marked.
-void mark_tcaches(ForwardScan& memory, HeapWalk& walk, const HeapWalkLimits& limits) {
+void mark_tcaches(ScatteredReads& memory, HeapWalk& walk, const HeapWalkLimits& limits) {
     const MallocLayout& layout = walk.layout;
     std::vector<uint64_t> candidates;
     for (const HeapChunk& c : walk.chunks) {
@@ -304,7 +304,7 @@ void mark_tcaches(ForwardScan& memory, HeapWalk& walk, const HeapWalkLimits& lim
     }
 }
 
-void mark_fastbins(ForwardScan& memory, HeapWalk& walk, const HeapWalkLimits& limits) {
+void mark_fastbins(ScatteredReads& memory, HeapWalk& walk, const HeapWalkLimits& limits) {
     const MallocLayout& layout = walk.layout;
     for (const ArenaSummary& arena : walk.arenas) {
         for (uint32_t i = 0; i < layout.fastbin_count; ++i) {
@@ -413,9 +413,8 @@ Result<HeapWalk> walk_glibc_heap(const Snapshot& snapshot, uint64_t main_arena,
     }
     std::sort(walk.chunks.begin(), walk.chunks.end(),
               [](const HeapChunk& a, const HeapChunk& b) { return a.address < b.address; });
-    // The free lists go all over the heap: each page read is let go of at the next read
-    // (keep 0), or following long lists would keep most of a mapped dump's heap resident.
-    ForwardScan lists(memory, 0);
+    // The free lists go all over the heap.
+    ScatteredReads lists(memory);
     mark_tcaches(lists, walk, limits);
     mark_fastbins(lists, walk, limits);
     add_up(walk);

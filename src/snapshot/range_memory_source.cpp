@@ -54,6 +54,20 @@ Result<size_t> RangeMemorySource::read(uint64_t addr, std::span<uint8_t> out) co
     return done;
 }
 
+void RangeMemorySource::will_read(uint64_t addr, uint64_t size) const {
+    if (backing_ != Backing::kReadOnlyFileMapping || size == 0) return;
+    static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uint64_t end = size > UINT64_MAX - addr ? UINT64_MAX : addr + size;
+    for (auto it = first_after(addr); it != ranges_.end() && it->address < end; ++it) {
+        const auto data = reinterpret_cast<uintptr_t>(it->bytes.data());
+        const uintptr_t first = (data + (std::max(addr, it->address) - it->address)) & ~(page - 1);
+        const uintptr_t last =
+            (data + (std::min(end, it->end()) - it->address) + page - 1) & ~(page - 1);
+        // An older kernel without MADV_POPULATE_READ says EINVAL: then reads fault as before.
+        if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_POPULATE_READ);
+    }
+}
+
 std::span<const uint8_t> RangeMemorySource::view(uint64_t addr, uint64_t size) const {
     auto it = first_after(addr);
     if (it == ranges_.end() || addr < it->address) return {};

@@ -41,6 +41,10 @@ public:
     // gigabyte resident. Never changes what a read returns; does nothing for owned memory.
     void release(uint64_t addr, uint64_t size) const;
 
+    // A hint from a scan about to read [addr, addr + size): for a file mapping, the process
+    // maps those pages in one call (madvise MADV_POPULATE_READ) rather than a fault at a time.
+    void will_read(uint64_t addr, uint64_t size) const;
+
     // The dump's bytes from addr on, in place (no copy; valid as long as the source), up to
     // `size` and as far as the one range holding addr goes: empty when addr is not in the dump.
     std::span<const uint8_t> view(uint64_t addr, uint64_t size) const;
