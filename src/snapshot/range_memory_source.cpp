@@ -85,7 +85,7 @@ uint64_t RangeMemorySource::bytes_present(uint64_t addr, uint64_t size) const {
 }
 
 void RangeMemorySource::release(uint64_t addr, uint64_t size) const {
-    if (backing_ != Backing::kReadOnlyFileMapping || size == 0) return;
+    if (backing_ != Backing::kReadOnlyFileMapping || size == 0 || total_ < kKeepResident) return;
     static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
     // A read fault maps the pages around the one read too (the kernel's fault-around, 64 KiB):
     // what is let go of is rounded outwards to that, within the range's own pages. The mapping

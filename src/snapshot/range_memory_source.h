@@ -38,8 +38,11 @@ public:
     // A hint from a scan that has moved past [addr, addr + size): for a file mapping, the
     // process drops those pages (madvise MADV_DONTNEED; they stay in the page cache and the
     // next read faults them back in), so that scanning a gigabyte of a dump does not leave a
-    // gigabyte resident. Never changes what a read returns; does nothing for owned memory.
+    // gigabyte resident. Never changes what a read returns; does nothing for owned memory, nor
+    // for a dump holding less than kKeepResident of memory (reading its pages again would cost
+    // more than keeping them).
     void release(uint64_t addr, uint64_t size) const;
+    static constexpr uint64_t kKeepResident = 256u << 20;
 
     // A hint from a scan about to read [addr, addr + size): for a file mapping, the process
     // maps those pages in one call (madvise MADV_POPULATE_READ) rather than a fault at a time.
@@ -54,7 +57,9 @@ public:
 private:
     RangeMemorySource(std::vector<DumpMemoryRange> ranges, std::shared_ptr<const void> keeper,
                       Backing backing)
-        : ranges_(std::move(ranges)), keeper_(std::move(keeper)), backing_(backing) {}
+        : ranges_(std::move(ranges)), keeper_(std::move(keeper)), backing_(backing) {
+        for (const DumpMemoryRange& r : ranges_) total_ += r.bytes.size();
+    }
 
     // The first range that ends after addr.
     std::vector<DumpMemoryRange>::const_iterator first_after(uint64_t addr) const;
@@ -62,6 +67,7 @@ private:
     std::vector<DumpMemoryRange> ranges_;
     std::shared_ptr<const void> keeper_;
     Backing backing_;
+    uint64_t total_ = 0;  // bytes in all ranges
 };
 
 }  // namespace dumpscope

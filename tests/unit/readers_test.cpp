@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -196,18 +197,24 @@ long resident_shared_pages() {
 TEST(RangeMemorySource, WillReadAndReleaseMapAndDropAMappedDumpsPagesAndReadsStayTheSame) {
     ScratchDir dir;
     const std::string path = dir.path() + "/dump";
-    constexpr size_t kSize = 8u << 20;
+    constexpr size_t kSize = 8u << 20;  // ranges of a bigger dump, in part of a file
+    constexpr uint64_t kRest = RangeMemorySource::kKeepResident;
     std::vector<uint8_t> pattern(kSize);
     for (size_t i = 0; i < kSize; ++i) pattern[i] = static_cast<uint8_t>(i * 7 + i / 4096);
     std::ofstream(path, std::ios::binary)
         .write(reinterpret_cast<const char*>(pattern.data()), static_cast<std::streamsize>(kSize));
+    // A dump with less memory than kKeepResident keeps its pages: this one has a third range,
+    // never read, of that size (a sparse part of the file).
+    std::filesystem::resize_file(path, kSize + kRest);
     auto file = MappedFile::open(path);
     ASSERT_TRUE(file.ok()) << file.error().message;
     auto mapping = std::make_shared<MappedFile>(std::move(*file));
     const std::span<const uint8_t> bytes = mapping->bytes();
-    auto source = RangeMemorySource::create(
-        {{0x10000000, bytes.first(kSize / 2)}, {0x20000000, bytes.subspan(kSize / 2)}}, mapping,
-        RangeMemorySource::Backing::kReadOnlyFileMapping);
+    auto source =
+        RangeMemorySource::create({{0x10000000, bytes.first(kSize / 2)},
+                                   {0x20000000, bytes.subspan(kSize / 2, kSize / 2)},
+                                   {0x30000000, bytes.subspan(kSize, kRest)}},
+                                  mapping, RangeMemorySource::Backing::kReadOnlyFileMapping);
     ASSERT_TRUE(source.ok());
     std::vector<uint8_t> out(kSize / 2);
     const long before = resident_shared_pages();
@@ -223,6 +230,15 @@ TEST(RangeMemorySource, WillReadAndReleaseMapAndDropAMappedDumpsPagesAndReadsSta
     EXPECT_TRUE(std::equal(out.begin(), out.begin() + 1000, pattern.begin() + 100));
     ASSERT_EQ(*(*source)->read(0x20000000, out), kSize / 2);
     EXPECT_TRUE(std::equal(out.begin(), out.end(), pattern.begin() + kSize / 2));
+    // The same pages as a dump of its own, smaller than kKeepResident: they stay.
+    auto small = RangeMemorySource::create({{0x10000000, bytes.first(kSize)}}, mapping,
+                                           RangeMemorySource::Backing::kReadOnlyFileMapping);
+    ASSERT_TRUE(small.ok());
+    std::vector<uint8_t> all(kSize);
+    ASSERT_EQ(*(*small)->read(0x10000000, all), kSize);
+    const long kept = resident_shared_pages();
+    (*small)->release(0x10000000, kSize);
+    EXPECT_GE(resident_shared_pages(), kept - 16);
 }
 
 TEST(RangeMemorySource, ReleaseLeavesOwnedMemoryAlone) {
