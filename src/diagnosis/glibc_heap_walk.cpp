@@ -135,6 +135,7 @@ private:
         uint64_t p = start;
         bool pending = false;
         HeapChunk previous;
+        uint64_t previous_first = 0;  // its first user word, on the header's page
         std::string stopped;
         while (p < end) {
             if (out_of_chunks()) {
@@ -150,6 +151,7 @@ private:
             if (pending) {  // this header says whether the chunk before it is in use
                 previous.state = (field & kPrevInUse) != 0 ? ChunkState::kInUse : ChunkState::kFree;
                 walk_.chunks.push_back(previous);
+                walk_.first_words.push_back(previous_first);
                 pending = false;
             }
             if (size == kHeaderSize && !ends_at_top) break;  // fencepost of an abandoned heap
@@ -158,6 +160,7 @@ private:
                 break;
             }
             previous = HeapChunk{p, size, ChunkState::kInUse, index};
+            if (!window_.word(p + kHeaderSize, previous_first)) previous_first = 0;
             pending = true;
             p += size;
         }
@@ -167,6 +170,7 @@ private:
             if (window_.word(p + 8, field)) {
                 previous.state = (field & kPrevInUse) != 0 ? ChunkState::kInUse : ChunkState::kFree;
                 walk_.chunks.push_back(previous);
+                walk_.first_words.push_back(previous_first);
             } else {
                 stopped = fmt::format("chunk at {:#x} is not in the dump", p);
             }
@@ -188,6 +192,28 @@ private:
     HeapWalk& walk_;
     WindowReader window_;
 };
+
+// Sorts the chunks (each heap was walked in order, the heaps in any) and their first words.
+void sort_by_address(HeapWalk& walk) {
+    const auto by_address = [](const HeapChunk& a, const HeapChunk& b) {
+        return a.address < b.address;
+    };
+    if (std::is_sorted(walk.chunks.begin(), walk.chunks.end(), by_address)) return;
+    std::vector<size_t> order(walk.chunks.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return walk.chunks[a].address < walk.chunks[b].address; });
+    std::vector<HeapChunk> chunks;
+    std::vector<uint64_t> words;
+    chunks.reserve(order.size());
+    words.reserve(order.size());
+    for (size_t i : order) {
+        chunks.push_back(walk.chunks[i]);
+        words.push_back(walk.first_words[i]);
+    }
+    walk.chunks = std::move(chunks);
+    walk.first_words = std::move(words);
+}
 
 // The chunk whose header is at `address`, or null.
 HeapChunk* chunk_at(std::vector<HeapChunk>& chunks, uint64_t address) {
@@ -411,8 +437,7 @@ Result<HeapWalk> walk_glibc_heap(const Snapshot& snapshot, uint64_t main_arena,
         }
         arena = next;
     }
-    std::sort(walk.chunks.begin(), walk.chunks.end(),
-              [](const HeapChunk& a, const HeapChunk& b) { return a.address < b.address; });
+    sort_by_address(walk);
     // The free lists go all over the heap.
     ScatteredReads lists(memory);
     mark_tcaches(lists, walk, limits);

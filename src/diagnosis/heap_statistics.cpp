@@ -56,6 +56,33 @@ private:
     std::vector<std::string> names_;
 };
 
+// The first words the walk read, looked up by chunk address: chunks asked about in address
+// order move a cursor forward; others are searched for.
+class WalkedFirstWords {
+public:
+    explicit WalkedFirstWords(const HeapWalk* walk) : walk_(walk) {}
+
+    bool find(uint64_t address, uint64_t& word) {
+        if (walk_ == nullptr || walk_->first_words.size() != walk_->chunks.size()) return false;
+        const std::vector<HeapChunk>& chunks = walk_->chunks;
+        while (next_ < chunks.size() && chunks[next_].address < address) ++next_;
+        size_t at = next_;
+        if (at >= chunks.size() || chunks[at].address != address) {
+            auto it =
+                std::lower_bound(chunks.begin(), chunks.end(), address,
+                                 [](const HeapChunk& c, uint64_t a) { return c.address < a; });
+            if (it == chunks.end() || it->address != address) return false;
+            at = static_cast<size_t>(it - chunks.begin());
+        }
+        word = walk_->first_words[at];
+        return true;
+    }
+
+private:
+    const HeapWalk* walk_;
+    size_t next_ = 0;
+};
+
 // A group's key: chunk size and type number.
 struct GroupKey {
     uint64_t size = 0;
@@ -80,15 +107,17 @@ std::string class_of_vtable_symbol(const std::string& symbol) {
 
 HeapStatistics heap_statistics(const analysis::DwflSession& session, const HeapWalk& walk,
                                size_t samples) {
-    return heap_statistics(session, std::span<const HeapChunk>(walk.chunks), samples);
+    return heap_statistics(session, std::span<const HeapChunk>(walk.chunks), samples, &walk);
 }
 
 HeapStatistics heap_statistics(const analysis::DwflSession& session,
-                               std::span<const HeapChunk> chunks, size_t samples) {
+                               std::span<const HeapChunk> chunks, size_t samples,
+                               const HeapWalk* walk) {
     HeapStatistics stats;
     VtableNamer namer(session);
-    // The chunks are sorted by address: their first words are read front to back.
+    // The chunks are sorted by address: the first words not in `walk` are read front to back.
     ForwardScan scan(*session.snapshot().memory);
+    WalkedFirstWords walked(walk);
     std::unordered_map<GroupKey, size_t, GroupKeyHash> index_of;  // -> unsorted index
     std::vector<uint32_t> unsorted_group_of(chunks.size(), HeapStatistics::kNoGroup);
     for (size_t i = 0; i < chunks.size(); ++i) {
@@ -97,7 +126,10 @@ HeapStatistics heap_statistics(const analysis::DwflSession& session,
         ++stats.in_use_chunks;
         stats.in_use_bytes += chunk.size;
         uint64_t first_word = 0;
-        if (!scan.word(chunk.user_address(), first_word)) first_word = 0;
+        if (!walked.find(chunk.address, first_word) &&
+            !scan.word(chunk.user_address(), first_word)) {
+            first_word = 0;
+        }
         const uint32_t type = namer.type(first_word);
         if (type != 0) ++stats.typed_chunks;
         auto [it, added] = index_of.try_emplace(GroupKey{chunk.size, type}, stats.groups.size());
