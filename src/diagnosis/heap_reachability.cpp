@@ -15,7 +15,6 @@ namespace dumpscope {
 
 namespace {
 
-constexpr uint64_t kHeaderSize = 16;
 constexpr uint64_t kRedZone = 128;
 constexpr uint64_t kWindow = 1u << 20;
 constexpr uint64_t kPage = 4096;
@@ -85,7 +84,7 @@ public:
                     const uint32_t target = target_of(word);
                     if (target == kNoSlot) continue;
                     if (slot_[target] != kNoSlot) {
-                        watched_edges_.push_back({static_cast<uint32_t>(i), p + off});
+                        watched_edges_.emplace_back(static_cast<uint32_t>(i), p + off);
                     } else if (target == last) {
                         continue;
                     }
@@ -99,7 +98,7 @@ public:
                 p += got;
             }
             if (scanned != end - c.user_address()) {
-                short_scans_.push_back({static_cast<uint32_t>(i), scanned});
+                short_scans_.emplace_back(static_cast<uint32_t>(i), scanned);
             }
         }
         edge_begin_.push_back(static_cast<uint32_t>(edges_.size()));
@@ -283,11 +282,11 @@ std::vector<std::pair<uint64_t, uint64_t>> subtract(
     for (const auto& [a, b] : excluded) {
         if (b <= p) continue;
         if (a >= end) break;
-        if (a > p) out.push_back({p, a});
+        if (a > p) out.emplace_back(p, a);
         p = std::max(p, b);
         if (p >= end) break;
     }
-    if (p < end) out.push_back({p, end});
+    if (p < end) out.emplace_back(p, end);
     return out;
 }
 
@@ -300,16 +299,16 @@ std::vector<std::pair<uint64_t, uint64_t>> heap_ranges(const Snapshot& snapshot,
     for (const ArenaSummary& a : walk.arenas) {
         for (const HeapSegment& s : a.segments) {
             if (const Mapping* m = snapshot.mapping_at(s.start)) {
-                ranges.push_back({m->start, m->end});
+                ranges.emplace_back(m->start, m->end);
             } else {
-                ranges.push_back({s.start, s.end});
+                ranges.emplace_back(s.start, s.end);
             }
         }
         if (a.top_chunk != 0 && a.top_size != 0) {
-            ranges.push_back({a.top_chunk, a.top_chunk + std::max<uint64_t>(a.top_size, 16)});
+            ranges.emplace_back(a.top_chunk, a.top_chunk + std::max<uint64_t>(a.top_size, 16));
         }
     }
-    for (const HeapChunk& c : more_chunks) ranges.push_back({c.address, c.address + c.size});
+    for (const HeapChunk& c : more_chunks) ranges.emplace_back(c.address, c.address + c.size);
     std::sort(ranges.begin(), ranges.end());
     std::vector<std::pair<uint64_t, uint64_t>> merged;
     for (const auto& r : ranges) {
@@ -355,7 +354,7 @@ Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk>
         if (m == nullptr) return;
         const uint64_t from = sp - std::min(kRedZone, sp - m->start);
         marker.root(from, m->end, Referrer::Kind::kStack, t.tid);
-        stacks.push_back({m->start, m->end});
+        stacks.emplace_back(m->start, m->end);
     };
     for (const Thread& t : snapshot.threads) add_thread(t, t.regs);
     if (snapshot.exception) {
