@@ -3,9 +3,9 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev zlib1g-dev libcli11-dev \
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
-	clang-format clang-tidy bc libreadline-dev libc6-dbg strace libcapstone-dev chromium
+	clang-format clang-tidy bc libreadline-dev libc6-dbg strace libcapstone-dev chromium time python3
 
-.PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis bench-compress format clean
+.PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis bench-analyze bench-compress format clean
 
 all: build
 
@@ -67,6 +67,11 @@ bench-clone: deps build
 # Opening a 2 GiB dump and printing every stack, against gdb, lldb and eu-stack (issue 3).
 bench-analysis: deps build
 	@bash bench/analysis.sh $(BUILD_DIR)
+
+# `analyze` of a full dump with 1 GB of glibc heap in a million chunks, against `stack --all`
+# and gdb on the same dump (issue 12; a few minutes).
+bench-analyze: deps build
+	@bash bench/analyze.sh $(BUILD_DIR)
 
 # Compressed dumps against gcore and gcore + zstd, and reading them (issue 13; BENCH_SIZE_MIB,
 # BENCH_REPS).

@@ -136,7 +136,7 @@ Status OrderedCompressor::emit_ready(std::unique_lock<std::mutex>& lock, bool al
         lock.lock();
         if (!job->input.empty()) spare_.push_back(std::move(job->input));
         if (!job->output.empty()) spare_outputs_.push_back(std::move(job->output));
-        DS_TRY(written);
+        if (!written.ok()) return written;
     }
 }
 

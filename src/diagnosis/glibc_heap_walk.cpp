@@ -8,6 +8,8 @@
 #include <optional>
 #include <unordered_set>
 
+#include "diagnosis/forward_scan.h"
+
 namespace dumpscope {
 
 namespace {
@@ -15,35 +17,6 @@ namespace {
 constexpr uint64_t kPrevInUse = 1;
 constexpr uint64_t kSizeBits = 7;  // PREV_INUSE | IS_MMAPPED | NON_MAIN_ARENA
 constexpr uint64_t kHeaderSize = 16;
-constexpr uint64_t kWindow = 1u << 20;
-
-// Reads words of a heap front to back through a 1 MiB window, so each heap page is read once.
-class WindowReader {
-public:
-    explicit WindowReader(const MemorySource& memory) : memory_(memory), buffer_(kWindow) {}
-
-    bool word(uint64_t addr, uint64_t& out) {
-        if (addr < base_ || addr - base_ + 8 > valid_) refill(addr);
-        if (addr < base_ || addr - base_ + 8 > valid_) return false;
-        std::memcpy(&out, buffer_.data() + (addr - base_), 8);
-        return true;
-    }
-    uint64_t bytes_read() const { return bytes_read_; }
-
-private:
-    void refill(uint64_t addr) {
-        base_ = addr & ~uint64_t{7};
-        auto n = memory_.read(base_, buffer_);
-        valid_ = n.ok() ? *n : 0;
-        bytes_read_ += valid_;
-    }
-
-    const MemorySource& memory_;
-    std::vector<uint8_t> buffer_;
-    uint64_t base_ = 0;
-    size_t valid_ = 0;
-    uint64_t bytes_read_ = 0;
-};
 
 bool read_word(const MemorySource& memory, uint64_t addr, uint64_t& out) {
     std::array<uint8_t, 8> bytes{};
@@ -162,6 +135,7 @@ private:
         uint64_t p = start;
         bool pending = false;
         HeapChunk previous;
+        uint64_t previous_first = 0;  // its first user word, on the header's page
         std::string stopped;
         while (p < end) {
             if (out_of_chunks()) {
@@ -177,6 +151,7 @@ private:
             if (pending) {  // this header says whether the chunk before it is in use
                 previous.state = (field & kPrevInUse) != 0 ? ChunkState::kInUse : ChunkState::kFree;
                 walk_.chunks.push_back(previous);
+                walk_.first_words.push_back(previous_first);
                 pending = false;
             }
             if (size == kHeaderSize && !ends_at_top) break;  // fencepost of an abandoned heap
@@ -185,6 +160,7 @@ private:
                 break;
             }
             previous = HeapChunk{p, size, ChunkState::kInUse, index};
+            if (!window_.word(p + kHeaderSize, previous_first)) previous_first = 0;
             pending = true;
             p += size;
         }
@@ -194,6 +170,7 @@ private:
             if (window_.word(p + 8, field)) {
                 previous.state = (field & kPrevInUse) != 0 ? ChunkState::kInUse : ChunkState::kFree;
                 walk_.chunks.push_back(previous);
+                walk_.first_words.push_back(previous_first);
             } else {
                 stopped = fmt::format("chunk at {:#x} is not in the dump", p);
             }
@@ -216,6 +193,28 @@ private:
     WindowReader window_;
 };
 
+// Sorts the chunks (each heap was walked in order, the heaps in any) and their first words.
+void sort_by_address(HeapWalk& walk) {
+    const auto by_address = [](const HeapChunk& a, const HeapChunk& b) {
+        return a.address < b.address;
+    };
+    if (std::is_sorted(walk.chunks.begin(), walk.chunks.end(), by_address)) return;
+    std::vector<size_t> order(walk.chunks.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return walk.chunks[a].address < walk.chunks[b].address; });
+    std::vector<HeapChunk> chunks;
+    std::vector<uint64_t> words;
+    chunks.reserve(order.size());
+    words.reserve(order.size());
+    for (size_t i : order) {
+        chunks.push_back(walk.chunks[i]);
+        words.push_back(walk.first_words[i]);
+    }
+    walk.chunks = std::move(chunks);
+    walk.first_words = std::move(words);
+}
+
 // The chunk whose header is at `address`, or null.
 HeapChunk* chunk_at(std::vector<HeapChunk>& chunks, uint64_t address) {
     auto it = std::lower_bound(chunks.begin(), chunks.end(), address,
@@ -230,7 +229,7 @@ uint64_t reveal(uint64_t position, uint64_t stored, bool safe_linking) {
 // Follows one singly linked free list (tcache: pointers to user memory; fastbin: to chunks),
 // marking each chunk; the list must hold chunks of `size` only. Returns how many it marked, or
 // -1 when the list is not a list of such chunks (then nothing is marked).
-int64_t follow_list(const MemorySource& memory, std::vector<HeapChunk>& chunks, uint64_t head,
+int64_t follow_list(ScatteredReads& memory, std::vector<HeapChunk>& chunks, uint64_t head,
                     bool points_to_user, uint64_t size, ChunkState state,
                     const MallocLayout& layout, uint64_t limit) {
     std::vector<HeapChunk*> members;
@@ -246,7 +245,7 @@ int64_t follow_list(const MemorySource& memory, std::vector<HeapChunk>& chunks, 
         members.push_back(chunk);
         const uint64_t next_field = chunk_address + kHeaderSize;  // tcache next / fastbin fd
         uint64_t stored = 0;
-        if (!read_word(memory, next_field, stored)) return -1;
+        if (!memory.word(next_field, stored)) return -1;
         entry = reveal(next_field, stored, layout.safe_linking);
     }
     for (HeapChunk* chunk : members) chunk->state = state;
@@ -254,7 +253,7 @@ int64_t follow_list(const MemorySource& memory, std::vector<HeapChunk>& chunks, 
 }
 
 // Puts the chunks of a list that turned out not to be a tcache list back as they were.
-void unmark_list(const MemorySource& memory, std::vector<HeapChunk>& chunks, uint64_t head,
+void unmark_list(ScatteredReads& memory, std::vector<HeapChunk>& chunks, uint64_t head,
                  const MallocLayout& layout, uint64_t limit) {
     uint64_t entry = head;
     for (uint64_t k = 0; entry != 0 && k < limit; ++k) {
@@ -262,7 +261,7 @@ void unmark_list(const MemorySource& memory, std::vector<HeapChunk>& chunks, uin
         if (chunk == nullptr || chunk->state != ChunkState::kTcache) return;
         chunk->state = ChunkState::kInUse;
         uint64_t stored = 0;
-        if (!read_word(memory, entry, stored)) return;
+        if (!memory.word(entry, stored)) return;
         entry = reveal(entry, stored, layout.safe_linking);
     }
 }
@@ -275,7 +274,7 @@ struct TcacheList {
 
 // The lists of the tcache_perthread_struct at `tcache` (user memory), or nullopt when its counts
 // and heads disagree (a list without a count, a count without a list).
-std::optional<std::vector<TcacheList>> read_tcache(const MemorySource& memory, uint64_t tcache,
+std::optional<std::vector<TcacheList>> read_tcache(ScatteredReads& memory, uint64_t tcache,
                                                    const MallocLayout& layout) {
     std::vector<uint8_t> bytes(layout.tcache_struct_size);
     auto n = memory.read(tcache, bytes);
@@ -296,7 +295,7 @@ std::optional<std::vector<TcacheList>> read_tcache(const MemorySource& memory, u
 // tcache_perthread_structs are ordinary chunks, the first a thread allocates in its arena. A chunk
 // of that size is taken for one only if every list it heads is a list of chunks of the bin's size
 // whose length is the bin's count; otherwise nothing of it is marked.
-void mark_tcaches(const MemorySource& memory, HeapWalk& walk, const HeapWalkLimits& limits) {
+void mark_tcaches(ScatteredReads& memory, HeapWalk& walk, const HeapWalkLimits& limits) {
     const MallocLayout& layout = walk.layout;
     std::vector<uint64_t> candidates;
     for (const HeapChunk& c : walk.chunks) {
@@ -331,12 +330,12 @@ void mark_tcaches(const MemorySource& memory, HeapWalk& walk, const HeapWalkLimi
     }
 }
 
-void mark_fastbins(const MemorySource& memory, HeapWalk& walk, const HeapWalkLimits& limits) {
+void mark_fastbins(ScatteredReads& memory, HeapWalk& walk, const HeapWalkLimits& limits) {
     const MallocLayout& layout = walk.layout;
     for (const ArenaSummary& arena : walk.arenas) {
         for (uint32_t i = 0; i < layout.fastbin_count; ++i) {
             uint64_t head = 0;
-            if (!read_word(memory, arena.address + layout.arena_fastbins + 8 * i, head)) break;
+            if (!memory.word(arena.address + layout.arena_fastbins + 8 * i, head)) break;
             if (head == 0) continue;
             if (follow_list(memory, walk.chunks, head, /*points_to_user=*/false,
                             layout.bin_chunk_size(i), ChunkState::kFastbin, layout,
@@ -438,10 +437,11 @@ Result<HeapWalk> walk_glibc_heap(const Snapshot& snapshot, uint64_t main_arena,
         }
         arena = next;
     }
-    std::sort(walk.chunks.begin(), walk.chunks.end(),
-              [](const HeapChunk& a, const HeapChunk& b) { return a.address < b.address; });
-    mark_tcaches(memory, walk, limits);
-    mark_fastbins(memory, walk, limits);
+    sort_by_address(walk);
+    // The free lists go all over the heap.
+    ScatteredReads lists(memory);
+    mark_tcaches(lists, walk, limits);
+    mark_fastbins(lists, walk, limits);
     add_up(walk);
     walk.bytes_read = walker.bytes_read();
     for (const ArenaSummary& a : walk.arenas) {

@@ -52,7 +52,7 @@ struct ArenaSummary {
 };
 
 struct HeapWalkLimits {
-    uint64_t max_chunks = 8'000'000;        // about 128 MB of chunk records
+    uint64_t max_chunks = 8'000'000;        // about 256 MB of chunk records and first words
     uint64_t max_list_entries = 1'000'000;  // per tcache or fastbin list
     uint32_t max_arenas = 1024;
     uint32_t max_heaps_per_arena = 65536;  // 4 TiB of 64 MiB heaps
@@ -62,6 +62,9 @@ struct HeapWalk {
     MallocLayout layout;
     std::vector<ArenaSummary> arenas;
     std::vector<HeapChunk> chunks;  // every chunk walked, sorted by address
+    // Per chunk: the first word of its user memory (0 when the dump lacks it), read with the
+    // header, so that grouping by C++ class does not read the heap again.
+    std::vector<uint64_t> first_words;
     // tcache_perthread_structs found (one per thread that used malloc), and their chunks:
     // malloc's own, not the program's.
     uint64_t tcache_structs = 0;

@@ -8,13 +8,13 @@
 #include <set>
 
 #include "arch/arch.h"
+#include "diagnosis/forward_scan.h"
 #include "diagnosis/glibc_mmapped_chunks.h"
 
 namespace dumpscope {
 
 namespace {
 
-constexpr uint64_t kHeaderSize = 16;
 constexpr uint64_t kRedZone = 128;
 constexpr uint64_t kWindow = 1u << 20;
 constexpr uint64_t kPage = 4096;
@@ -29,7 +29,8 @@ public:
           limits_(limits),
           out_(out),
           slot_(chunks.size(), kNoSlot),
-          buffer_(kWindow) {
+          buffer_(kWindow),
+          roots_scan_(*snapshot.memory) {
         out_.reachable.assign(chunks.size(), 0);
         out_.referrers.assign(watch.size(), {});
         for (size_t i = 0; i < watch.size(); ++i) {
@@ -44,6 +45,65 @@ public:
     }
 
     bool out_of_budget() const { return out_.scanned_bytes >= limits_.max_scan_bytes; }
+
+    // Reads every chunk once, front to back, and keeps which chunks each points to: the drain
+    // then follows these edges without reading the dump again in the random order marking
+    // takes (which would touch the heap's pages in any order and keep them all resident).
+    // Only when the pass cannot run out of budget (`most_root_bytes`: the most the roots can
+    // add), so that what is scanned and found is exactly what reading each chunk when it is
+    // marked finds; and only up to limits.max_graph_edges pointers, else chunks are read when
+    // marked.
+    void build_graph(uint64_t most_root_bytes) {
+        uint64_t most = most_root_bytes;
+        for (const HeapChunk& c : chunks_) most += scan_end(c) - c.user_address();
+        if (most >= limits_.max_scan_bytes || chunks_.size() >= kNoSlot) return;
+        ForwardScan scan(memory_);
+        edge_begin_.reserve(chunks_.size() + 1);
+        for (size_t i = 0; i < chunks_.size(); ++i) {
+            edge_begin_.push_back(static_cast<uint32_t>(edges_.size()));
+            const HeapChunk& c = chunks_[i];
+            const uint64_t end = scan_end(c);
+            uint64_t scanned = 0;
+            uint32_t last = kNoSlot;  // a repeat of the same target adds nothing (unless watched)
+            for (uint64_t p = c.user_address(); p < end;) {
+                const uint64_t want = std::min<uint64_t>(kWindow, end - p);
+                // The bytes in place where the dump's range holds them whole words at a time,
+                // else a copy (what read() gives, across adjacent ranges).
+                std::span<const uint8_t> bytes = scan.view(p, want);
+                if (bytes.size() < want && bytes.size() % 8 != 0) bytes = {};
+                if (bytes.empty()) {
+                    auto n = scan.read(p, std::span(buffer_.data(), want));
+                    bytes = std::span<const uint8_t>(buffer_.data(), n.ok() ? *n : 0);
+                }
+                const size_t got = bytes.size() & ~size_t{7};
+                if (got == 0) break;
+                scanned += got;
+                for (size_t off = 0; off < got; off += 8) {
+                    uint64_t word = 0;
+                    std::memcpy(&word, bytes.data() + off, 8);
+                    const uint32_t target = target_of(word);
+                    if (target == kNoSlot) continue;
+                    if (slot_[target] != kNoSlot) {
+                        watched_edges_.emplace_back(static_cast<uint32_t>(i), p + off);
+                    } else if (target == last) {
+                        continue;
+                    }
+                    edges_.push_back(target);
+                    last = target;
+                }
+                if (edges_.size() > limits_.max_graph_edges) {
+                    drop_graph();
+                    return;
+                }
+                p += got;
+            }
+            if (scanned != end - c.user_address()) {
+                short_scans_.emplace_back(static_cast<uint32_t>(i), scanned);
+            }
+        }
+        edge_begin_.push_back(static_cast<uint32_t>(edges_.size()));
+        graph_ = true;
+    }
 
     // Every general register and every 8-byte lane of the vector registers (the architecture's
     // tables, arch/), each value once per thread (xmm0 is the low half of ymm0).
@@ -74,7 +134,7 @@ public:
         for (uint64_t reads = 0; p < end && !out_of_budget() && reads <= (end - start) / kPage + 1;
              ++reads) {
             const uint64_t want = std::min<uint64_t>(kWindow, end - p);
-            auto n = memory_.read(p, std::span(buffer_.data(), want));
+            auto n = roots_scan_.read(p, std::span(buffer_.data(), want));
             const size_t got = n.ok() ? *n & ~size_t{7} : 0;
             out_.scanned_bytes += got;
             for (size_t off = 0; off < got; off += 8) {
@@ -88,15 +148,58 @@ public:
     }
 
     // Scans marked chunks until none is left; false when the budget ran out first.
-    bool drain() {
+    bool drain() { return graph_ ? drain_graph() : drain_memory(); }
+
+private:
+    struct WatchedEdge {
+        uint32_t source = 0;   // index of the chunk holding the pointer
+        uint64_t address = 0;  // the word
+    };
+
+    // The end of what a marked chunk's scan reads: its user memory, and for a chunk of an arena
+    // the next chunk's prev_size word, which an in-use chunk owns.
+    static uint64_t scan_end(const HeapChunk& c) {
+        return c.arena == kMmappedChunkArena ? c.address + c.size : c.address + c.size + 8;
+    }
+
+    void drop_graph() {
+        edges_ = {};
+        edge_begin_ = {};
+        watched_edges_ = {};
+        short_scans_ = {};
+    }
+
+    bool drain_graph() {
+        while (!work_.empty()) {
+            if (out_of_budget()) return false;
+            const uint32_t i = work_.back();
+            work_.pop_back();
+            const HeapChunk& c = chunks_[i];
+            uint64_t scanned = scan_end(c) - c.user_address();
+            auto s = std::lower_bound(
+                short_scans_.begin(), short_scans_.end(), i,
+                [](const std::pair<uint32_t, uint64_t>& e, uint32_t k) { return e.first < k; });
+            if (s != short_scans_.end() && s->first == i) scanned = s->second;
+            out_.scanned_bytes += scanned;
+            auto w =
+                std::lower_bound(watched_edges_.begin(), watched_edges_.end(), i,
+                                 [](const WatchedEdge& e, uint32_t k) { return e.source < k; });
+            for (uint32_t e = edge_begin_[i]; e < edge_begin_[i + 1]; ++e) {
+                const uint32_t target = edges_[e];
+                uint64_t address = 0;
+                if (slot_[target] != kNoSlot) address = (w++)->address;
+                reach(target, {Referrer::Kind::kChunk, address, 0, {}, c.address});
+            }
+        }
+        return true;
+    }
+
+    bool drain_memory() {
         while (!work_.empty()) {
             if (out_of_budget()) return false;
             const HeapChunk& c = chunks_[work_.back()];
             work_.pop_back();
-            // The user memory, and for a chunk of an arena the next chunk's prev_size word,
-            // which an in-use chunk owns.
-            const uint64_t end =
-                c.arena == kMmappedChunkArena ? c.address + c.size : c.address + c.size + 8;
+            const uint64_t end = scan_end(c);
             for (uint64_t p = c.user_address(); p < end && !out_of_budget();) {
                 const uint64_t want = std::min<uint64_t>(kWindow, end - p);
                 auto n = memory_.read(p, std::span(buffer_.data(), want));
@@ -114,7 +217,6 @@ public:
         return true;
     }
 
-private:
     size_t index_of(uint64_t address) const {
         auto it = std::lower_bound(chunks_.begin(), chunks_.end(), address,
                                    [](const HeapChunk& c, uint64_t a) { return c.address < a; });
@@ -123,14 +225,22 @@ private:
                    : chunks_.size();
     }
 
-    void hit(uint64_t word, const Referrer& where) {
-        if (word < lowest_ || word >= highest_) return;  // most words: not into the heap
+    // The index of the chunk whose user memory holds `word`, or kNoSlot.
+    uint32_t target_of(uint64_t word) const {
+        if (word < lowest_ || word >= highest_) return kNoSlot;  // most words: not into the heap
         auto it = std::upper_bound(chunks_.begin(), chunks_.end(), word,
                                    [](uint64_t w, const HeapChunk& c) { return w < c.address; });
-        if (it == chunks_.begin()) return;
+        if (it == chunks_.begin()) return kNoSlot;
         --it;
-        if (word < it->user_address() || word >= it->address + it->size) return;
-        const auto index = static_cast<size_t>(it - chunks_.begin());
+        if (word < it->user_address() || word >= it->address + it->size) return kNoSlot;
+        return static_cast<uint32_t>(it - chunks_.begin());
+    }
+
+    void hit(uint64_t word, const Referrer& where) {
+        if (const uint32_t index = target_of(word); index != kNoSlot) reach(index, where);
+    }
+
+    void reach(uint32_t index, const Referrer& where) {
         if (slot_[index] != kNoSlot) {
             auto& list = out_.referrers[slot_[index]];
             const bool known = std::any_of(list.begin(), list.end(), [&](const Referrer& r) {
@@ -149,9 +259,19 @@ private:
     const ReachabilityLimits& limits_;
     Reachability& out_;
     std::vector<uint32_t> slot_;  // per chunk: its index in `watch`, or kNoSlot
-    std::vector<size_t> work_;    // marked, not yet scanned
+    std::vector<uint32_t> work_;  // marked, not yet scanned
     std::vector<uint8_t> buffer_;
+    ForwardScan roots_scan_;
     uint64_t lowest_ = UINT64_MAX, highest_ = 0;
+    // The pointer graph (build_graph): chunk i points to edges_[edge_begin_[i] ..
+    // edge_begin_[i + 1]), in the order of the words; watched_edges_ has the word of each edge
+    // to a watched chunk, in the same order; short_scans_ the chunks the dump holds only in part
+    // (their bytes scanned).
+    bool graph_ = false;
+    std::vector<uint32_t> edge_begin_;
+    std::vector<uint32_t> edges_;
+    std::vector<WatchedEdge> watched_edges_;
+    std::vector<std::pair<uint32_t, uint64_t>> short_scans_;
 };
 
 // [start, end) minus the sorted, merged `excluded` ranges.
@@ -162,11 +282,11 @@ std::vector<std::pair<uint64_t, uint64_t>> subtract(
     for (const auto& [a, b] : excluded) {
         if (b <= p) continue;
         if (a >= end) break;
-        if (a > p) out.push_back({p, a});
+        if (a > p) out.emplace_back(p, a);
         p = std::max(p, b);
         if (p >= end) break;
     }
-    if (p < end) out.push_back({p, end});
+    if (p < end) out.emplace_back(p, end);
     return out;
 }
 
@@ -179,16 +299,16 @@ std::vector<std::pair<uint64_t, uint64_t>> heap_ranges(const Snapshot& snapshot,
     for (const ArenaSummary& a : walk.arenas) {
         for (const HeapSegment& s : a.segments) {
             if (const Mapping* m = snapshot.mapping_at(s.start)) {
-                ranges.push_back({m->start, m->end});
+                ranges.emplace_back(m->start, m->end);
             } else {
-                ranges.push_back({s.start, s.end});
+                ranges.emplace_back(s.start, s.end);
             }
         }
         if (a.top_chunk != 0 && a.top_size != 0) {
-            ranges.push_back({a.top_chunk, a.top_chunk + std::max<uint64_t>(a.top_size, 16)});
+            ranges.emplace_back(a.top_chunk, a.top_chunk + std::max<uint64_t>(a.top_size, 16));
         }
     }
-    for (const HeapChunk& c : more_chunks) ranges.push_back({c.address, c.address + c.size});
+    for (const HeapChunk& c : more_chunks) ranges.emplace_back(c.address, c.address + c.size);
     std::sort(ranges.begin(), ranges.end());
     std::vector<std::pair<uint64_t, uint64_t>> merged;
     for (const auto& r : ranges) {
@@ -210,6 +330,21 @@ Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk>
         return out;
     }
     Marker marker(snapshot, chunks, watch, limits, out);
+    // The most the roots can add to the bytes scanned: every writable mapping, and each
+    // thread's stack once more for its registers (twice for the thread of the exception).
+    uint64_t most_root_bytes = 0;
+    for (const Mapping& m : snapshot.mappings) {
+        if (m.write && m.read && !m.io) most_root_bytes += m.size();
+    }
+    for (const Thread& t : snapshot.threads) {
+        if (const Mapping* m = snapshot.mapping_at(t.regs.sp())) most_root_bytes += m->size();
+    }
+    if (snapshot.exception) {
+        if (const Mapping* m = snapshot.mapping_at(snapshot.exception->context.sp())) {
+            most_root_bytes += m->size();
+        }
+    }
+    marker.build_graph(most_root_bytes);
     // Registers and the live part of each thread's stack.
     std::vector<std::pair<uint64_t, uint64_t>> stacks;
     auto add_thread = [&](const Thread& t, const CpuContext& regs) {
@@ -219,7 +354,7 @@ Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk>
         if (m == nullptr) return;
         const uint64_t from = sp - std::min(kRedZone, sp - m->start);
         marker.root(from, m->end, Referrer::Kind::kStack, t.tid);
-        stacks.push_back({m->start, m->end});
+        stacks.emplace_back(m->start, m->end);
     };
     for (const Thread& t : snapshot.threads) add_thread(t, t.regs);
     if (snapshot.exception) {

@@ -7,7 +7,9 @@
 // chunk, and each marked chunk is scanned once in turn. A chunk left unmarked has no pointer to
 // it from anything the program can reach: it is lost. The dump is untrusted: each chunk is
 // scanned at most once, and the bytes scanned in all are capped; a pass cut short calls nothing
-// unreachable.
+// unreachable. The chunks are read once, front to back, and the pointers between them kept
+// (ReachabilityLimits::max_graph_edges), so that the mark pass does not keep the heap's pages of
+// a mapped dump resident.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,9 @@ namespace dumpscope {
 struct ReachabilityLimits {
     uint64_t max_scan_bytes = 16ull << 30;  // roots and chunks together
     size_t referrers_per_chunk = 3;         // kept for the chunks asked about
+    // Pointers between chunks kept to follow in memory (4 bytes each) rather than reading each
+    // chunk of the dump when it is marked, in the random order marking takes.
+    uint64_t max_graph_edges = 32'000'000;
 };
 
 // Where a pointer to a chunk was found.

@@ -3,13 +3,11 @@
 #include <elfutils/libdwfl.h>
 
 #include <algorithm>
-#include <array>
-#include <cstring>
-#include <map>
 #include <unordered_map>
 #include <vector>
 
 #include "analysis/symbolizer.h"
+#include "diagnosis/forward_scan.h"
 
 namespace dumpscope {
 
@@ -18,18 +16,25 @@ namespace {
 constexpr std::string_view kVtableFor = "vtable for ";
 
 // The class whose vtable `word` points into (a C++ object's first word points 16 bytes into its
-// class's vtable), cached per address.
+// class's vtable), cached per address, as a number: 0 for none, else 1 + its index in names().
 class VtableNamer {
 public:
     explicit VtableNamer(const analysis::DwflSession& session) : session_(session) {}
 
-    const std::string& name(uint64_t word) {
-        static const std::string kNone;
-        if (session_.snapshot().module_at(word) == nullptr) return kNone;  // most words: data
-        auto [it, inserted] = cache_.try_emplace(word);
-        if (inserted) it->second = lookup(word);
+    uint32_t type(uint64_t word) {
+        if (word == 0 || session_.snapshot().module_at(word) == nullptr) return 0;  // most: data
+        auto [it, inserted] = cache_.try_emplace(word, 0);
+        if (inserted) {
+            std::string name = lookup(word);
+            if (!name.empty()) {
+                auto [known, added] = ids_.try_emplace(name, names_.size() + 1);
+                if (added) names_.push_back(std::move(name));
+                it->second = known->second;
+            }
+        }
         return it->second;
     }
+    const std::string& name(uint32_t type) const { return names_[type - 1]; }
 
 private:
     std::string lookup(uint64_t word) const {
@@ -46,7 +51,49 @@ private:
     }
 
     const analysis::DwflSession& session_;
-    std::unordered_map<uint64_t, std::string> cache_;
+    std::unordered_map<uint64_t, uint32_t> cache_;
+    std::unordered_map<std::string, uint32_t> ids_;
+    std::vector<std::string> names_;
+};
+
+// The first words the walk read, looked up by chunk address: chunks asked about in address
+// order move a cursor forward; others are searched for.
+class WalkedFirstWords {
+public:
+    explicit WalkedFirstWords(const HeapWalk* walk) : walk_(walk) {}
+
+    bool find(uint64_t address, uint64_t& word) {
+        if (walk_ == nullptr || walk_->first_words.size() != walk_->chunks.size()) return false;
+        const std::vector<HeapChunk>& chunks = walk_->chunks;
+        while (next_ < chunks.size() && chunks[next_].address < address) ++next_;
+        size_t at = next_;
+        if (at >= chunks.size() || chunks[at].address != address) {
+            auto it =
+                std::lower_bound(chunks.begin(), chunks.end(), address,
+                                 [](const HeapChunk& c, uint64_t a) { return c.address < a; });
+            if (it == chunks.end() || it->address != address) return false;
+            at = static_cast<size_t>(it - chunks.begin());
+        }
+        word = walk_->first_words[at];
+        return true;
+    }
+
+private:
+    const HeapWalk* walk_;
+    size_t next_ = 0;
+};
+
+// A group's key: chunk size and type number.
+struct GroupKey {
+    uint64_t size = 0;
+    uint32_t type = 0;
+    bool operator==(const GroupKey&) const = default;
+};
+
+struct GroupKeyHash {
+    size_t operator()(const GroupKey& k) const {
+        return std::hash<uint64_t>()(k.size * 0x9e3779b97f4a7c15ull ^ k.type);
+    }
 };
 
 }  // namespace
@@ -60,29 +107,36 @@ std::string class_of_vtable_symbol(const std::string& symbol) {
 
 HeapStatistics heap_statistics(const analysis::DwflSession& session, const HeapWalk& walk,
                                size_t samples) {
-    return heap_statistics(session, std::span<const HeapChunk>(walk.chunks), samples);
+    return heap_statistics(session, std::span<const HeapChunk>(walk.chunks), samples, &walk);
 }
 
 HeapStatistics heap_statistics(const analysis::DwflSession& session,
-                               std::span<const HeapChunk> chunks, size_t samples) {
+                               std::span<const HeapChunk> chunks, size_t samples,
+                               const HeapWalk* walk) {
     HeapStatistics stats;
     VtableNamer namer(session);
-    const MemorySource& memory = *session.snapshot().memory;
-    std::map<std::pair<uint64_t, std::string>, size_t> index_of;  // (size, type) -> unsorted index
+    // The chunks are sorted by address: the first words not in `walk` are read front to back.
+    ForwardScan scan(*session.snapshot().memory);
+    WalkedFirstWords walked(walk);
+    std::unordered_map<GroupKey, size_t, GroupKeyHash> index_of;  // -> unsorted index
     std::vector<uint32_t> unsorted_group_of(chunks.size(), HeapStatistics::kNoGroup);
     for (size_t i = 0; i < chunks.size(); ++i) {
         const HeapChunk& chunk = chunks[i];
         if (chunk.state != ChunkState::kInUse) continue;
         ++stats.in_use_chunks;
         stats.in_use_bytes += chunk.size;
-        std::array<uint8_t, 8> bytes{};
         uint64_t first_word = 0;
-        auto n = memory.read(chunk.user_address(), bytes);
-        if (n.ok() && *n == bytes.size()) std::memcpy(&first_word, bytes.data(), 8);
-        const std::string& type = first_word != 0 ? namer.name(first_word) : std::string();
-        if (!type.empty()) ++stats.typed_chunks;
-        auto [it, added] = index_of.try_emplace({chunk.size, type}, stats.groups.size());
-        if (added) stats.groups.push_back(ChunkGroup{chunk.size, type, 0, 0, {}});
+        if (!walked.find(chunk.address, first_word) &&
+            !scan.word(chunk.user_address(), first_word)) {
+            first_word = 0;
+        }
+        const uint32_t type = namer.type(first_word);
+        if (type != 0) ++stats.typed_chunks;
+        auto [it, added] = index_of.try_emplace(GroupKey{chunk.size, type}, stats.groups.size());
+        if (added) {
+            stats.groups.push_back(
+                ChunkGroup{chunk.size, type != 0 ? namer.name(type) : std::string(), 0, 0, {}});
+        }
         ChunkGroup& group = stats.groups[it->second];
         ++group.count;
         group.bytes += chunk.size;

@@ -35,9 +35,11 @@ struct HeapStatistics {
 HeapStatistics heap_statistics(const analysis::DwflSession& session, const HeapWalk& walk,
                                size_t samples = 3);
 
-// The same over any chunks (the walk's and the mmapped ones, say).
+// The same over any chunks (the walk's and the mmapped ones, say). The first words of chunks of
+// `walk` (when given) are the walk's; those of other chunks are read from the dump.
 HeapStatistics heap_statistics(const analysis::DwflSession& session,
-                               std::span<const HeapChunk> chunks, size_t samples = 3);
+                               std::span<const HeapChunk> chunks, size_t samples = 3,
+                               const HeapWalk* walk = nullptr);
 
 // "OrderCache::Entry" for "_ZTVN10OrderCache5EntryE": the class a vtable symbol is for, "" if the
 // symbol is not a vtable.

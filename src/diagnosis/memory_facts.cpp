@@ -84,7 +84,8 @@ MemoryFacts gather_memory_facts(analysis::DumpAnalysis& dump) {
     m.walk = std::move(walk).value();
     m.mmapped = find_mmapped_chunks(s, m.walk);
     m.chunks = program_chunks(m.walk, m.mmapped);
-    m.stats = heap_statistics(**session, std::span<const HeapChunk>(m.chunks), kSamplesPerGroup);
+    m.stats =
+        heap_statistics(**session, std::span<const HeapChunk>(m.chunks), kSamplesPerGroup, &m.walk);
     for (size_t g = 0; g < m.stats.groups.size() && g < kShownGroups; ++g) {
         for (uint64_t user : m.stats.groups[g].samples) m.watched.push_back(user - 16);
     }

@@ -93,7 +93,8 @@ CommandOutput statistics(const analysis::DwflSession& session, const HeapWalk& w
                          const MmappedChunks& mmapped) {
     std::vector<HeapChunk> chunks = walk.chunks;
     chunks.insert(chunks.end(), mmapped.chunks.begin(), mmapped.chunks.end());
-    const HeapStatistics stats = heap_statistics(session, std::span<const HeapChunk>(chunks));
+    const HeapStatistics stats =
+        heap_statistics(session, std::span<const HeapChunk>(chunks), 3, &walk);
     CommandOutput out;
     out.text = fmt::format("in use: {} in {} chunks ({} mmapped, {} named by their vtable)\n",
                            human_size(stats.in_use_bytes), stats.in_use_chunks,

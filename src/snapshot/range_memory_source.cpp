@@ -1,6 +1,8 @@
 #include "snapshot/range_memory_source.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -8,7 +10,7 @@
 namespace dumpscope {
 
 Result<std::shared_ptr<RangeMemorySource>> RangeMemorySource::create(
-    std::vector<DumpMemoryRange> ranges, std::shared_ptr<const void> keeper) {
+    std::vector<DumpMemoryRange> ranges, std::shared_ptr<const void> keeper, Backing backing) {
     std::erase_if(ranges, [](const DumpMemoryRange& r) { return r.bytes.empty(); });
     for (const DumpMemoryRange& r : ranges) {
         if (r.bytes.size() > UINT64_MAX - r.address) {
@@ -28,7 +30,7 @@ Result<std::shared_ptr<RangeMemorySource>> RangeMemorySource::create(
         }
     }
     return std::shared_ptr<RangeMemorySource>(
-        new RangeMemorySource(std::move(ranges), std::move(keeper)));
+        new RangeMemorySource(std::move(ranges), std::move(keeper), backing));
 }
 
 std::vector<DumpMemoryRange>::const_iterator RangeMemorySource::first_after(uint64_t addr) const {
@@ -52,6 +54,27 @@ Result<size_t> RangeMemorySource::read(uint64_t addr, std::span<uint8_t> out) co
     return done;
 }
 
+void RangeMemorySource::will_read(uint64_t addr, uint64_t size) const {
+    if (backing_ != Backing::kReadOnlyFileMapping || size == 0) return;
+    static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uint64_t end = size > UINT64_MAX - addr ? UINT64_MAX : addr + size;
+    for (auto it = first_after(addr); it != ranges_.end() && it->address < end; ++it) {
+        const auto data = reinterpret_cast<uintptr_t>(it->bytes.data());
+        const uintptr_t first = (data + (std::max(addr, it->address) - it->address)) & ~(page - 1);
+        const uintptr_t last =
+            (data + (std::min(end, it->end()) - it->address) + page - 1) & ~(page - 1);
+        // An older kernel without MADV_POPULATE_READ says EINVAL: then reads fault as before.
+        if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_POPULATE_READ);
+    }
+}
+
+std::span<const uint8_t> RangeMemorySource::view(uint64_t addr, uint64_t size) const {
+    auto it = first_after(addr);
+    if (it == ranges_.end() || addr < it->address) return {};
+    const uint64_t skip = addr - it->address;
+    return it->bytes.subspan(skip, std::min<uint64_t>(size, it->bytes.size() - skip));
+}
+
 uint64_t RangeMemorySource::bytes_present(uint64_t addr, uint64_t size) const {
     const uint64_t end = size > UINT64_MAX - addr ? UINT64_MAX : addr + size;
     uint64_t present = 0;
@@ -59,6 +82,27 @@ uint64_t RangeMemorySource::bytes_present(uint64_t addr, uint64_t size) const {
         present += std::min(end, it->end()) - std::max(addr, it->address);
     }
     return present;
+}
+
+void RangeMemorySource::release(uint64_t addr, uint64_t size) const {
+    if (backing_ != Backing::kReadOnlyFileMapping || size == 0 || total_ < kKeepResident) return;
+    static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    // A read fault maps the pages around the one read too (the kernel's fault-around, 64 KiB):
+    // what is let go of is rounded outwards to that, within the range's own pages. The mapping
+    // is read-only and private, so a page dropped here (even one the next read wants) is read
+    // again, never lost.
+    constexpr uintptr_t kFaultAround = 64 * 1024;
+    const uint64_t end = size > UINT64_MAX - addr ? UINT64_MAX : addr + size;
+    for (auto it = first_after(addr); it != ranges_.end() && it->address < end; ++it) {
+        const auto data = reinterpret_cast<uintptr_t>(it->bytes.data());
+        const uintptr_t lowest = data & ~(page - 1);
+        const uintptr_t highest = (data + it->bytes.size() + page - 1) & ~(page - 1);
+        const uintptr_t from = data + (std::max(addr, it->address) - it->address);
+        const uintptr_t to = data + (std::min(end, it->end()) - it->address);
+        const uintptr_t first = std::max(lowest, from & ~(kFaultAround - 1));
+        const uintptr_t last = std::min(highest, (to + kFaultAround - 1) & ~(kFaultAround - 1));
+        if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    }
 }
 
 }  // namespace dumpscope

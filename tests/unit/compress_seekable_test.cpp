@@ -267,8 +267,8 @@ std::vector<uint8_t> table_of(std::vector<std::pair<uint32_t, uint32_t>> sizes) 
 
 // A file of `before` bytes of frames followed by the table.
 std::vector<uint8_t> file_with(uint64_t before, const std::vector<uint8_t>& table) {
-    std::vector<uint8_t> f(before, 0);
-    f.insert(f.end(), table.begin(), table.end());
+    std::vector<uint8_t> f(before + table.size(), 0);  // (insert: a false -Warray-bounds at -O3)
+    std::copy(table.begin(), table.end(), f.begin() + static_cast<ptrdiff_t>(before));
     return f;
 }
 

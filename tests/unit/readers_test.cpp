@@ -1,12 +1,17 @@
 // read_minidump and read_elf_core on dumps of a synthetic snapshot written by our writers: the
 // snapshot read back is the one written (threads, registers, names, modules with build-ids,
 // mappings, descriptors), and memory reads return the dumped bytes and stop short, never make up
-// zeros, where the dump has none. Also the RangeMemorySource they both build on.
+// zeros, where the dump has none. Also the RangeMemorySource they both build on: its bytes in
+// place, and letting go of a mapped dump's pages without changing what reads return.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 
+#include "common/mapped_file.h"
 #include "elfcore/core_reader.h"
 #include "minidump/minidump_reader.h"
 #include "snapshot/range_memory_source.h"
@@ -167,6 +172,83 @@ TEST(RangeMemorySource, ReadsAcrossAdjacentRangesAndStopsAtGaps) {
     EXPECT_EQ(out[24], 0);
     EXPECT_EQ((*source)->bytes_present(0x1000, 0x100), 48u);
     EXPECT_EQ((*source)->bytes_present(0x1018, 0x30), 8u + 8u);
+}
+
+TEST(RangeMemorySource, ViewGivesTheBytesInPlaceUpToTheEndOfTheirRange) {
+    std::vector<uint8_t> a(16, 1), b(16, 2);
+    auto source = RangeMemorySource::create({{0x1000, a}, {0x1010, b}}, nullptr);
+    ASSERT_TRUE(source.ok());
+    const std::span<const uint8_t> v = (*source)->view(0x1008, 64);
+    EXPECT_EQ(v.data(), a.data() + 8);  // no copy
+    EXPECT_EQ(v.size(), 8u);            // a ends there (read() goes on into b)
+    EXPECT_EQ((*source)->view(0x1010, 4).size(), 4u);
+    EXPECT_TRUE((*source)->view(0x1020, 8).empty());  // not in the dump
+    EXPECT_TRUE((*source)->view(0xff8, 8).empty());
+}
+
+// Resident file-backed and shared pages of this process (/proc/self/statm, third field).
+long resident_shared_pages() {
+    std::ifstream statm("/proc/self/statm");
+    long size = 0, resident = 0, shared = 0;
+    statm >> size >> resident >> shared;
+    return shared;
+}
+
+TEST(RangeMemorySource, WillReadAndReleaseMapAndDropAMappedDumpsPagesAndReadsStayTheSame) {
+    ScratchDir dir;
+    const std::string path = dir.path() + "/dump";
+    constexpr size_t kSize = 8u << 20;  // ranges of a bigger dump, in part of a file
+    constexpr uint64_t kRest = RangeMemorySource::kKeepResident;
+    std::vector<uint8_t> pattern(kSize);
+    for (size_t i = 0; i < kSize; ++i) pattern[i] = static_cast<uint8_t>(i * 7 + i / 4096);
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(pattern.data()), static_cast<std::streamsize>(kSize));
+    // A dump with less memory than kKeepResident keeps its pages: this one has a third range,
+    // never read, of that size (a sparse part of the file).
+    std::filesystem::resize_file(path, kSize + kRest);
+    auto file = MappedFile::open(path);
+    ASSERT_TRUE(file.ok()) << file.error().message;
+    auto mapping = std::make_shared<MappedFile>(std::move(*file));
+    const std::span<const uint8_t> bytes = mapping->bytes();
+    auto source =
+        RangeMemorySource::create({{0x10000000, bytes.first(kSize / 2)},
+                                   {0x20000000, bytes.subspan(kSize / 2, kSize / 2)},
+                                   {0x30000000, bytes.subspan(kSize, kRest)}},
+                                  mapping, RangeMemorySource::Backing::kReadOnlyFileMapping);
+    ASSERT_TRUE(source.ok());
+    std::vector<uint8_t> out(kSize / 2);
+    const long before = resident_shared_pages();
+    (*source)->will_read(0x10000000, kSize / 2);  // maps the first range's pages in one call
+    ASSERT_EQ(*(*source)->read(0x10000000, out), kSize / 2);
+    EXPECT_TRUE(std::equal(out.begin(), out.end(), pattern.begin()));
+    ASSERT_EQ(*(*source)->read(0x20000000, out), kSize / 2);
+    const long touched = resident_shared_pages();
+    EXPECT_GE(touched - before, static_cast<long>(kSize / 4096) * 9 / 10);
+    (*source)->release(0x10000000, 0x20000000);  // both ranges, and the gap between them
+    EXPECT_LE(resident_shared_pages(), touched - static_cast<long>(kSize / 4096) * 9 / 10);
+    ASSERT_EQ(*(*source)->read(0x10000000 + 100, std::span(out).first(1000)), 1000u);
+    EXPECT_TRUE(std::equal(out.begin(), out.begin() + 1000, pattern.begin() + 100));
+    ASSERT_EQ(*(*source)->read(0x20000000, out), kSize / 2);
+    EXPECT_TRUE(std::equal(out.begin(), out.end(), pattern.begin() + kSize / 2));
+    // The same pages as a dump of its own, smaller than kKeepResident: they stay.
+    auto small = RangeMemorySource::create({{0x10000000, bytes.first(kSize)}}, mapping,
+                                           RangeMemorySource::Backing::kReadOnlyFileMapping);
+    ASSERT_TRUE(small.ok());
+    std::vector<uint8_t> all(kSize);
+    ASSERT_EQ(*(*small)->read(0x10000000, all), kSize);
+    const long kept = resident_shared_pages();
+    (*small)->release(0x10000000, kSize);
+    EXPECT_GE(resident_shared_pages(), kept - 16);
+}
+
+TEST(RangeMemorySource, ReleaseLeavesOwnedMemoryAlone) {
+    std::vector<uint8_t> a(1u << 20, 9);
+    auto source = RangeMemorySource::create({{0x1000000, a}}, nullptr);
+    ASSERT_TRUE(source.ok());
+    (*source)->release(0x1000000, a.size());
+    std::vector<uint8_t> out(a.size());
+    ASSERT_EQ(*(*source)->read(0x1000000, out), a.size());
+    EXPECT_TRUE(std::all_of(out.begin(), out.end(), [](uint8_t v) { return v == 9; }));
 }
 
 TEST(RangeMemorySource, OverlappingRangesAreAnError) {

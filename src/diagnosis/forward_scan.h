@@ -1,0 +1,101 @@
+// Reads of a dump's memory at addresses that mostly grow (a scan front to back, such as a heap
+// walk), which let go of the pages the scan has passed (RangeMemorySource::release: a dump file's
+// mapping) once it is a few megabytes past them: scanning a gigabyte of heap in a mapped dump
+// keeps megabytes of it resident, not the gigabyte. A read behind or far ahead of the scan
+// releases what was held and starts over there. Other memory sources are read as they are.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/result.h"
+#include "snapshot/memory_source.h"
+#include "snapshot/range_memory_source.h"
+
+namespace dumpscope {
+
+class ForwardScan {
+public:
+    // Each release drops page-table entries and flushes the TLB (costly in a VM): a scan lets go
+    // of what it passed in steps of this much.
+    static constexpr uint64_t kKeep = 16u << 20;
+    // The pages ahead of a scan are mapped this much at a time, in one call each
+    // (RangeMemorySource::will_read), rather than a page fault every 64 KiB.
+    static constexpr uint64_t kAhead = 4u << 20;
+
+    explicit ForwardScan(const MemorySource& memory, uint64_t keep = kKeep)
+        : memory_(memory), ranges_(dynamic_cast<const RangeMemorySource*>(&memory)), keep_(keep) {}
+    ~ForwardScan() { release_held(); }
+    ForwardScan(const ForwardScan&) = delete;
+    ForwardScan& operator=(const ForwardScan&) = delete;
+
+    // memory.read(addr, out), the bytes read noted as passed once the scan moves on.
+    Result<size_t> read(uint64_t addr, std::span<uint8_t> out);
+    // The 8-byte word at addr; false when the dump does not hold all of it.
+    bool word(uint64_t addr, uint64_t& out);
+    // The bytes from addr on in place (a dump file's mapping, no copy), up to `size` and as far
+    // as the dump's range holding addr goes; empty when addr is not in the dump or the source
+    // has no bytes in place (then read()).
+    std::span<const uint8_t> view(uint64_t addr, uint64_t size);
+
+private:
+    void note(uint64_t addr, uint64_t size);
+    void release_held();
+
+    const MemorySource& memory_;
+    const RangeMemorySource* ranges_;  // null: nothing to release
+    uint64_t keep_;
+    uint64_t from_ = 0, to_ = 0;                // read since the last release
+    uint64_t mapped_from_ = 0, mapped_to_ = 0;  // mapped ahead by will_read
+};
+
+// Reads all over a dump's memory (free lists): the pages read (and those the kernel mapped
+// around them) are let go of every `batch` reads, in one release of the span they lie in, so
+// that following long lists does not keep most of a mapped dump resident.
+class ScatteredReads {
+public:
+    explicit ScatteredReads(const MemorySource& memory, uint32_t batch = 256)
+        : memory_(memory),
+          ranges_(dynamic_cast<const RangeMemorySource*>(&memory)),
+          batch_(batch) {}
+    ~ScatteredReads() { flush(); }
+    ScatteredReads(const ScatteredReads&) = delete;
+    ScatteredReads& operator=(const ScatteredReads&) = delete;
+
+    Result<size_t> read(uint64_t addr, std::span<uint8_t> out);
+    bool word(uint64_t addr, uint64_t& out);
+
+private:
+    void flush();
+
+    const MemorySource& memory_;
+    const RangeMemorySource* ranges_;  // null: nothing to release
+    uint32_t batch_;
+    uint32_t count_ = 0;
+    uint64_t lowest_ = UINT64_MAX, highest_ = 0;
+};
+
+// Words of memory read front to back through a window (1 MiB; the dump file's bytes in place
+// when it is mapped, else a copy): each page is read once, and let go of when the window moves
+// on.
+class WindowReader {
+public:
+    explicit WindowReader(const MemorySource& memory, size_t window = 1u << 20)
+        : scan_(memory), size_(window) {}
+
+    bool word(uint64_t addr, uint64_t& out);
+    uint64_t bytes_read() const { return bytes_read_; }
+
+private:
+    void refill(uint64_t addr);
+
+    ForwardScan scan_;
+    size_t size_;
+    std::vector<uint8_t> buffer_;  // the copy, for sources without bytes in place
+    uint64_t base_ = 0;
+    std::span<const uint8_t> window_;
+    uint64_t bytes_read_ = 0;
+};
+
+}  // namespace dumpscope
