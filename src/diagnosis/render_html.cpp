@@ -42,9 +42,14 @@ std::string hex(uint64_t value) { return fmt::format("{:#x}", value); }
 
 // "1,234,567".
 std::string count_text(uint64_t n) {
-    std::string digits = std::to_string(n);
-    for (size_t i = digits.size(); i > 3; i -= 3) digits.insert(i - 3, ",");
-    return digits;
+    const std::string digits = std::to_string(n);
+    const size_t lead = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
+    std::string text = digits.substr(0, lead);
+    for (size_t i = lead; i < digits.size(); i += 3) {
+        text += ',';
+        text.append(digits, i, 3);
+    }
+    return text;
 }
 
 std::string plural(uint64_t n, const char* one, const char* many) {
@@ -418,7 +423,10 @@ std::string heap_section(analysis::DumpAnalysis& dump, size_t index, uint64_t he
                 ? 0.0
                 : 100.0 * static_cast<double>(g.bytes) / static_cast<double>(stats.in_use_bytes);
         std::string samples;
-        for (uint64_t sample : g.samples) samples += (samples.empty() ? "" : " ") + hex(sample);
+        for (uint64_t sample : g.samples) {
+            if (!samples.empty()) samples += ' ';
+            samples += hex(sample);
+        }
         table += fmt::format(
             "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
             "class=\"num\">{:.1f}%</td><td>{}</td><td class=\"mono\">{}</td></tr>\n",

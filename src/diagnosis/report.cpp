@@ -143,8 +143,10 @@ std::string report_text(const Report& report) {
         out += "Threads by stack:\n";
         for (const StackGroup& g : d.stack_groups) {
             std::string tids;
-            for (size_t i = 0; i < g.tids.size() && i < 16; ++i)
-                tids += (i == 0 ? "" : ",") + std::to_string(g.tids[i]);
+            for (size_t i = 0; i < g.tids.size() && i < 16; ++i) {
+                if (i != 0) tids += ',';
+                tids += std::to_string(g.tids[i]);
+            }
             if (g.tids.size() > 16) tids += ",...";
             out += fmt::format("  {} x [{}] {}\n", g.tids.size(), tids, g.wait);
             for (size_t i = 0; i < g.frames.size() && i < 6; ++i)
@@ -171,7 +173,8 @@ std::string locks_text(const Report& report) {
     size_t number = 0;
     for (const Finding& f : report.findings) {
         if (f.kind != "deadlock" && f.kind != "lock-contention") continue;
-        out += "\n" + finding_text(f, ++number);
+        out += '\n';
+        out += finding_text(f, ++number);
     }
     return out;
 }
@@ -192,7 +195,8 @@ std::string runaway_text(const Report& report) {
     size_t number = 0;
     for (const Finding& f : report.findings) {
         if (f.kind != "runaway-thread") continue;
-        out += "\n" + finding_text(f, ++number);
+        out += '\n';
+        out += finding_text(f, ++number);
     }
     return out;
 }
