@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 #include "compress/ordered_compressor.h"
 
@@ -98,7 +99,7 @@ Result<std::unique_ptr<SeekableZstdWriter>> SeekableZstdWriter::create(
 }
 
 SeekableZstdWriter::SeekableZstdWriter(Sink sink, SeekableWriterOptions options, std::string name)
-    : sink_(std::move(sink)), options_(options), name_(std::move(name)) {
+    : sink_(std::move(sink)), options_(std::move(options)), name_(std::move(name)) {
     head_.assign(options_.deferred_head, 0);
     // The slot holds every head frame at its worst size plus the padding frame's header.
     if (!head_.empty()) {
@@ -180,7 +181,7 @@ Status SeekableZstdWriter::queue_frame(std::vector<uint8_t> buffer, size_t size,
     if (!open_spill()) return compressor_->submit(std::move(buffer), size);  // wait, then
     Status written = spill(buffer, size, at);
     compressor_->give_buffer(std::move(buffer));
-    DS_TRY(written);
+    if (!written.ok()) return written;
     return compressor_->submit_spilled(spill_fd_, at, size);
 }
 
