@@ -20,28 +20,20 @@
 #include "compress/seek_table.h"
 #include "compress/seekable_reader.h"
 #include "compress/seekable_writer.h"
+#include "temp_files.h"
 
 using namespace dumpscope;
 using namespace dumpscope::compress;
+using dumpscope::test_files::load;
+using dumpscope::test_files::save;
+
+struct TempDir : dumpscope::test_files::TempDir {
+    TempDir() : dumpscope::test_files::TempDir("ds-uffd") {}
+};
 
 namespace {
 
 constexpr uint32_t kFrame = 1u << 20;
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char pattern[] = "/tmp/ds-uffd-XXXXXX";
-        path = ::mkdtemp(pattern);
-    }
-    ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-};
-
-void save(const std::string& path, const std::vector<uint8_t>& bytes) {
-    std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()),
-               static_cast<std::streamsize>(bytes.size()));
-}
 
 // 40 MiB + 123 bytes: text, noise, and zero stretches.
 std::vector<uint8_t> sample() {

@@ -16,33 +16,20 @@
 #include "compress/seek_table.h"
 #include "compress/seekable_reader.h"
 #include "compress/seekable_writer.h"
+#include "temp_files.h"
 
 using namespace dumpscope;
 using namespace dumpscope::compress;
+using dumpscope::test_files::load;
+using dumpscope::test_files::save;
+
+struct TempDir : dumpscope::test_files::TempDir {
+    TempDir() : dumpscope::test_files::TempDir("ds-zstd") {}
+};
 
 namespace {
 
 constexpr uint32_t kFrame = 64 * 1024;
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char pattern[] = "/tmp/ds-zstd-XXXXXX";
-        path = ::mkdtemp(pattern);
-    }
-    ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-};
-
-void save(const std::string& path, const std::vector<uint8_t>& bytes) {
-    std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()),
-               static_cast<std::streamsize>(bytes.size()));
-}
-
-std::vector<uint8_t> load(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string run(const std::string& command, int* status = nullptr) {
     FILE* p = ::popen((command + " 2>&1").c_str(), "r");
