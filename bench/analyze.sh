@@ -24,6 +24,8 @@
 #   BENCH_REPS=5   rounds (the median of this many runs per row)
 # Dumps go to /dev/shm (about 2.2 GB at the default size) and are deleted at the end.
 set -euo pipefail
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 build=${1:-build}
 chunks=${2:-${BENCH_CHUNKS:-1000000}}
 reps=${BENCH_REPS:-5}
@@ -114,10 +116,6 @@ measure_once() {  # COMMAND... -> "wall_s rss_kib cpu_s", or "failed: LINE"
         return
     fi
     echo "$(echo "$end - $start" | bc -l) $(tail -1 "$dir/time" | awk '{print $1, $2 + $3}')"
-}
-
-median() {  # the middle of the numbers on stdin (the lower middle for an even count)
-    sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'
 }
 
 declare -A runs=() wall=() cpu=()

@@ -18,6 +18,8 @@
 #   tool's runs back to back, cannot tell a 10 % difference)
 # Disk rows (/var/tmp) are skipped with a note when it has less than 12 GiB free.
 set -euo pipefail
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 build=${1:-build}
 shift || true
 sizes=${*:-1024 4096}
@@ -71,10 +73,6 @@ stop_hog() {
     kill -9 "$hog" 2>/dev/null || true
     wait "$hog" 2>/dev/null || true
     hog=""
-}
-
-median() {  # the middle of the numbers on stdin (the lower middle for an even count)
-    sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'
 }
 
 to_ms() {  # "23 ms" / "1.4 s" -> milliseconds

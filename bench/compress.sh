@@ -15,6 +15,8 @@
 #   BENCH_REPS=5     rounds
 #   BENCH_TARGETS="tmpfs disk"
 set -euo pipefail
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 build=${1:-build}
 size_mib=${2:-${BENCH_SIZE_MIB:-1024}}
 reps=${BENCH_REPS:-5}
@@ -36,10 +38,6 @@ trap cleanup EXIT
 read -r ready <&3
 heartbeat=$(echo "$ready" | sed -E 's/.*"heartbeat":([0-9]+).*/\1/')
 rss_kib=$(awk '/VmRSS/ {print $2}' /proc/$heap/status)
-
-median() {  # the middle of the numbers on stdin (the lower middle for an even count)
-    sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'
-}
 
 # A plain dump to compress with the zstd CLI alone (kept in the work directory on tmpfs).
 plain_ref=$tmpfs_dir/ref.dmp

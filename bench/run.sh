@@ -13,6 +13,8 @@
 #   BENCH_REPS=5     rounds (the median of this many runs per row)
 #   BENCH_TARGETS="tmpfs disk"
 set -euo pipefail
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 build=${1:-build}
 size_mib=${2:-${BENCH_SIZE_MIB:-2048}}
 reps=${BENCH_REPS:-5}
@@ -49,10 +51,6 @@ tool_command() {  # TOOL DIR -> the command line, one word per line
         minidump) printf "%s\n" "$build/dumpscope" collect --quiet --type full "$hog" "$2/" ;;
         core) printf "%s\n" "$build/dumpscope" collect --quiet --type full --format core "$hog" "$2/" ;;
     esac
-}
-
-median() {  # the middle of the numbers on stdin (the lower middle for an even count)
-    sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'
 }
 
 measure_once() {  # DIR COMMAND... -> "gap_ms wall_s bytes disk_bytes" or "failed: LINE"
