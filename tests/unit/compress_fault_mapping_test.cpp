@@ -27,9 +27,7 @@ using namespace dumpscope::compress;
 using dumpscope::test_files::load;
 using dumpscope::test_files::save;
 
-struct TempDir : dumpscope::test_files::TempDir {
-    TempDir() : dumpscope::test_files::TempDir("ds-uffd") {}
-};
+using dumpscope::test_files::TempDir;
 
 namespace {
 
