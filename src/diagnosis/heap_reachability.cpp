@@ -84,7 +84,7 @@ public:
                     const uint32_t target = target_of(word);
                     if (target == kNoSlot) continue;
                     if (slot_[target] != kNoSlot) {
-                        watched_edges_.emplace_back(static_cast<uint32_t>(i), p + off);
+                        watched_edges_.push_back(WatchedEdge{static_cast<uint32_t>(i), p + off});
                     } else if (target == last) {
                         continue;
                     }
