@@ -22,6 +22,9 @@ declare -A below=(
   [monitor]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture"
   [analysis]="common compress snapshot arch procfs elf output minidump elfcore readers"
   [diagnosis]="common compress snapshot arch procfs elf output minidump elfcore readers analysis"
+  [api_read]="common compress snapshot arch procfs elf output minidump elfcore readers analysis"
+  [api]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis api_read"
+  [handler]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis api_read api"
   [cli]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis diagnosis"
 )
 

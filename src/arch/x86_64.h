@@ -5,6 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
 
 #include "arch/arch.h"
 
@@ -78,5 +81,21 @@ inline constexpr size_t kXstateChunkOffset = 0x510;
 ContextAmd64 to_context_amd64(const CpuContext& context);
 
 extern const ArchOps kOps;
+
+}  // namespace dumpscope::arch::x86_64
+
+namespace dumpscope::arch::x86_64 {
+
+// The registers a signal handler's ucontext_t holds (its bytes, read from the process) over
+// `thread`, the same thread's registers as ptrace saw them inside the handler: the general
+// registers come from uc_mcontext.gregs (fs_base, gs_base and segments the ucontext lacks stay
+// the thread's); the FXSAVE/XSAVE area from what uc_mcontext.fpregs points to, read through
+// `read` (address, bytes) -> bytes copied, when it is readable. Nullopt when `uc` is too short.
+std::optional<CpuContext> context_from_ucontext(
+    std::span<const uint8_t> uc, const CpuContext& thread,
+    const std::function<size_t(uint64_t, std::span<uint8_t>)>& read);
+
+// sizeof(ucontext_t) on x86-64 glibc: what to read for context_from_ucontext.
+size_t ucontext_size();
 
 }  // namespace dumpscope::arch::x86_64

@@ -87,6 +87,16 @@ Result<std::string> choose_output_path(const CollectRequest& request, int32_t pi
     return output_path(request, pid);
 }
 
+Result<DumpFile> open_output(const CollectRequest& request, int32_t pid) {
+    if (request.output_fd >= 0) {
+        return DumpFile::adopt_descriptor(request.output_fd,
+                                          fmt::format("descriptor {}", request.output_fd));
+    }
+    auto path = output_path(request, pid);
+    if (!path.ok()) return path.error();
+    return DumpFile::create(*path, request.overwrite, request.compress_level);
+}
+
 Result<CollectResult> write_snapshot_dump(const Snapshot& snapshot, const CollectRequest& request,
                                           DumpFile& file, const ReleaseTarget& release_target) {
     const auto started = Clock::now();
@@ -115,6 +125,9 @@ Result<CollectResult> write_snapshot_dump(const Snapshot& snapshot, const Collec
     bool source_vanished = false;
     WriteContext ctx;
     ctx.progress = request.progress;
+    if (const auto& callbacks = request.plan.callbacks) {
+        ctx.cancelled = [&callbacks] { return callbacks->check_cancel() == CancelAnswer::kCancel; };
+    }
     // A compressed dump never makes the paused target wait for its compression.
     file.set_never_block(release_target.target_waits);
     ctx.target_memory_done = [&] {
@@ -175,19 +188,18 @@ Result<CollectResult> collect_dump(const CollectRequest& request) {
 
     auto pid = resolve_target(request.target);
     if (!pid.ok()) return pid.error();
-    auto path = output_path(request, *pid);
-    if (!path.ok()) return path.error();
 
     // The file first: an unwritable directory or an existing file must fail before the target
     // is touched.
-    auto file = DumpFile::create(*path, request.overwrite, request.compress_level);
+    auto file = open_output(request, *pid);
     if (!file.ok()) return file.error();
     log("writing " + file->temp_path());
 
     auto clone = CloneAttempt::start(request, *pid, log);
     if (!clone.ok()) return clone.error();
 
-    auto frozen = ProcessFreezer::freeze(*pid);
+    auto frozen =
+        ProcessFreezer::freeze(*pid, ProcessFreezer::kDefaultStopTimeout, request.leave_running);
     if (!frozen.ok()) return frozen.error();
     log(fmt::format("froze {} thread(s) of process {}", frozen->tids().size(), *pid));
 
@@ -199,6 +211,7 @@ Result<CollectResult> collect_dump(const CollectRequest& request) {
         snapshot->modules.empty() ? std::string()
                                   : fmt::format(", {} modules", snapshot->modules.size())));
     snapshot->capture.method = "ptrace";
+    if (request.before_plan) DS_TRY(request.before_plan(*snapshot, logged.plan));
 
     ReleaseTarget release;
     const int32_t target_pid = *pid;

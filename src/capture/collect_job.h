@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "output/dump_file.h"
@@ -23,6 +24,15 @@ enum class CloneMode { kOff, kPreferred, kRequired };
 struct CollectRequest {
     std::string target;  // PID or process name
     std::string output;  // file or directory; "" = current directory
+    // >= 0: the dump is written into this descriptor (a regular file the caller owns, see
+    // DumpFile::adopt_descriptor) and `output` is ignored.
+    int output_fd = -1;
+    // Threads of the target left running and out of the dump (the library's callback thread).
+    std::vector<int32_t> leave_running;
+    // Called while the target is frozen, after its snapshot is taken and before the plan: the
+    // library's helper adds the exception (from the crashing thread's ucontext) and the
+    // annotations stream here. An error voids the dump.
+    std::function<Status(Snapshot&, PlanOptions&)> before_plan;
     DumpFormat format = DumpFormat::Minidump;
     PlanOptions plan;
     bool overwrite = false;
@@ -84,6 +94,10 @@ Result<CollectResult> write_snapshot_dump(const Snapshot& snapshot, const Collec
 
 // OUTPUT resolved for this pid: a directory gets the default name.
 Result<std::string> choose_output_path(const CollectRequest& request, int32_t pid);
+
+// The file the dump of `pid` goes to: the request's descriptor, or a new DumpFile at
+// choose_output_path.
+Result<DumpFile> open_output(const CollectRequest& request, int32_t pid);
 
 // "<name>_<YYYYMMDD_HHMMSS>.<pid>.dmp" (trigger other than manual: "<name>_<trigger>_<time>...").
 std::string default_dump_name(const std::string& process_name, int32_t pid,

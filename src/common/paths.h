@@ -13,6 +13,14 @@ inline std::string base_name(std::string_view path) {
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
+// The directory part of a path: "/a/b" -> "/a", "/b" -> "/", "b" -> ".".
+inline std::string directory_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
 // The path a file had: /proc/PID/maps shows a deleted file as "PATH (deleted)".
 inline std::string path_before_deletion(std::string_view path) {
     static constexpr std::string_view kDeleted = " (deleted)";

@@ -72,7 +72,8 @@ ProcessFreezer::ProcessFreezer(ProcessFreezer&& other) noexcept
 
 ProcessFreezer::~ProcessFreezer() { thaw(); }
 
-Result<ProcessFreezer> ProcessFreezer::freeze(int32_t pid, std::chrono::milliseconds stop_timeout) {
+Result<ProcessFreezer> ProcessFreezer::freeze(int32_t pid, std::chrono::milliseconds stop_timeout,
+                                              const std::vector<int32_t>& leave_running) {
     if (pid <= 0) return Error{"invalid process id " + std::to_string(pid)};
     if (pid == ::getpid()) return attach_error(pid, "it is dumpscope itself");
     int err = 0;
@@ -92,7 +93,7 @@ Result<ProcessFreezer> ProcessFreezer::freeze(int32_t pid, std::chrono::millisec
     }
 
     ProcessFreezer freezer(pid);
-    std::unordered_set<int32_t> seen;
+    std::unordered_set<int32_t> seen(leave_running.begin(), leave_running.end());
     // Threads can be created until every existing one is stopped: list again until a pass
     // finds nothing new (then all threads are stopped and none can create another).
     for (bool found_new = true; found_new;) {

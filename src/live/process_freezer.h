@@ -25,8 +25,11 @@ public:
     // about CAP_SYS_PTRACE / yama); the process exited while we attached; a thread that did not
     // stop within stop_timeout (uninterruptible sleep). On error every thread already stopped
     // is resumed before this returns.
+    // Threads in `leave_running` are neither stopped nor listed in tids() (the library's
+    // callback thread, which answers the helper that freezes its own process).
     static Result<ProcessFreezer> freeze(
-        int32_t pid, std::chrono::milliseconds stop_timeout = kDefaultStopTimeout);
+        int32_t pid, std::chrono::milliseconds stop_timeout = kDefaultStopTimeout,
+        const std::vector<int32_t>& leave_running = {});
 
     ProcessFreezer(ProcessFreezer&& other) noexcept;
     ProcessFreezer& operator=(ProcessFreezer&&) = delete;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/paths.h"
 #include "monitor/monitor_session.h"
 #include "monitor/tick_signal.h"
 #include "output/write_context.h"
@@ -34,12 +35,6 @@ struct RunningSession {
 bool is_directory(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-std::string directory_of(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 // What can be known before waiting: a dump that can never be written must fail at start, not

@@ -32,10 +32,7 @@ bool mask_has(const std::string& status, const char* key, int signo) {
 
 }  // namespace
 
-Result<SignalInfo> read_signal_info(int32_t tid) {
-    siginfo_t si{};
-    if (::ptrace(PTRACE_GETSIGINFO, tid, nullptr, &si) != 0)
-        return errno_error(fmt::format("cannot read the signal of thread {}", tid));
+SignalInfo signal_info_from(const siginfo_t& si) {
     SignalInfo info;
     info.signo = si.si_signo;
     info.code = si.si_code;
@@ -47,6 +44,13 @@ Result<SignalInfo> read_signal_info(int32_t tid) {
         info.sender_pid = si.si_pid;
     }
     return info;
+}
+
+Result<SignalInfo> read_signal_info(int32_t tid) {
+    siginfo_t si{};
+    if (::ptrace(PTRACE_GETSIGINFO, tid, nullptr, &si) != 0)
+        return errno_error(fmt::format("cannot read the signal of thread {}", tid));
+    return signal_info_from(si);
 }
 
 std::string describe_signal(const SignalInfo& info) {

@@ -21,13 +21,6 @@ namespace {
 constexpr const char* kTempPrefix = ".dumpscope-tmp.";
 constexpr size_t kPage = 4096;
 
-std::string directory_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
-
 bool all_zero(const uint8_t* p, size_t n) {
     // Word-at-a-time scan; pages are 4 KiB aligned in size so this is cheap.
     size_t i = 0;
@@ -167,6 +160,7 @@ DumpFile::DumpFile(DumpFile&& other) noexcept
       overwrite_(other.overwrite_),
       committed_(other.committed_),
       completed_(other.completed_),
+      adopted_(other.adopted_),
       zstd_level_(other.zstd_level_),
       zstd_(std::move(other.zstd_)),
       never_block_(other.never_block_),
@@ -212,6 +206,7 @@ Status DumpFile::declare_head(uint64_t size) {
 void DumpFile::discard() {
     zstd_.reset();  // stops its threads before the file goes
     if (fd_ >= 0) {
+        if (adopted_ && !committed_) (void)!::ftruncate(fd_, 0);
         ::close(fd_);
         fd_ = -1;
     }
@@ -269,9 +264,10 @@ Status DumpFile::complete(uint64_t final_size) {
             stats.frames, stats.spilled_frames, stats.spilled_bytes, stats.backlog_ms);
         if (!stats.spill_error.empty()) compression_summary_ += "; " + stats.spill_error;
     }
+    const std::string& name = adopted_ ? final_path_ : temp_path_;
     if (::ftruncate(fd_, static_cast<off_t>(final_size)) != 0)
-        return errno_error("cannot set the size of " + temp_path_);
-    if (::fdatasync(fd_) != 0) return errno_error("cannot flush " + temp_path_);
+        return errno_error("cannot set the size of " + name);
+    if (::fdatasync(fd_) != 0) return errno_error("cannot flush " + name);
     completed_ = true;
     return {};
 }
@@ -279,6 +275,12 @@ Status DumpFile::complete(uint64_t final_size) {
 Status DumpFile::commit(uint64_t final_size) {
     if (fd_ < 0 || committed_) return Error{"dump file is already closed"};
     if (!completed_) DS_TRY(complete(final_size));
+    if (adopted_) {
+        ::close(fd_);  // our duplicate; the caller's descriptor stays open
+        fd_ = -1;
+        committed_ = true;
+        return {};
+    }
     if (::close(fd_) != 0) {
         fd_ = -1;
         return errno_error("cannot close " + temp_path_);
@@ -300,6 +302,25 @@ Status DumpFile::commit(uint64_t final_size) {
     }
     committed_ = true;
     return {};
+}
+
+Result<DumpFile> DumpFile::adopt_descriptor(int fd, std::string name) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return errno_error("cannot use " + name);
+    if (!S_ISREG(st.st_mode)) return not_regular_error(name, st.st_mode);
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
+        return Error{name + " is not open for writing"};
+    const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (own < 0) return errno_error("cannot duplicate " + name);
+    if (::ftruncate(own, 0) != 0) {
+        Error error = errno_error("cannot truncate " + name);
+        ::close(own);
+        return error;
+    }
+    DumpFile file(own, std::move(name), std::string(), true);
+    file.adopted_ = true;
+    return file;
 }
 
 void clean_stale_temporaries(const std::string& dir) {

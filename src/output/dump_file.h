@@ -31,6 +31,12 @@ public:
     // With zstd_level, the dump is written compressed (see above).
     static Result<DumpFile> create(const std::string& final_path, bool overwrite,
                                    std::optional<int> zstd_level = std::nullopt);
+    // A dump written into a descriptor the caller owns (the library's dumpscope_write_dump):
+    // a duplicate of `fd`, which must be a regular file opened for writing; the dump starts at
+    // offset 0 and commit() sets the file's size. Nothing is renamed. If commit() is never
+    // reached (error, cancel) the file is truncated to 0 bytes: no partial dump is left.
+    // `name` names it in messages ("descriptor 5").
+    static Result<DumpFile> adopt_descriptor(int fd, std::string name);
 
     DumpFile(DumpFile&& other) noexcept;
     DumpFile& operator=(DumpFile&&) = delete;
@@ -76,6 +82,7 @@ private:
     bool overwrite_ = false;
     bool committed_ = false;
     bool completed_ = false;
+    bool adopted_ = false;  // adopt_descriptor: the caller's file, truncated on failure
     std::optional<int> zstd_level_;
     std::unique_ptr<compress::SeekableZstdWriter> zstd_;
     bool never_block_ = false;

@@ -120,6 +120,10 @@ Result<WriteRecord> stream_dump_memory(
     Status result;
     Chunk chunk;
     while (queue.pop(chunk)) {
+        if (ctx.cancelled && ctx.cancelled()) {
+            result = Error{"cancelled by the callback (CancelCallback); no dump written"};
+            break;
+        }
         result = sink(chunk.range, chunk.offset, chunk.bytes);
         if (!result.ok()) break;
         written += chunk.bytes.size();

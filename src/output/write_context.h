@@ -37,6 +37,9 @@ struct WriteContext {
     // capture record to write (the caller's record with the write's notes merged in, see
     // merge_write_record). Unset: the snapshot's record with the write's notes appended.
     std::function<CaptureRecord(const WriteRecord&)> capture_record;
+    // Asked before each chunk of memory is written (MiniDumpWriteDump's CancelCallback): true
+    // stops the write with an error.
+    std::function<bool()> cancelled;
 };
 
 // Appends the write's notes to `record`, after the notes it has.

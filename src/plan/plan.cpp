@@ -81,7 +81,8 @@ struct StackScan {
 };
 
 StackScan scan_stacks(const Snapshot& snapshot, const std::vector<size_t>& threads,
-                      const PlanOptions& options, bool filter_memory) {
+                      const std::vector<uint32_t>& thread_flags, const PlanOptions& options,
+                      bool filter_memory) {
     StackScan scan;
     auto scan_thread = [&](const CpuContext& regs, const MemoryRange& stack) {
         for (uint64_t v : register_values(regs)) scan.values.push_back(v);
@@ -98,9 +99,11 @@ StackScan scan_stacks(const Snapshot& snapshot, const std::vector<size_t>& threa
             if (!keep && w != 0) scan.zeroed.push_back({first + i * 8, 8});
         }
     };
-    for (size_t index : threads) {
-        const Thread& t = snapshot.threads[index];
-        scan_thread(t.regs, used_stack(snapshot, t, options.max_stack_bytes));
+    for (size_t i = 0; i < threads.size(); ++i) {
+        const Thread& t = snapshot.threads[threads[i]];
+        const bool stack = (thread_flags[i] & thread_write::Stack) != 0;
+        scan_thread(t.regs,
+                    stack ? used_stack(snapshot, t, options.max_stack_bytes) : MemoryRange{});
     }
     if (snapshot.exception) {
         Thread faulting;
@@ -127,7 +130,8 @@ Result<std::vector<size_t>> choose_threads(const Snapshot& snapshot, const PlanO
         if (options.only_threads.empty() ||
             std::find(options.only_threads.begin(), options.only_threads.end(), tid) !=
                 options.only_threads.end())
-            out.push_back(i);
+            if (!options.callbacks || options.callbacks->include_thread(snapshot.threads[i]))
+                out.push_back(i);
     }
     return out;
 }
@@ -144,6 +148,7 @@ std::vector<size_t> choose_modules(const Snapshot& snapshot, const PlanOptions& 
     }
     for (size_t i = 0; i < snapshot.modules.size(); ++i) {
         if (module_matches(snapshot.modules[i], options.exclude_module_globs)) continue;
+        if (options.callbacks && !options.callbacks->include_module(snapshot.modules[i])) continue;
         if (has(options.flags, dump_flag::ScanMemory) && !referenced.count(i)) continue;
         out.push_back(i);
     }
@@ -157,6 +162,76 @@ void add_module_mappings(const Snapshot& snapshot, const Module& module,
     for (const Mapping& m : snapshot.mappings) {
         if (m.start < module.base || m.end > module.end) continue;
         if (mapping_is_dumpable(m) && pick(m)) out.push_back({m.start, m.size()});
+    }
+}
+
+Status check_cancel(const PlanOptions& options) {
+    if (options.callbacks && options.callbacks->check_cancel() == CancelAnswer::kCancel)
+        return Error{"cancelled by the callback (CancelCallback); no dump written"};
+    return {};
+}
+
+// ModuleCallback: what the dump type writes of each module -> what the callback keeps. Modules
+// it clears module_write::Module of are dropped from `modules`.
+std::vector<uint32_t> module_write_flags(const Snapshot& snapshot, const PlanOptions& options,
+                                         std::vector<size_t>& modules) {
+    std::vector<uint32_t> kept;
+    std::vector<size_t> still;
+    for (size_t index : modules) {
+        const Module& module = snapshot.modules[index];
+        uint32_t flags = module_write::Module | module_write::MiscRecord | module_write::CvRecord;
+        if (has(options.flags, dump_flag::WithDataSegs) &&
+            (options.data_seg_modules.empty() || module_matches(module, options.data_seg_modules)))
+            flags |= module_write::DataSeg;
+        if (has(options.flags, dump_flag::WithCodeSegs) &&
+            (options.code_seg_modules.empty() || module_matches(module, options.code_seg_modules)))
+            flags |= module_write::CodeSegs;
+        if (has(options.flags, dump_flag::ScanMemory)) flags |= module_write::ReferencedByMemory;
+        if (options.callbacks) flags &= options.callbacks->module_flags(module, flags);
+        if ((flags & module_write::Module) == 0) continue;
+        still.push_back(index);
+        kept.push_back(flags);
+    }
+    modules = std::move(still);
+    return kept;
+}
+
+// ThreadCallback, after the module callbacks: threads it clears thread_write::Thread of are
+// dropped from `threads`.
+std::vector<uint32_t> thread_write_flags(const Snapshot& snapshot, const PlanOptions& options,
+                                         std::vector<size_t>& threads) {
+    std::vector<uint32_t> kept;
+    std::vector<size_t> still;
+    for (size_t index : threads) {
+        const Thread& thread = snapshot.threads[index];
+        uint32_t flags = thread_write::Thread | thread_write::Context | thread_write::Stack |
+                         thread_write::InstructionWindow;
+        if (has(options.flags, dump_flag::WithProcessThreadData)) flags |= thread_write::ThreadData;
+        if (has(options.flags, dump_flag::WithThreadInfo)) flags |= thread_write::ThreadInfo;
+        if (options.callbacks)
+            flags &= options.callbacks->thread_flags(
+                thread, used_stack(snapshot, thread, options.max_stack_bytes), flags);
+        if ((flags & thread_write::Thread) == 0) continue;
+        still.push_back(index);
+        kept.push_back(flags);
+    }
+    threads = std::move(still);
+    return kept;
+}
+
+// MemoryCallback until it adds nothing (at most kMaxMemoryCallbacks ranges): the readable part
+// of each range.
+constexpr size_t kMaxMemoryCallbacks = 1u << 16;
+
+void add_callback_memory(const Snapshot& snapshot, const PlanOptions& options,
+                         std::vector<MemoryRange>& wanted) {
+    if (!options.callbacks) return;
+    for (size_t i = 0; i < kMaxMemoryCallbacks; ++i) {
+        std::optional<MemoryRange> range = options.callbacks->more_memory();
+        if (!range || range->size == 0) return;
+        if (range->start + range->size < range->start) continue;  // wraps around
+        auto parts = clip_to_readable(snapshot, *range);
+        wanted.insert(wanted.end(), parts.begin(), parts.end());
     }
 }
 
@@ -213,12 +288,23 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
     const bool filter_memory = has(flags, dump_flag::FilterMemory) && !full_memory;
 
     DumpContent content;
+    DS_TRY(check_cancel(options));
     auto threads = choose_threads(snapshot, options);
     if (!threads.ok()) return threads.error();
     content.threads = std::move(*threads);
 
-    StackScan scan = scan_stacks(snapshot, content.threads, options, filter_memory);
+    std::vector<uint32_t> thread_flags(content.threads.size(), ~uint32_t{0});
+    StackScan scan = scan_stacks(snapshot, content.threads, thread_flags, options, filter_memory);
     content.modules = choose_modules(snapshot, options, scan);
+    DS_TRY(check_cancel(options));
+    const std::vector<uint32_t> module_flags =
+        module_write_flags(snapshot, options, content.modules);
+    if (options.callbacks) {
+        thread_flags = thread_write_flags(snapshot, options, content.threads);
+        scan = scan_stacks(snapshot, content.threads, thread_flags, options, filter_memory);
+        DS_TRY(check_cancel(options));
+    }
+    auto thread_has = [&](size_t i, uint32_t flag) { return (thread_flags[i] & flag) != 0; };
 
     std::vector<MemoryRange> wanted = scan.stacks;
     // Every dump but a tiny one keeps the loader's list of objects (debuggers need it).
@@ -227,34 +313,26 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
         wanted.insert(wanted.end(), loader.begin(), loader.end());
     }
     // Instruction windows of every included thread and of the faulting context.
-    for (size_t index : content.threads) {
-        wanted.push_back(window_around(snapshot.threads[index].regs.pc(), kInstructionWindow / 2,
-                                       kInstructionWindow / 2));
+    for (size_t i = 0; i < content.threads.size(); ++i) {
+        if (!thread_has(i, thread_write::InstructionWindow)) continue;
+        wanted.push_back(window_around(snapshot.threads[content.threads[i]].regs.pc(),
+                                       kInstructionWindow / 2, kInstructionWindow / 2));
     }
     if (snapshot.exception) {
         wanted.push_back(window_around(snapshot.exception->context.pc(), kInstructionWindow / 2,
                                        kInstructionWindow / 2));
     }
 
-    if (has(flags, dump_flag::WithDataSegs)) {
-        for (size_t index : content.modules) {
-            const Module& module = snapshot.modules[index];
-            if (!options.data_seg_modules.empty() &&
-                !module_matches(module, options.data_seg_modules))
-                continue;
+    // Data and code segments: the flags module_write_flags() derived from the dump type and the
+    // module lists, as the ModuleCallback left them.
+    for (size_t i = 0; i < content.modules.size(); ++i) {
+        const Module& module = snapshot.modules[content.modules[i]];
+        if (module_flags[i] & module_write::DataSeg)
             add_module_mappings(
                 snapshot, module, [](const Mapping& m) { return m.write; }, wanted);
-        }
-    }
-    if (has(flags, dump_flag::WithCodeSegs)) {
-        for (size_t index : content.modules) {
-            const Module& module = snapshot.modules[index];
-            if (!options.code_seg_modules.empty() &&
-                !module_matches(module, options.code_seg_modules))
-                continue;
+        if (module_flags[i] & module_write::CodeSegs)
             add_module_mappings(
                 snapshot, module, [](const Mapping& m) { return m.exec; }, wanted);
-        }
     }
     // Module headers (ELF header, program headers, build-id note) and the whole vdso: debuggers
     // read them from memory to match files and to load the vdso's symbols.
@@ -276,8 +354,9 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
         }
     }
     if (has(flags, dump_flag::WithProcessThreadData)) {
-        for (size_t index : content.threads) {
-            const uint64_t tls = snapshot.threads[index].regs.tls();
+        for (size_t i = 0; i < content.threads.size(); ++i) {
+            if (!thread_has(i, thread_write::ThreadData)) continue;
+            const uint64_t tls = snapshot.threads[content.threads[i]].regs.tls();
             if (tls != 0) wanted.push_back({page_down(tls) - kPageSize, 2 * kPageSize});
         }
         const ProcessInfo& p = snapshot.process;
@@ -327,6 +406,9 @@ Result<DumpContent> plan_dump(const Snapshot& snapshot, const PlanOptions& optio
                                      extra.start, extra.size, snapshot.process.pid)};
         wanted.insert(wanted.end(), parts.begin(), parts.end());
     }
+
+    add_callback_memory(snapshot, options, wanted);
+    DS_TRY(check_cancel(options));
 
     // Keep only what can be read: windows may cross into guard pages or unmapped space.
     std::vector<MemoryRange> readable;

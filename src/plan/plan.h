@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
 #include "output/dump_content.h"
+#include "plan/plan_callbacks.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope {
@@ -33,6 +35,8 @@ struct PlanOptions {
     // Dump sources (convert): only these ranges have bytes; nothing outside them is planned, so
     // a writer never fills memory the source does not hold. Unset for live sources.
     std::optional<std::vector<MemoryRange>> available_memory;
+    // MiniDumpWriteDump's callback routine (the library's callers), after the options above.
+    std::shared_ptr<PlanCallbacks> callbacks;
 };
 
 // "tiny", "mini", "midi", "maxi" (or "full") -> options as the minidump article's strategies.

@@ -1,0 +1,125 @@
+#include "api/handler_settings.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace dumpscope {
+
+namespace {
+
+constexpr uint64_t kMaxSettings = 1ull << 30;
+
+void put_u32(std::vector<uint8_t>& out, uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+uint32_t get_u32(const uint8_t* p) {
+    return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_settings(const HandlerSettings& s) {
+    nlohmann::json j = {
+        {"pid", s.pid},
+        {"dump_type", s.dump_type},
+        {"dump_dir", s.dump_dir},
+        {"upload_url", s.upload_url},
+        {"has_callback", s.has_callback},
+        {"leave_running", s.leave_running},
+        {"annotations_address", s.annotations_address},
+        {"exception_tid", s.exception_tid},
+        {"siginfo_address", s.siginfo_address},
+        {"ucontext_address", s.ucontext_address},
+        {"user_streams", s.user_streams.size()},
+    };
+    const std::string text = j.dump();
+    std::vector<uint8_t> out;
+    put_u32(out, static_cast<uint32_t>(text.size()));
+    out.insert(out.end(), text.begin(), text.end());
+    for (const UserStream& stream : s.user_streams) {
+        put_u32(out, stream.type);
+        put_u32(out, static_cast<uint32_t>(stream.bytes().size()));
+        out.insert(out.end(), stream.bytes().begin(), stream.bytes().end());
+    }
+    return out;
+}
+
+Result<HandlerSettings> decode_settings(const std::vector<uint8_t>& bytes) {
+    auto bad = [](const std::string& what) {
+        return Error{"the helper's settings are malformed: " + what};
+    };
+    if (bytes.size() < 4) return bad("shorter than its length field");
+    const uint32_t json_size = get_u32(bytes.data());
+    if (json_size > bytes.size() - 4) return bad("the JSON runs past the end");
+    HandlerSettings s;
+    size_t streams = 0;
+    try {
+        const auto j = nlohmann::json::parse(bytes.begin() + 4, bytes.begin() + 4 + json_size);
+        s.pid = j.at("pid").get<int32_t>();
+        s.dump_type = j.at("dump_type").get<uint32_t>();
+        s.dump_dir = j.at("dump_dir").get<std::string>();
+        s.upload_url = j.at("upload_url").get<std::string>();
+        s.has_callback = j.at("has_callback").get<bool>();
+        s.leave_running = j.at("leave_running").get<std::vector<int32_t>>();
+        s.annotations_address = j.at("annotations_address").get<uint64_t>();
+        s.exception_tid = j.at("exception_tid").get<int32_t>();
+        s.siginfo_address = j.at("siginfo_address").get<uint64_t>();
+        s.ucontext_address = j.at("ucontext_address").get<uint64_t>();
+        streams = j.at("user_streams").get<size_t>();
+    } catch (const nlohmann::json::exception& e) {
+        return bad(e.what());
+    }
+    size_t at = 4 + json_size;
+    for (size_t i = 0; i < streams; ++i) {
+        if (bytes.size() - at < 8) return bad("user stream " + std::to_string(i) + " is cut");
+        const uint32_t type = get_u32(bytes.data() + at);
+        const uint32_t size = get_u32(bytes.data() + at + 4);
+        at += 8;
+        if (size > bytes.size() - at) return bad("user stream " + std::to_string(i) + " is cut");
+        s.user_streams.push_back(UserStream::of(
+            type, std::vector<uint8_t>(bytes.begin() + static_cast<long>(at),
+                                       bytes.begin() + static_cast<long>(at + size))));
+        at += size;
+    }
+    if (at != bytes.size()) return bad("bytes after the last user stream");
+    return s;
+}
+
+Result<int> settings_memfd(const HandlerSettings& settings) {
+    const std::vector<uint8_t> bytes = encode_settings(settings);
+    const int fd = ::memfd_create("dumpscope-settings", MFD_CLOEXEC);
+    if (fd < 0) return errno_error("cannot create the helper's settings (memfd_create)");
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            Error error = errno_error("cannot write the helper's settings");
+            ::close(fd);
+            return error;
+        }
+        done += static_cast<size_t>(n);
+    }
+    return fd;
+}
+
+Result<std::vector<uint8_t>> read_settings_fd(int fd) {
+    std::vector<uint8_t> bytes;
+    uint8_t buffer[65536];
+    for (off_t at = 0;;) {
+        const ssize_t n = ::pread(fd, buffer, sizeof buffer, at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno_error("cannot read the helper's settings");
+        if (n == 0) break;
+        bytes.insert(bytes.end(), buffer, buffer + n);
+        at += n;
+        if (bytes.size() > kMaxSettings) return Error{"the helper's settings exceed 1 GiB"};
+    }
+    return bytes;
+}
+
+}  // namespace dumpscope

@@ -1,0 +1,142 @@
+#include "api/upload.h"
+
+#include <fmt/format.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <vector>
+
+#include "api_read/annotation_table.h"
+#include "common/unique_fd.h"
+#include "minidump/minidump_file.h"
+
+namespace dumpscope {
+
+namespace {
+
+struct Url {
+    std::string host, port = "80", path = "/";
+};
+
+Result<Url> parse_url(const std::string& url) {
+    const std::string scheme = "http://";
+    if (url.rfind(scheme, 0) != 0)
+        return Error{"upload URL " + url + ": only http:// is supported"};
+    Url u;
+    std::string rest = url.substr(scheme.size());
+    const size_t slash = rest.find('/');
+    if (slash != std::string::npos) {
+        u.path = rest.substr(slash);
+        rest = rest.substr(0, slash);
+    }
+    const size_t colon = rest.rfind(':');
+    if (colon != std::string::npos) {
+        u.port = rest.substr(colon + 1);
+        rest = rest.substr(0, colon);
+    }
+    u.host = rest;
+    if (u.host.empty()) return Error{"upload URL " + url + " has no host"};
+    return u;
+}
+
+Result<UniqueFd> connect_to(const Url& u) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (int err = ::getaddrinfo(u.host.c_str(), u.port.c_str(), &hints, &found); err != 0)
+        return Error{fmt::format("cannot resolve {}: {}", u.host, ::gai_strerror(err))};
+    Error last{fmt::format("cannot connect to {}:{}", u.host, u.port)};
+    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+        UniqueFd fd(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
+        if (fd.get() < 0) continue;
+        timeval timeout{60, 0};
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) == 0) {
+            ::freeaddrinfo(found);
+            return fd;
+        }
+        last = errno_error(fmt::format("cannot connect to {}:{}", u.host, u.port));
+    }
+    ::freeaddrinfo(found);
+    return last;
+}
+
+Status send_all(int fd, const std::string& bytes) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return errno_error("cannot send the dump");
+        done += static_cast<size_t>(n);
+    }
+    return {};
+}
+
+std::string base_name_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+Status upload_dump(const std::string& url, const std::string& dump_path) {
+    auto u = parse_url(url);
+    if (!u.ok()) return u.error();
+    std::ifstream in(dump_path, std::ios::binary);
+    if (!in) return Error{"cannot read " + dump_path + " to upload it"};
+    const std::string dump((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+    std::vector<std::pair<std::string, std::string>> annotations;
+    if (auto file = minidump::MinidumpFile::open(dump_path); file.ok()) {
+        if (auto stream = file->stream(minidump::StreamType::DumpscopeAnnotations)) {
+            if (auto decoded = decode_annotations_stream(*stream); decoded.ok())
+                annotations = std::move(*decoded);
+        }
+    }
+    std::random_device rd;
+    const std::string boundary = fmt::format("dumpscope-{:08x}{:08x}", rd(), rd());
+    std::string body;
+    for (const auto& [key, value] : annotations) {
+        body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + key +
+                "\"\r\n\r\n" + value + "\r\n";
+    }
+    body += "--" + boundary +
+            "\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; filename=\"" +
+            base_name_of(dump_path) + "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+    body += dump;
+    body += "\r\n--" + boundary + "--\r\n";
+    std::string head = "POST " + u->path + " HTTP/1.1\r\nHost: " + u->host + ":" + u->port +
+                       "\r\nUser-Agent: dumpscope-handler\r\nContent-Type: multipart/form-data; "
+                       "boundary=" +
+                       boundary + "\r\nContent-Length: " + std::to_string(body.size()) +
+                       "\r\nConnection: close\r\n\r\n";
+
+    auto fd = connect_to(*u);
+    if (!fd.ok()) return fd.error();
+    DS_TRY(send_all(fd->get(), head));
+    DS_TRY(send_all(fd->get(), body));
+    char answer[512];
+    size_t got = 0;
+    while (got < sizeof answer - 1) {
+        const ssize_t n = ::recv(fd->get(), answer + got, sizeof answer - 1 - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+        if (std::string_view(answer, got).find("\r\n") != std::string_view::npos) break;
+    }
+    const std::string status_line(
+        answer, std::string_view(answer, got).find("\r\n") == std::string_view::npos
+                    ? got
+                    : std::string_view(answer, got).find("\r\n"));
+    if (status_line.rfind("HTTP/1.", 0) != 0 || status_line.size() < 12 || status_line[9] != '2')
+        return Error{fmt::format("uploading {} to {}: the server answered '{}'", dump_path, url,
+                                 status_line)};
+    return {};
+}
+
+}  // namespace dumpscope
