@@ -85,8 +85,15 @@ file(GLOB example_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/examples/*.c
 foreach(src ${example_sources})
   get_filename_component(name ${src} NAME_WE)
   add_executable(example_${name} ${src})
-  target_compile_options(example_${name} PRIVATE -O1 -g -fno-omit-frame-pointer)
-  target_link_libraries(example_${name} PRIVATE dumpscope_shared Threads::Threads)
+  target_compile_options(example_${name} PRIVATE -O1 -g -fno-omit-frame-pointer
+                         $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Wshadow -Wpedantic>
+                         $<$<COMPILE_LANGUAGE:CXX>:${DUMPSCOPE_WARNINGS}>
+                         $<$<BOOL:${DUMPSCOPE_WERROR}>:-Werror>)
+  if(name STREQUAL "read_dump")
+    target_link_libraries(example_${name} PRIVATE dumpscope_read)  # the read half only
+  else()
+    target_link_libraries(example_${name} PRIVATE dumpscope_shared Threads::Threads)
+  endif()
   set_target_properties(example_${name} PROPERTIES OUTPUT_NAME ${name}
                         RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/examples)
   add_dependencies(example_${name} dumpscope-handler)

@@ -9,6 +9,7 @@
  *     threads     300 threads wait, then the main thread faults
  *     abort       abort() (SIGABRT)
  *     now         dumpscope_write_dump_now() twice, then exit(0)
+ *     wait        reads a line from stdin, then writes through a null pointer
  *
  * Build: cc crash_handler.c $(pkg-config --cflags --libs dumpscope) -pthread
  */
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 static volatile int* volatile null_pointer;
+static volatile int deeper = 1; /* always: a recursion without an end the compiler can see */
 static pthread_barrier_t barrier;
 
 __attribute__((noinline)) static void crash_null_write(void) { *null_pointer = 42; }
@@ -30,6 +32,7 @@ __attribute__((noinline)) static void crash_heap_corruption(void) {
     __asm__ volatile("" : : "r"(first), "r"(second) : "memory");
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
+#pragma GCC diagnostic ignored "-Warray-bounds"
     memset(first, 0x41, 1024);
 #pragma GCC diagnostic pop /* past its end, over the header of the next chunk */
     __asm__ volatile("" : : "r"(first) : "memory");
@@ -39,7 +42,7 @@ __attribute__((noinline)) static void crash_heap_corruption(void) {
 __attribute__((noinline)) static int crash_stack_overflow(int depth) {
     volatile char frame[4096];
     frame[0] = (char)depth;
-    return crash_stack_overflow(depth + 1) + frame[0];
+    return deeper ? crash_stack_overflow(depth + 1) + frame[0] : frame[0];
 }
 
 static void* fault_together(void* arg) {
@@ -58,7 +61,8 @@ static void* wait_forever(void* arg) {
 
 int main(int argc, char** argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: %s DUMP_DIR null|heap|overflow|two|threads|abort|now\n", argv[0]);
+        fprintf(stderr, "usage: %s DUMP_DIR null|heap|overflow|two|threads|abort|now|wait\n",
+                argv[0]);
         return 2;
     }
     const char* mode = argv[2];
@@ -86,6 +90,10 @@ int main(int argc, char** argv) {
         crash_heap_corruption();
     } else if (strcmp(mode, "overflow") == 0) {
         return crash_stack_overflow(0);
+    } else if (strcmp(mode, "wait") == 0) {
+        char line[16];
+        if (fgets(line, sizeof line, stdin) != NULL) crash_null_write();
+        return 1;
     } else if (strcmp(mode, "abort") == 0) {
         abort();
     } else if (strcmp(mode, "two") == 0 || strcmp(mode, "threads") == 0) {

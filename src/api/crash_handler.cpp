@@ -231,7 +231,8 @@ Outcome CrashHandler::install(const CrashHandlerOptions& options) {
     std::memcpy(g_state.helper_path, helper->c_str(), helper->size() + 1);
     g_state.crash_fd = crash_mine.release();
     g_state.request_fd = request_mine.release();
-    g_state.settings_fd = settings_fd.release();
+    // Above the helper's numbers (3-5), so the handler's dup2 calls never overwrite it.
+    g_state.settings_fd = ::fcntl(settings_fd.get(), F_DUPFD_CLOEXEC, 10);
     g_state.chain = options.chain_previous_handlers;
     for (int signo : kSignals) {
         struct sigaction action {};

@@ -85,6 +85,7 @@ CommandResult run(const std::vector<std::string>& argv, int timeout_seconds) {
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     if (timed_out) result.err += "\n[test: command timed out and was killed]";
     return result;
 }

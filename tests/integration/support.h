@@ -15,6 +15,7 @@ namespace test_support {
 
 struct CommandResult {
     int exit_code = -1;  // 128+N when killed by signal N
+    int signal = 0;      // N when killed by signal N (0 when it exited)
     std::string out;
     std::string err;
 };
