@@ -57,7 +57,7 @@ add_custom_target(dumpscope_static ALL DEPENDS ${DUMPSCOPE_LIB_DIR}/libdumpscope
 
 # What a static link needs besides libdumpscope.a (dumpscope.pc's Libs.private, the config's
 # dumpscope::static).
-set(DUMPSCOPE_PRIVATE_LIBS "-ldw -lelf -lcapstone -lzstd -lz -lfmt -lpthread -ldl")
+set(DUMPSCOPE_PRIVATE_LIBS "-ldw -lelf -lzstd -lz -lfmt -lstdc++ -lm -lpthread -ldl")
 
 configure_file(${CMAKE_SOURCE_DIR}/cmake/dumpscope.pc.in ${CMAKE_BINARY_DIR}/dumpscope.pc @ONLY)
 configure_file(${CMAKE_SOURCE_DIR}/cmake/dumpscopeConfig.cmake.in
