@@ -2,9 +2,9 @@
 // dumpscope_write_dump with each callback type and user streams, of the caller itself (through
 // the helper) and of a child (in-process); the crash handler in every crash it must survive.
 // Each dump is checked by lldb and by the tests' own minimal decoders, not by dumpscope.
+#include <arpa/inet.h>
 #include <dumpscope/dumpscope.h>
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -376,7 +376,8 @@ TEST(CrashHandler, UploadsTheDumpWithItsAnnotations) {
     ASSERT_EQ(::listen(listener, 1), 0);
     socklen_t length = sizeof address;
     ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
-    const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/submit";
+    const std::string url =
+        "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/submit";
 
     std::string request;
     std::thread server([&] {
@@ -405,8 +406,8 @@ TEST(CrashHandler, UploadsTheDumpWithItsAnnotations) {
         ::close(connection);
     });
     TempDir dir;
-    const CommandResult r =
-        run({"env", "DUMPSCOPE_UPLOAD_URL=" + url, example("crash_handler"), dir.path(), "null"}, 120);
+    const CommandResult r = run(
+        {"env", "DUMPSCOPE_UPLOAD_URL=" + url, example("crash_handler"), dir.path(), "null"}, 120);
     server.join();
     ::close(listener);
     EXPECT_EQ(r.signal, SIGSEGV) << r.out << r.err;

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "output/write_context.h"
 #include "plan/dump_flags.h"
@@ -256,6 +257,128 @@ TEST_F(PlanTest, PresetsFollowTheArticle) {
     ASSERT_TRUE(full.ok());
     EXPECT_EQ(full->type_name, "maxi");
     EXPECT_FALSE(preset_options("huge").ok());
+}
+
+// A scripted MiniDumpWriteDump routine: records each call, answers as the test says.
+class ScriptedCallbacks : public PlanCallbacks {
+public:
+    std::vector<std::string> calls;
+    std::set<int32_t> drop_threads;
+    std::set<uint64_t> drop_modules;
+    uint32_t module_mask = ~0u;
+    uint32_t thread_mask = ~0u;
+    uint32_t module_flags_seen = 0;
+    std::vector<MemoryRange> memory;
+    size_t memory_calls = 0;
+    bool endless_memory = false;
+    int cancel_at = -1;
+    int cancel_calls = 0;
+
+    bool include_thread(const Thread& t) override {
+        calls.push_back("IncludeThread");
+        return !drop_threads.count(t.tid);
+    }
+    bool include_module(const Module& m) override {
+        calls.push_back("IncludeModule");
+        return !drop_modules.count(m.base);
+    }
+    uint32_t module_flags(const Module&, uint32_t flags) override {
+        calls.push_back("Module");
+        module_flags_seen |= flags;
+        return (flags & module_mask) | 0x8000;  // 0x8000: tries to set a flag it was not offered
+    }
+    uint32_t thread_flags(const Thread&, MemoryRange, uint32_t flags) override {
+        calls.push_back("Thread");
+        return flags & thread_mask;
+    }
+    std::optional<MemoryRange> more_memory() override {
+        calls.push_back("Memory");
+        if (endless_memory) return MemoryRange{kHeap, 16};
+        if (memory_calls < memory.size()) return memory[memory_calls++];
+        return std::nullopt;
+    }
+    CancelAnswer check_cancel() override {
+        calls.push_back("Cancel");
+        return ++cancel_calls == cancel_at ? CancelAnswer::kCancel : CancelAnswer::kContinue;
+    }
+};
+
+TEST_F(PlanTest, RoutineCallbacksComeInTheArticlesOrder) {
+    auto callbacks = std::make_shared<ScriptedCallbacks>();
+    PlanOptions options;
+    options.callbacks = callbacks;
+    plan(dump_flag::Normal, options);
+    std::vector<std::string> order;
+    for (const std::string& c : callbacks->calls)
+        if (c != "Cancel" && (order.empty() || order.back() != c)) order.push_back(c);
+    EXPECT_EQ(order, (std::vector<std::string>{"IncludeThread", "IncludeModule", "Module", "Thread",
+                                               "Memory"}));
+}
+
+TEST_F(PlanTest, RoutineCallbacksDropThreadsModulesAndStacks) {
+    auto callbacks = std::make_shared<ScriptedCallbacks>();
+    callbacks->drop_threads = {43};
+    callbacks->drop_modules = {kOtherLib};
+    PlanOptions options;
+    options.callbacks = callbacks;
+    DumpContent c = plan(dump_flag::Normal, options);
+    ASSERT_EQ(c.threads.size(), 1u);
+    EXPECT_EQ(s.threads[c.threads[0]].tid, 42);
+    EXPECT_EQ(c.modules.size(), 2u);
+    EXPECT_FALSE(covers(c, kOtherLib));
+    EXPECT_TRUE(covers(c, kSp));
+
+    callbacks->calls.clear();
+    callbacks->thread_mask = ~thread_write::Stack;  // ThreadWriteStack cleared
+    c = plan(dump_flag::Normal, options);
+    EXPECT_FALSE(covers(c, kSp));
+    EXPECT_TRUE(covers(c, kLibBase + 0x800));  // the instruction window stays
+}
+
+TEST_F(PlanTest, RoutineCallbacksCannotSetFlagsTheDumpTypeDidNotSet) {
+    auto callbacks = std::make_shared<ScriptedCallbacks>();
+    PlanOptions options;
+    options.callbacks = callbacks;
+    // The routine answers with DataSeg set, but MiniDumpNormal did not offer it.
+    callbacks->module_mask = ~0u;
+    DumpContent c = plan(dump_flag::Normal, options);
+    EXPECT_EQ(callbacks->module_flags_seen & module_write::DataSeg, 0u);
+    EXPECT_FALSE(covers(c, kExeData));
+    // WithDataSegs offers it; the routine clears it: no module keeps its data.
+    callbacks->module_mask = ~module_write::DataSeg;
+    c = plan(dump_flag::WithDataSegs, options);
+    EXPECT_FALSE(covers(c, kExeData));
+    EXPECT_FALSE(covers(c, kLibData));
+}
+
+TEST_F(PlanTest, MemoryCallbackAddsReadableRangesUntilItAddsNothingAndIsBounded) {
+    auto callbacks = std::make_shared<ScriptedCallbacks>();
+    callbacks->memory = {{kHeap + 0x100, 0x200}, {0x10, 0x10} /* unmapped: skipped */};
+    PlanOptions options;
+    options.callbacks = callbacks;
+    DumpContent c = plan(dump_flag::Normal, options);
+    EXPECT_TRUE(covers(c, kHeap + 0x100, 0x200));
+    EXPECT_FALSE(covers(c, 0x10));
+    EXPECT_EQ(std::count(callbacks->calls.begin(), callbacks->calls.end(), "Memory"), 3);
+
+    auto endless = std::make_shared<ScriptedCallbacks>();
+    endless->endless_memory = true;
+    options.callbacks = endless;
+    c = plan(dump_flag::Normal, options);  // a routine that never stops is cut off
+    EXPECT_EQ(std::count(endless->calls.begin(), endless->calls.end(), "Memory"), 65536);
+}
+
+TEST_F(PlanTest, CancelCallbackStopsThePlan) {
+    for (int at = 1; at <= 4; ++at) {
+        auto callbacks = std::make_shared<ScriptedCallbacks>();
+        callbacks->cancel_at = at;
+        PlanOptions options;
+        options.callbacks = callbacks;
+        options.flags = dump_flag::Normal;
+        auto content = plan_dump(s, options);
+        ASSERT_FALSE(content.ok()) << "cancel at call " << at;
+        EXPECT_NE(content.error().message.find("CancelCallback"), std::string::npos);
+    }
 }
 
 TEST(DumpFlags, ParseAndPrintRoundTrip) {
