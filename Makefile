@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev zl
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
 	clang-format clang-tidy bc libreadline-dev libc6-dbg strace libcapstone-dev chromium time python3
 
-.PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis bench-analyze bench-compress format clean
+.PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis bench-analyze bench-compress bench-crash-handler format clean
 
 all: build
 
@@ -77,6 +77,10 @@ bench-analyze: deps build
 # BENCH_REPS).
 bench-compress: deps build
 	@bash bench/compress.sh $(BUILD_DIR)
+
+# The crash handler: install cost, cost while running, fault -> dump against Breakpad's client.
+bench-crash-handler: deps build
+	@bash bench/crash_handler.sh $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h' '*.c')

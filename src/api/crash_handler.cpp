@@ -18,9 +18,11 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <dumpscope/dumpscope.hpp>
 #include <mutex>
+#include <thread>
 
 #include "api/handler_settings.h"
 #include "api/handler_wire.h"
@@ -43,9 +45,9 @@ AnnotationTable g_annotations;
 // Everything the signal handler reads: set once by install, before the handlers.
 struct HandlerState {
     std::atomic<bool> installed{false};
-    int crash_fd = -1;     // our end of the crash socket
-    int request_fd = -1;   // our end of the request socket (write_dump_now)
-    int settings_fd = -1;  // kept for a helper started from the handler
+    int crash_fd = -1;                 // our end of the crash socket
+    int request_fd = -1;               // our end of the request socket (write_dump_now)
+    std::atomic<int> settings_fd{-1};  // kept for a helper started from the handler
     bool chain = false;
     char helper_path[PATH_MAX] = {};
     struct sigaction previous[NSIG] = {};
@@ -87,6 +89,7 @@ bool report_crash(int fd, const wire::Message& crash) {
 // The helper died: start another one from here. clone() without CLONE_VM (a copy, as fork,
 // but running no atfork handlers and taking no lock), then execve: async-signal-safe.
 bool report_crash_to_new_helper(const wire::Message& crash) {
+    if (g_state.settings_fd.load() < 0) return false;  // the helper was never started
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return false;
     const long child = ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
@@ -97,7 +100,8 @@ bool report_crash_to_new_helper(const wire::Message& crash) {
     }
     if (child == 0) {
         // The helper reads crashes on its crash descriptor; its request descriptor is closed.
-        if (::dup2(sv[1], wire::kCrashFd) < 0 || ::dup2(g_state.settings_fd, wire::kSettingsFd) < 0)
+        if (::dup2(sv[1], wire::kCrashFd) < 0 ||
+            ::dup2(g_state.settings_fd.load(), wire::kSettingsFd) < 0)
             ::_exit(127);
         ::close(wire::kChannelFd);
         sigset_t none;
@@ -208,10 +212,6 @@ Outcome CrashHandler::install(const CrashHandlerOptions& options) {
     settings.annotations_address = reinterpret_cast<uint64_t>(&g_annotations);
     for (const UserStreamData& s : options.user_streams)
         settings.user_streams.push_back(UserStream::of(s.type, s.bytes));
-    auto memfd = settings_memfd(settings);
-    if (!memfd.ok()) return Outcome::failure(memfd.error().message);
-    UniqueFd settings_fd(*memfd);
-
     int crash[2], request[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, crash) != 0)
         return Outcome::failure(std::string("cannot create a socket pair: ") +
@@ -221,18 +221,35 @@ Outcome CrashHandler::install(const CrashHandlerOptions& options) {
         return Outcome::failure(std::string("cannot create a socket pair: ") +
                                 std::strerror(errno));
     UniqueFd request_mine(request[0]), request_theirs(request[1]);
-
-    auto pid =
-        start_helper(*helper, "crash", request_theirs.get(), crash_theirs.get(), settings_fd.get());
-    if (!pid.ok()) return Outcome::failure(pid.error().message);
-
     if (Outcome stack = install_alt_stack(); !stack.ok()) return stack;
 
     std::memcpy(g_state.helper_path, helper->c_str(), helper->size() + 1);
     g_state.crash_fd = crash_mine.release();
     g_state.request_fd = request_mine.release();
-    // Above the helper's numbers (3-5), so the handler's dup2 calls never overwrite it.
-    g_state.settings_fd = ::fcntl(settings_fd.get(), F_DUPFD_CLOEXEC, 10);
+
+    // The helper is started by a short-lived thread, so the install costs the caller only the
+    // sockets and the handlers (bench/crash_handler.sh). A crash before the helper runs waits
+    // in the socket for it; if the helper cannot be started, its ends of the sockets close and
+    // a crash falls back to starting one from the handler.
+    std::thread([helper = *helper, settings = std::move(settings),
+                 crash_fd = crash_theirs.release(), request_fd = request_theirs.release()] {
+        UniqueFd crash_end(crash_fd), request_end(request_fd);
+        auto memfd = settings_memfd(settings);
+        if (!memfd.ok()) {
+            std::fprintf(stderr, "dumpscope: no crash handler helper: %s\n",
+                         memfd.error().message.c_str());
+            return;
+        }
+        UniqueFd settings_fd(*memfd);
+        // Above the helper's numbers (3-5), so the handler's dup2 calls never overwrite it.
+        g_state.settings_fd.store(::fcntl(settings_fd.get(), F_DUPFD_CLOEXEC, 10));
+        auto pid =
+            start_helper(helper, "crash", request_end.get(), crash_end.get(), settings_fd.get());
+        if (!pid.ok())
+            std::fprintf(stderr, "dumpscope: no crash handler helper: %s\n",
+                         pid.error().message.c_str());
+    }).detach();
+
     g_state.chain = options.chain_previous_handlers;
     for (int signo : kSignals) {
         struct sigaction action {};

@@ -50,16 +50,20 @@ Result<std::string> find_helper(const std::string& configured) {
     Dl_info info{};
     if (::dladdr(reinterpret_cast<void*>(&find_helper), &info) == 0 || info.dli_fname == nullptr)
         return Error{"cannot tell where the dumpscope library was loaded from; set handler_path"};
-    char* resolved = ::realpath(info.dli_fname, nullptr);
-    const std::string self = resolved != nullptr ? resolved : info.dli_fname;
-    std::free(resolved);
-    const std::string dir = directory_of(self);
-    const std::vector<std::string> candidates = {
-        dir + "/../libexec/dumpscope/" + kHelperName,
-        dir + "/libexec/dumpscope/" + kHelperName,
-    };
-    for (const std::string& c : candidates)
-        if (executable(c)) return c;
+    // Next to the file as loaded, then next to the file it is a symbolic link to.
+    std::string self = info.dli_fname;
+    std::vector<std::string> candidates;
+    for (int pass = 0; pass < 2; ++pass) {
+        const std::string dir = directory_of(self);
+        for (const char* where : {"/../libexec/dumpscope/", "/libexec/dumpscope/"}) {
+            candidates.push_back(dir + where + kHelperName);
+            if (executable(candidates.back())) return candidates.back();
+        }
+        char* resolved = ::realpath(info.dli_fname, nullptr);
+        if (resolved == nullptr) break;
+        self = resolved;
+        std::free(resolved);
+    }
     return Error{"cannot find the dumpscope helper (" + std::string(kHelperName) + ") next to " +
                  self + " (looked in " + candidates[0] +
                  "); set handler_path or DUMPSCOPE_HANDLER"};
