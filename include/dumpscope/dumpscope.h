@@ -110,11 +110,11 @@ typedef struct dumpscope_include_thread_callback {
 } dumpscope_include_thread_callback;
 
 typedef struct dumpscope_module_callback {
-    const char *FullPath; /* the file's path (UTF-8), valid during the call */
+    const char* FullPath; /* the file's path (UTF-8), valid during the call */
     uint64_t BaseOfImage;
     uint32_t SizeOfImage;
     uint32_t BuildIdSize;   /* NT_GNU_BUILD_ID, 0 if none */
-    const uint8_t *BuildId; /* valid during the call */
+    const uint8_t* BuildId; /* valid during the call */
 } dumpscope_module_callback;
 
 typedef struct dumpscope_include_module_callback {
@@ -136,15 +136,11 @@ typedef struct dumpscope_callback_output {
     union {
         uint32_t ModuleWriteFlags; /* ModuleCallback, IncludeModuleCallback */
         uint32_t ThreadWriteFlags; /* ThreadCallback, IncludeThreadCallback */
-        __extension__ struct {     /* MemoryCallback: one more range; size 0 ends */
-            uint64_t MemoryBase;
-            uint32_t MemorySize;
-        };
-        __extension__ struct { /* CancelCallback, both 0 on entry */
-            int CheckCancel;   /* non-zero: call CancelCallback again later */
-            int Cancel;        /* non-zero: stop, write nothing, fail */
-        };
     };
+    uint64_t MemoryBase; /* MemoryCallback: one more range; size 0 ends */
+    uint32_t MemorySize;
+    int CheckCancel; /* CancelCallback (both 0 on entry): non-zero to be called again later */
+    int Cancel;      /* CancelCallback: non-zero to stop, write nothing and fail */
 } dumpscope_callback_output;
 
 /* Return 0 from IncludeThreadCallback / IncludeModuleCallback / ThreadCallback /
@@ -152,23 +148,23 @@ typedef struct dumpscope_callback_output {
  * more memory. Runs on a thread of the caller's process while the target's threads are
  * stopped: when the target is the caller itself, take no lock (malloc's included) that a
  * stopped thread may hold. */
-typedef int (*dumpscope_callback_routine)(void *param, const dumpscope_callback_input *input,
-                                          dumpscope_callback_output *output);
+typedef int (*dumpscope_callback_routine)(void* param, const dumpscope_callback_input* input,
+                                          dumpscope_callback_output* output);
 
 typedef struct dumpscope_callback_information {
     dumpscope_callback_routine CallbackRoutine;
-    void *CallbackParam;
+    void* CallbackParam;
 } dumpscope_callback_information;
 
 typedef struct dumpscope_user_stream {
     uint32_t Type; /* > 0xffff: the reserved range is Microsoft's and Breakpad's */
     uint32_t BufferSize;
-    const void *Buffer;
+    const void* Buffer;
 } dumpscope_user_stream;
 
 typedef struct dumpscope_user_stream_information {
     uint32_t UserStreamCount;
-    dumpscope_user_stream *UserStreamArray;
+    dumpscope_user_stream* UserStreamArray;
 } dumpscope_user_stream_information;
 
 /* MINIDUMP_EXCEPTION_INFORMATION: the thread that faulted, its signal and its registers at the
@@ -176,8 +172,8 @@ typedef struct dumpscope_user_stream_information {
  * are addresses in the target process, else in the caller's. */
 typedef struct dumpscope_exception_information {
     pid_t ThreadId;
-    const siginfo_t *SignalInfo;
-    const ucontext_t *Context;
+    const siginfo_t* SignalInfo;
+    const ucontext_t* Context;
     int ClientPointers;
 } dumpscope_exception_information;
 
@@ -187,35 +183,35 @@ typedef struct dumpscope_exception_information {
  * stopping the caller's threads from inside. Returns non-zero on success; on failure the file
  * is left empty. */
 int dumpscope_write_dump(pid_t pid, int fd, uint32_t dump_type,
-                         const dumpscope_exception_information *exception,
-                         const dumpscope_user_stream_information *user_streams,
-                         const dumpscope_callback_information *callback);
+                         const dumpscope_exception_information* exception,
+                         const dumpscope_user_stream_information* user_streams,
+                         const dumpscope_callback_information* callback);
 
 /* Why the last failed call of this thread failed ("" if none). */
-const char *dumpscope_last_error(void);
+const char* dumpscope_last_error(void);
 
 /* MiniDumpReadDumpStream over a minidump in memory [base, base + size): the stream of this
  * type (the first one), bounds-checked. Returns non-zero and sets *stream / *stream_size when
  * found. */
-int dumpscope_read_dump_stream(const void *base, size_t size, uint32_t stream_type,
-                               const void **stream, uint32_t *stream_size);
+int dumpscope_read_dump_stream(const void* base, size_t size, uint32_t stream_type,
+                               const void** stream, uint32_t* stream_size);
 
 /* ---- In-process crash handler ---- */
 
 typedef struct dumpscope_crash_handler_options {
-    const char *dump_dir;  /* where dumps go (must exist) */
-    uint32_t dump_type;    /* MINIDUMP_TYPE bits */
-    const dumpscope_user_stream_information *user_streams; /* copied at install; may be NULL */
-    const char *upload_url; /* the dump service's /submit, or NULL */
+    const char* dump_dir;                                  /* where dumps go (must exist) */
+    uint32_t dump_type;                                    /* MINIDUMP_TYPE bits */
+    const dumpscope_user_stream_information* user_streams; /* copied at install; may be NULL */
+    const char* upload_url;                                /* the dump service's /submit, or NULL */
     int chain_previous_handlers; /* non-zero: after the dump, the handlers installed before
                                     run (then the process dies of its signal) */
-    const char *handler_path; /* the helper binary; NULL: found next to the library */
+    const char* handler_path;    /* the helper binary; NULL: found next to the library */
 } dumpscope_crash_handler_options;
 
 /* Starts the helper and installs handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT and
  * SIGTRAP on an alternate signal stack (for the calling thread; other threads call
  * dumpscope_crash_handler_thread_init to survive their own stack overflow). Once per process. */
-int dumpscope_crash_handler_install(const dumpscope_crash_handler_options *options);
+int dumpscope_crash_handler_install(const dumpscope_crash_handler_options* options);
 
 /* An alternate signal stack for the calling thread (kept until the thread exits). */
 int dumpscope_crash_handler_thread_init(void);
@@ -224,14 +220,14 @@ int dumpscope_crash_handler_thread_init(void);
  * writes (stream 0x44530003, docs/streams.md). Keys up to 63 bytes, values up to 255, at most
  * 64 keys; setting an existing key replaces its value; a NULL value removes the key. No
  * allocation: safe to call at any time from any thread. */
-int dumpscope_annotation_set(const char *key, const char *value);
+int dumpscope_annotation_set(const char* key, const char* value);
 
 /* "Something is wrong, keep running": the helper writes a dump of this process now, with the
  * handler's options, and the call returns when it is on disk. Any thread. */
 int dumpscope_write_dump_now(void);
 
 /* The path of the last dump the handler wrote in this process ("" if none). */
-const char *dumpscope_last_dump_path(void);
+const char* dumpscope_last_dump_path(void);
 
 #ifdef __cplusplus
 }

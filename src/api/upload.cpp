@@ -102,19 +102,22 @@ Status upload_dump(const std::string& url, const std::string& dump_path) {
     const std::string boundary = fmt::format("dumpscope-{:08x}{:08x}", rd(), rd());
     std::string body;
     for (const auto& [key, value] : annotations) {
-        body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + key +
-                "\"\r\n\r\n" + value + "\r\n";
+        // A name that would break out of its quotes or its header line is not sent.
+        if (key.find_first_of("\"\r\n") != std::string::npos) continue;
+        body += fmt::format("--{}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{}\r\n",
+                            boundary, key, value);
     }
-    body += "--" + boundary +
-            "\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; filename=\"" +
-            base_name_of(dump_path) + "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+    body += fmt::format(
+        "--{}\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; "
+        "filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+        boundary, base_name_of(dump_path));
     body += dump;
-    body += "\r\n--" + boundary + "--\r\n";
-    std::string head = "POST " + u->path + " HTTP/1.1\r\nHost: " + u->host + ":" + u->port +
-                       "\r\nUser-Agent: dumpscope-handler\r\nContent-Type: multipart/form-data; "
-                       "boundary=" +
-                       boundary + "\r\nContent-Length: " + std::to_string(body.size()) +
-                       "\r\nConnection: close\r\n\r\n";
+    body += fmt::format("\r\n--{}--\r\n", boundary);
+    const std::string head = fmt::format(
+        "POST {} HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: dumpscope-handler\r\n"
+        "Content-Type: multipart/form-data; boundary={}\r\nContent-Length: {}\r\n"
+        "Connection: close\r\n\r\n",
+        u->path, u->host, u->port, boundary, body.size());
 
     auto fd = connect_to(*u);
     if (!fd.ok()) return fd.error();

@@ -24,6 +24,7 @@ namespace {
 
 std::vector<UserStream> copy_streams(const std::vector<UserStreamData>& streams) {
     std::vector<UserStream> out;
+    out.reserve(streams.size());
     for (const UserStreamData& s : streams) out.push_back(UserStream::of(s.type, s.bytes));
     return out;
 }
