@@ -9,7 +9,8 @@
 
 namespace dumpscope {
 const char* crash_handler_last_dump_path();
-}
+bool set_annotation_raw(const char* key, const char* value, const char** error);
+}  // namespace dumpscope
 
 namespace {
 
@@ -128,11 +129,11 @@ int dumpscope_crash_handler_thread_init(void) {
 }
 
 int dumpscope_annotation_set(const char* key, const char* value) {
-    return guarded([&] {
-        if (key == nullptr) return dumpscope::Outcome::failure("an annotation needs a key");
-        if (value == nullptr) return dumpscope::CrashHandler::remove_annotation(key);
-        return dumpscope::CrashHandler::set_annotation(key, value);
-    });
+    // No allocation unless it fails: the table is static.
+    const char* error = nullptr;
+    if (dumpscope::set_annotation_raw(key, value, &error)) return 1;
+    t_last_error = error != nullptr ? error : "cannot set the annotation";
+    return 0;
 }
 
 int dumpscope_write_dump_now(void) {

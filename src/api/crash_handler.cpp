@@ -7,6 +7,7 @@
 // (clone + execve of the same helper: a fresh process, so a corrupted heap does not matter).
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -27,6 +28,7 @@
 #include "api/handler_settings.h"
 #include "api/handler_wire.h"
 #include "api/helper_process.h"
+#include "api/library_request.h"
 #include "api_read/annotation_table.h"
 #include "common/unique_fd.h"
 
@@ -38,13 +40,18 @@ namespace {
 
 constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP};
 constexpr size_t kAltStackSize = 128 * 1024;
-constexpr int kCrashWaitMs = 5 * 60 * 1000;  // the helper's dump of a huge process
+// How long a crash waits for a helper that has not started yet (its starter thread may be
+// stuck on a lock the crashing thread held), in 100 ms slices; then one is started from the
+// handler. A helper that runs is waited for as long as it takes.
+constexpr int kNotStartedSlices = 100;
 
 AnnotationTable g_annotations;
 
 // Everything the signal handler reads: set once by install, before the handlers.
 struct HandlerState {
     std::atomic<bool> installed{false};
+    pid_t install_pid = 0;             // a forked child has the handlers but not the helper
+    std::atomic<pid_t> helper_pid{0};  // set by the starter thread; -1 if it failed
     int crash_fd = -1;                 // our end of the crash socket
     int request_fd = -1;               // our end of the request socket (write_dump_now)
     std::atomic<int> settings_fd{-1};  // kept for a helper started from the handler
@@ -64,44 +71,53 @@ wire::Message g_answer;
 
 pid_t current_tid() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
 
-// Sends the crash and waits for the helper's answer. Async-signal-safe.
-bool report_crash(int fd, const wire::Message& crash) {
+enum class CrashReport { kWritten, kFailed, kGone };
+
+// Sends the crash and waits for the helper's answer. Async-signal-safe. kGone: the helper is
+// not there to write it (the send failed, the socket closed, or it never started); kFailed: it
+// answered that it could not write the dump (a second helper would fail the same way).
+CrashReport report_crash(int fd, const wire::Message& crash) {
     if (::send(fd, &crash, sizeof crash, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof crash))
-        return false;
+        return CrashReport::kGone;
     pollfd p{fd, POLLIN, 0};
-    for (;;) {
-        const int ready = ::poll(&p, 1, kCrashWaitMs);
+    for (int slices = 0;;) {
+        const bool started = g_state.helper_pid.load() > 0;
+        const int ready = ::poll(&p, 1, started ? -1 : 100);
         if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) return false;
-        break;
+        if (ready < 0) return CrashReport::kGone;
+        if (ready > 0) break;
+        if (!started && ++slices >= kNotStartedSlices) return CrashReport::kGone;
     }
     wire::Message& answer = g_answer;
     const ssize_t got = ::recv(fd, &answer, sizeof answer, 0);
     if (got != static_cast<ssize_t>(sizeof answer) || answer.kind != wire::Kind::kDone)
-        return false;
-    if (answer.result == 1 && answer.text_size <= wire::kTextSize) {
+        return CrashReport::kGone;
+    if (answer.result != 1) return CrashReport::kFailed;
+    if (answer.text_size <= wire::kTextSize) {
         std::memcpy(g_state.last_path, answer.text.data(), answer.text_size);
         g_state.last_path[answer.text_size] = '\0';
     }
-    return answer.result == 1;
+    return CrashReport::kWritten;
 }
 
-// The helper died: start another one from here. clone() without CLONE_VM (a copy, as fork,
+// The helper is gone: start another one from here. clone() without CLONE_VM (a copy, as fork,
 // but running no atfork handlers and taking no lock), then execve: async-signal-safe.
-bool report_crash_to_new_helper(const wire::Message& crash) {
-    if (g_state.settings_fd.load() < 0) return false;  // the helper was never started
+void report_crash_to_new_helper(const wire::Message& crash) {
+    const int settings = g_state.settings_fd.load();
+    if (settings < 0) return;
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return false;
-    const long child = ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-    if (child < 0) {
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return;
+    // Above the helper's numbers, so dup2 onto them never meets itself (and keeps CLOEXEC).
+    const int theirs = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+    ::close(sv[1]);
+    if (theirs < 0) {
         ::close(sv[0]);
-        ::close(sv[1]);
-        return false;
+        return;
     }
+    const long child = ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (child == 0) {
         // The helper reads crashes on its crash descriptor; its request descriptor is closed.
-        if (::dup2(sv[1], wire::kCrashFd) < 0 ||
-            ::dup2(g_state.settings_fd.load(), wire::kSettingsFd) < 0)
+        if (::dup2(theirs, wire::kCrashFd) < 0 || ::dup2(settings, wire::kSettingsFd) < 0)
             ::_exit(127);
         ::close(wire::kChannelFd);
         sigset_t none;
@@ -112,32 +128,44 @@ bool report_crash_to_new_helper(const wire::Message& crash) {
         ::execve(g_state.helper_path, argv, environ);
         ::_exit(127);
     }
-    ::close(sv[1]);
-    (void)::prctl(PR_SET_PTRACER, static_cast<unsigned long>(child), 0, 0, 0);
-    const bool ok = report_crash(sv[0], crash);
+    ::close(theirs);
+    if (child > 0) {
+        (void)::prctl(PR_SET_PTRACER, static_cast<unsigned long>(child), 0, 0, 0);
+        g_state.helper_pid.store(static_cast<pid_t>(child));
+        (void)report_crash(sv[0], crash);
+    }
     ::close(sv[0]);
-    return ok;
 }
 
-void restore_and_reraise(int signo, pid_t tid) {
+void restore_and_reraise(int signo, const siginfo_t* info, pid_t tid) {
     ::sigaction(signo, &g_state.previous[signo], nullptr);
     const struct sigaction& now = g_state.previous[signo];
     const bool default_action = (now.sa_flags & SA_SIGINFO) == 0 && now.sa_handler == SIG_DFL;
+    const long pid = ::syscall(SYS_getpid);
     // PID 1 of a namespace ignores a signal it raises at itself with the default action.
-    if (::getpid() == 1 && default_action) ::_exit(128 + signo);
-    // Pending until the handler returns, then delivered: the default action kills the process
-    // (a fault would also happen again when the instruction runs once more); a chained
-    // handler runs.
-    ::syscall(SYS_tgkill, ::getpid(), tid, signo);
+    if (pid == 1 && default_action) ::_exit(128 + signo);
+    // A fault the kernel raised happens again when the instruction runs once more, now with
+    // the restored disposition and its own siginfo (a chained handler sees the real si_addr).
+    // A signal sent by a process (abort(), kill) or a trap that does not repeat is raised
+    // again: pending until the handler returns, then delivered.
+    const bool faults_again =
+        info != nullptr && info->si_code > 0 && signo != SIGABRT && signo != SIGTRAP;
+    if (!faults_again) ::syscall(SYS_tgkill, pid, tid, signo);
 }
 
 void on_crash(int signo, siginfo_t* info, void* ucontext) {
     const int saved_errno = errno;
     const pid_t tid = current_tid();
+    if (::syscall(SYS_getpid) != g_state.install_pid) {  // a child forked without atfork
+        restore_and_reraise(signo, info, tid);
+        errno = saved_errno;
+        return;
+    }
     pid_t first = 0;
     if (!g_state.crashing_tid.compare_exchange_strong(first, tid)) {
         if (first == tid) {  // a crash inside this handler: give up on the dump
-            restore_and_reraise(signo, tid);
+            restore_and_reraise(signo, info, tid);
+            errno = saved_errno;
             return;
         }
         // Another thread is being dumped: one dump, of the first. It ends the process.
@@ -149,9 +177,24 @@ void on_crash(int signo, siginfo_t* info, void* ucontext) {
     crash.tid = tid;
     std::memcpy(crash.siginfo.data(), info, sizeof(siginfo_t));
     crash.ucontext_address = reinterpret_cast<uint64_t>(ucontext);
-    if (!report_crash(g_state.crash_fd, crash)) report_crash_to_new_helper(crash);
-    restore_and_reraise(signo, tid);
+    // YAMA keeps one allowed tracer per process: a write_dump of this process since install
+    // named its own helper.
+    if (const pid_t helper = g_state.helper_pid.load(); helper > 0)
+        (void)::prctl(PR_SET_PTRACER, static_cast<unsigned long>(helper), 0, 0, 0);
+    if (report_crash(g_state.crash_fd, crash) == CrashReport::kGone)
+        report_crash_to_new_helper(crash);
+    restore_and_reraise(signo, info, tid);
     errno = saved_errno;
+}
+
+// A child forked after install has the handlers and the sockets but not a helper of its own:
+// it dies of its crashes as if nothing were installed, and does not keep the helper alive.
+void forget_in_child() {
+    if (!g_state.installed.load()) return;
+    for (int signo : kSignals) ::sigaction(signo, &g_state.previous[signo], nullptr);
+    ::close(g_state.crash_fd);
+    ::close(g_state.request_fd);
+    g_state.installed.store(false);
 }
 
 Outcome install_alt_stack() {
@@ -186,9 +229,12 @@ Outcome CrashHandler::install(const CrashHandlerOptions& options) {
     if (::access(options.dump_dir.c_str(), W_OK) != 0)
         return Outcome::failure("cannot write dumps into " + options.dump_dir + ": " +
                                 std::strerror(errno));
-    for (const UserStreamData& s : options.user_streams) {
-        if (s.type <= 0xffff) return Outcome::failure("user stream types must be above 0xffff");
-    }
+    // What the helper will check at the crash, checked now: a crash is no time to learn it.
+    std::vector<UserStream> streams;
+    for (const UserStreamData& s : options.user_streams)
+        streams.push_back(UserStream::of(s.type, s.bytes));
+    if (auto plan = library_plan(options.dump_type, streams, nullptr); !plan.ok())
+        return Outcome::failure(plan.error().message);
     auto helper = find_helper(options.handler_path);
     if (!helper.ok()) return Outcome::failure(helper.error().message);
     if (helper->size() >= sizeof g_state.helper_path)
@@ -210,8 +256,12 @@ Outcome CrashHandler::install(const CrashHandlerOptions& options) {
     settings.dump_dir = dir;
     settings.upload_url = options.upload_url;
     settings.annotations_address = reinterpret_cast<uint64_t>(&g_annotations);
-    for (const UserStreamData& s : options.user_streams)
-        settings.user_streams.push_back(UserStream::of(s.type, s.bytes));
+    settings.user_streams = std::move(streams);
+    // The settings now (a helper started from the signal handler needs them), the helper by a
+    // short-lived thread, so the install costs the caller little (bench/crash_handler.sh).
+    auto memfd = settings_memfd(settings);
+    if (!memfd.ok()) return Outcome::failure(memfd.error().message);
+    UniqueFd settings_fd(*memfd);
     int crash[2], request[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, crash) != 0)
         return Outcome::failure(std::string("cannot create a socket pair: ") +
@@ -227,28 +277,23 @@ Outcome CrashHandler::install(const CrashHandlerOptions& options) {
     g_state.crash_fd = crash_mine.release();
     g_state.request_fd = request_mine.release();
 
-    // The helper is started by a short-lived thread, so the install costs the caller only the
-    // sockets and the handlers (bench/crash_handler.sh). A crash before the helper runs waits
-    // in the socket for it; if the helper cannot be started, its ends of the sockets close and
-    // a crash falls back to starting one from the handler.
-    std::thread([helper = *helper, settings = std::move(settings),
-                 crash_fd = crash_theirs.release(), request_fd = request_theirs.release()] {
+    // Above the helper's numbers (3-5), so the handler's dup2 calls never overwrite it.
+    g_state.settings_fd.store(::fcntl(settings_fd.get(), F_DUPFD_CLOEXEC, 10));
+    g_state.install_pid = ::getpid();
+    // A crash before the helper runs waits in the socket for it (at most 10 s, then one is
+    // started from the handler); if it cannot be started, its ends of the sockets close.
+    std::thread([helper = *helper, crash_fd = crash_theirs.release(),
+                 request_fd = request_theirs.release()] {
         UniqueFd crash_end(crash_fd), request_end(request_fd);
-        auto memfd = settings_memfd(settings);
-        if (!memfd.ok()) {
-            std::fprintf(stderr, "dumpscope: no crash handler helper: %s\n",
-                         memfd.error().message.c_str());
-            return;
-        }
-        UniqueFd settings_fd(*memfd);
-        // Above the helper's numbers (3-5), so the handler's dup2 calls never overwrite it.
-        g_state.settings_fd.store(::fcntl(settings_fd.get(), F_DUPFD_CLOEXEC, 10));
-        auto pid =
-            start_helper(helper, "crash", request_end.get(), crash_end.get(), settings_fd.get());
+        auto pid = start_helper(helper, "crash", request_end.get(), crash_end.get(),
+                                g_state.settings_fd.load());
+        g_state.helper_pid.store(pid.ok() ? *pid : -1);
         if (!pid.ok())
             std::fprintf(stderr, "dumpscope: no crash handler helper: %s\n",
                          pid.error().message.c_str());
     }).detach();
+    static std::once_flag atfork_once;
+    std::call_once(atfork_once, [] { ::pthread_atfork(nullptr, nullptr, forget_in_child); });
 
     g_state.chain = options.chain_previous_handlers;
     for (int signo : kSignals) {
@@ -256,14 +301,16 @@ Outcome CrashHandler::install(const CrashHandlerOptions& options) {
         action.sa_sigaction = on_crash;
         action.sa_flags = SA_SIGINFO | SA_ONSTACK;
         sigemptyset(&action.sa_mask);
+        // What to restore is in place before the handler can run.
         struct sigaction old {};
-        ::sigaction(signo, &action, &old);
+        ::sigaction(signo, nullptr, &old);
         if (options.chain_previous_handlers) {
             g_state.previous[signo] = old;
         } else {
             g_state.previous[signo] = {};
             g_state.previous[signo].sa_handler = SIG_DFL;
         }
+        ::sigaction(signo, &action, nullptr);
     }
     g_state.installed.store(true);
     return Outcome::success();
@@ -286,6 +333,8 @@ Outcome CrashHandler::remove_annotation(const std::string& key) {
 Outcome CrashHandler::write_dump_now(std::string* path) {
     if (!g_state.installed.load()) return Outcome::failure("the crash handler is not installed");
     std::lock_guard<std::mutex> lock(g_request_mutex);
+    if (const pid_t helper = g_state.helper_pid.load(); helper > 0)
+        (void)::prctl(PR_SET_PTRACER, static_cast<unsigned long>(helper), 0, 0, 0);
     wire::Message request;
     request.kind = wire::Kind::kDumpNow;
     request.tid = current_tid();
@@ -306,5 +355,13 @@ Outcome CrashHandler::write_dump_now(std::string* path) {
 }
 
 const char* crash_handler_last_dump_path() { return g_state.last_path; }
+
+pid_t crash_handler_helper_pid() {
+    return g_state.installed.load() ? g_state.helper_pid.load() : 0;
+}
+
+bool set_annotation_raw(const char* key, const char* value, const char** error) {
+    return g_annotations.set(key, value, error);
+}
 
 }  // namespace dumpscope

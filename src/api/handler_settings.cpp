@@ -1,5 +1,7 @@
 #include "api/handler_settings.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -20,23 +22,36 @@ uint32_t get_u32(const uint8_t* p) {
     return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
 
+// JSON string contents: quotes, backslashes and control characters escaped.
+std::string json_escaped(const std::string& in) {
+    std::string out;
+    out.reserve(in.size());
+    for (const char c : in) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 std::vector<uint8_t> encode_settings(const HandlerSettings& s) {
-    nlohmann::json j = {
-        {"pid", s.pid},
-        {"dump_type", s.dump_type},
-        {"dump_dir", s.dump_dir},
-        {"upload_url", s.upload_url},
-        {"has_callback", s.has_callback},
-        {"leave_running", s.leave_running},
-        {"annotations_address", s.annotations_address},
-        {"exception_tid", s.exception_tid},
-        {"siginfo_address", s.siginfo_address},
-        {"ucontext_address", s.ucontext_address},
-        {"user_streams", s.user_streams.size()},
-    };
-    const std::string text = j.dump();
+    // Written by hand (fmt), read with nlohmann::json: the crash handler's install encodes this
+    // and must stay well under a millisecond.
+    const std::string text = fmt::format(
+        "{{\"pid\":{},\"dump_type\":{},\"dump_dir\":\"{}\",\"upload_url\":\"{}\","
+        "\"has_callback\":{},\"leave_running\":[{}],\"annotations_address\":{},"
+        "\"exception_tid\":{},\"siginfo_address\":{},\"ucontext_address\":{},"
+        "\"user_streams\":{}}}",
+        s.pid, s.dump_type, json_escaped(s.dump_dir), json_escaped(s.upload_url), s.has_callback,
+        fmt::join(s.leave_running, ","), s.annotations_address, s.exception_tid, s.siginfo_address,
+        s.ucontext_address, s.user_streams.size());
     std::vector<uint8_t> out;
     put_u32(out, static_cast<uint32_t>(text.size()));
     out.insert(out.end(), text.begin(), text.end());

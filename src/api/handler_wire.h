@@ -2,7 +2,8 @@
 // socket pair: fixed-size messages, so neither side allocates while the process is stopped or
 // crashing. Both ends are built from this one header, so there is no version to negotiate.
 //
-//   library -> helper  kCrash        a thread crashed: its tid, siginfo and ucontext address
+//   library -> helper  kGo           write mode: PR_SET_PTRACER is set, start
+//                      kCrash        a thread crashed: its tid, siginfo and ucontext address
 //                      kDumpNow      dumpscope_write_dump_now() from thread `tid`
 //                      kCallbackDone the routine's answer to one kCallback
 //   helper -> library  kCallback     call the routine with this input
@@ -32,6 +33,7 @@ enum class Kind : uint32_t {
     kCallback = 3,
     kCallbackDone = 4,
     kDone = 5,
+    kGo = 6,  // library -> helper (write mode): it may trace the process now
 };
 
 inline constexpr size_t kTextSize = 4096;

@@ -22,6 +22,10 @@ Result<std::string> find_helper(const std::string& configured);
 Result<pid_t> start_helper(const std::string& path, const char* mode, int channel, int second,
                            int settings);
 
+// The crash handler's helper, if installed and started (0 otherwise): a dump of the process by
+// another helper names it again as the allowed tracer afterwards (YAMA keeps one).
+pid_t crash_handler_helper_pid();
+
 // "exited with status 3", "killed by SIGKILL": how a waited-for child ended.
 std::string describe_exit(int status);
 

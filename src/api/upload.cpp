@@ -5,9 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
-#include <iterator>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "api_read/annotation_table.h"
@@ -66,7 +67,7 @@ Result<UniqueFd> connect_to(const Url& u) {
     return last;
 }
 
-Status send_all(int fd, const std::string& bytes) {
+Status send_all(int fd, std::string_view bytes) {
     size_t done = 0;
     while (done < bytes.size()) {
         const ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
@@ -89,7 +90,9 @@ Status upload_dump(const std::string& url, const std::string& dump_path) {
     if (!u.ok()) return u.error();
     std::ifstream in(dump_path, std::ios::binary);
     if (!in) return Error{"cannot read " + dump_path + " to upload it"};
-    const std::string dump((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.seekg(0, std::ios::end);
+    const auto dump_size = static_cast<uint64_t>(in.tellg());
+    in.seekg(0);
 
     std::vector<std::pair<std::string, std::string>> annotations;
     if (auto file = minidump::MinidumpFile::open(dump_path); file.ok()) {
@@ -111,18 +114,28 @@ Status upload_dump(const std::string& url, const std::string& dump_path) {
         "--{}\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; "
         "filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
         boundary, base_name_of(dump_path));
-    body += dump;
-    body += fmt::format("\r\n--{}--\r\n", boundary);
+    // The dump itself is streamed from the file between `body` and `tail`.
+    const std::string tail = fmt::format("\r\n--{}--\r\n", boundary);
     const std::string head = fmt::format(
         "POST {} HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: dumpscope-handler\r\n"
         "Content-Type: multipart/form-data; boundary={}\r\nContent-Length: {}\r\n"
         "Connection: close\r\n\r\n",
-        u->path, u->host, u->port, boundary, body.size());
+        u->path, u->host, u->port, boundary, body.size() + dump_size + tail.size());
 
     auto fd = connect_to(*u);
     if (!fd.ok()) return fd.error();
     DS_TRY(send_all(fd->get(), head));
     DS_TRY(send_all(fd->get(), body));
+    std::string chunk(1 << 20, '\0');
+    for (uint64_t sent = 0; sent < dump_size;) {
+        in.read(chunk.data(),
+                static_cast<std::streamsize>(std::min<uint64_t>(chunk.size(), dump_size - sent)));
+        const auto got = static_cast<size_t>(in.gcount());
+        if (got == 0) return Error{"cannot read " + dump_path + " to upload it"};
+        DS_TRY(send_all(fd->get(), std::string_view(chunk.data(), got)));
+        sent += got;
+    }
+    DS_TRY(send_all(fd->get(), tail));
     char answer[512];
     size_t got = 0;
     while (got < sizeof answer - 1) {

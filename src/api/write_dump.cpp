@@ -1,6 +1,7 @@
 // dumpscope::write_dump: MiniDumpWriteDump. Another process is dumped in-process with the
 // collect engine, the routine called directly; the caller's own process by the helper, which
 // calls the routine back over a socket answered by a thread of ours that it leaves running.
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -8,6 +9,7 @@
 
 #include <cstring>
 #include <dumpscope/dumpscope.hpp>
+#include <exception>
 #include <thread>
 
 #include "api/handler_settings.h"
@@ -29,10 +31,22 @@ std::vector<UserStream> copy_streams(const std::vector<UserStreamData>& streams)
     return out;
 }
 
+// The routine, with what it throws turned into an error (which cancels the dump).
+Result<bool> call_routine(const DumpCallback& callback, const dumpscope_callback_input& in,
+                          dumpscope_callback_output& out) {
+    try {
+        return callback(in, out);
+    } catch (const std::exception& e) {
+        return Error{std::string("the callback routine threw: ") + e.what()};
+    } catch (...) {
+        return Error{"the callback routine threw"};
+    }
+}
+
 RoutineCall direct_call(const DumpCallback& callback) {
-    return
-        [&callback](const dumpscope_callback_input& in,
-                    dumpscope_callback_output& out) -> Result<bool> { return callback(in, out); };
+    return [&callback](const dumpscope_callback_input& in, dumpscope_callback_output& out) {
+        return call_routine(callback, in, out);
+    };
 }
 
 // Another process: the engine runs here, on the calling thread (which becomes its tracer).
@@ -78,12 +92,14 @@ Outcome write_other(pid_t pid, int fd, const WriteDumpOptions& options) {
 // Answers the helper until it says it is done. Runs while every other thread of this process
 // is stopped: no allocation here (the messages live on this thread's stack).
 Outcome serve_helper(int channel, const DumpCallback& callback) {
+    std::string failure;  // what the routine threw, which cancelled the dump
     for (;;) {
         auto got = wire::receive_message(channel, -1);
         if (!got.ok()) return Outcome::failure(got.error().message);
         if (!*got) continue;
         wire::Message& message = **got;
         if (message.kind == wire::Kind::kDone) {
+            if (!failure.empty()) return Outcome::failure(failure);
             if (message.result == 1) return Outcome::success();
             return Outcome::failure(std::string(message.text_view()));
         }
@@ -98,7 +114,18 @@ Outcome serve_helper(int channel, const DumpCallback& callback) {
         wire::Message reply;
         reply.kind = wire::Kind::kCallbackDone;
         reply.output = message.output;
-        reply.result = callback ? (callback(input, reply.output) ? 1 : 0) : 1;
+        reply.result = 1;
+        if (callback) {
+            Result<bool> answer = call_routine(callback, input, reply.output);
+            if (!answer.ok()) {
+                // Cancel the dump: every thread is stopped until the helper lets go.
+                reply.result = 0;
+                reply.output.Cancel = 1;
+                failure = answer.error().message;
+            } else {
+                reply.result = *answer ? 1 : 0;
+            }
+        }
         Status sent = wire::send_message(channel, reply);
         if (!sent.ok()) return Outcome::failure(sent.error().message);
     }
@@ -151,14 +178,25 @@ Outcome write_self(int fd, const WriteDumpOptions& options) {
             return;
         }
         theirs.reset();
-        outcome = serve_helper(mine.get(), options.callback);
+        wire::Message go;
+        go.kind = wire::Kind::kGo;
+        if (Status sent = wire::send_message(mine.get(), go); sent.ok()) {
+            outcome = serve_helper(mine.get(), options.callback);
+        } else {
+            outcome = Outcome::failure(sent.error().message);
+        }
         mine.reset();
-        int status = 0;
+        int status = -1;
         while (::waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
         }
+        // The crash handler's helper is the allowed tracer again (YAMA keeps one).
+        if (const pid_t crash_helper = crash_handler_helper_pid(); crash_helper > 0)
+            (void)::prctl(PR_SET_PTRACER, static_cast<unsigned long>(crash_helper), 0, 0, 0);
         if (!outcome.ok() && outcome.error().find("closed") != std::string::npos) {
-            outcome = Outcome::failure("the dumpscope helper " + describe_exit(status) +
-                                       " before it wrote the dump");
+            outcome =
+                Outcome::failure("the dumpscope helper " +
+                                 (status == -1 ? std::string("ended") : describe_exit(status)) +
+                                 " before it wrote the dump");
         }
     });
     server.join();
@@ -170,6 +208,7 @@ Outcome write_self(int fd, const WriteDumpOptions& options) {
 
 Outcome write_dump(pid_t pid, int fd, const WriteDumpOptions& options) {
     if (pid <= 0) return Outcome::failure("invalid process id " + std::to_string(pid));
+    if (fd < 0) return Outcome::failure("invalid file descriptor " + std::to_string(fd));
     if (pid == ::getpid()) return write_self(fd, options);
     return write_other(pid, fd, options);
 }

@@ -65,6 +65,9 @@ bool AnnotationTable::set(const char* key, const char* value, const char** error
             ok = false;
         } else {
             target->state.store(AnnotationSlot::kWriting, std::memory_order_release);
+            // The bytes below must not be written before the slot says it is being written
+            // (the helper reads the table while this thread is stopped anywhere).
+            std::atomic_thread_fence(std::memory_order_seq_cst);
             std::memcpy(target->key, key, key_size);
             target->key_size = static_cast<uint32_t>(key_size);
             std::memcpy(target->value, value, value_size);

@@ -63,6 +63,12 @@ RoutineCall remote_call(int channel) {
 }
 
 int write_mode(const HandlerSettings& settings) {
+    // Not before the library has named us its tracer (YAMA ptrace_scope 1).
+    for (;;) {
+        auto go = wire::receive_message(wire::kChannelFd, -1);
+        if (!go.ok()) return 1;
+        if (*go && (*go)->kind == wire::Kind::kGo) break;
+    }
     std::shared_ptr<RoutineCallbacks> callbacks;
     if (settings.has_callback)
         callbacks = std::make_shared<RoutineCallbacks>(settings.pid, remote_call(wire::kChannelFd));
@@ -152,8 +158,11 @@ int crash_mode(const HandlerSettings& settings) {
                 send_done(p.fd, false, path.error().message);
                 continue;
             }
+            // PID 1 of a namespace: when it exits, the kernel kills every process in it, this
+            // helper too; so upload before the answer lets it go on and die.
+            if (settings.pid == 1) upload_if_asked(settings, *path);
             send_done(p.fd, true, *path);
-            upload_if_asked(settings, *path);
+            if (settings.pid != 1) upload_if_asked(settings, *path);
         }
         if (fds[0].fd < 0 && fds[1].fd < 0) return 0;
     }

@@ -311,6 +311,8 @@ Result<DumpFile> DumpFile::adopt_descriptor(int fd, std::string name) {
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
         return Error{name + " is not open for writing"};
+    if ((flags & O_APPEND) != 0)
+        return Error{name + " is open with O_APPEND: a dump is written at offsets, from 0"};
     const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
     if (own < 0) return errno_error("cannot duplicate " + name);
     if (::ftruncate(own, 0) != 0) {
