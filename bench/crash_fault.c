@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile int *volatile null_pointer;
+static volatile int* volatile null_pointer;
 
 static uint64_t now_ns(clockid_t clock) {
     struct timespec t;
@@ -23,7 +23,7 @@ static uint64_t now_ns(clockid_t clock) {
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static void write_number(const char *path, uint64_t value) {
+static void write_number(const char* path, uint64_t value) {
     char text[32];
     const int n = snprintf(text, sizeof text, "%llu\n", (unsigned long long)value);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -31,7 +31,7 @@ static void write_number(const char *path, uint64_t value) {
     close(fd);
 }
 
-static int install(const char *dir) {
+static int install(const char* dir) {
     dumpscope_crash_handler_options options;
     memset(&options, 0, sizeof options);
     options.dump_dir = dir;
@@ -43,7 +43,7 @@ static int install(const char *dir) {
     return 1;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc == 5 && strcmp(argv[1], "crash") == 0) {
         const uint64_t before = now_ns(CLOCK_MONOTONIC);
         if (!install(argv[2])) return 1;
@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
         snprintf(path, sizeof path, "%s.install", argv[4]);
         write_number(path, installed);
         const size_t bytes = (size_t)atoi(argv[3]) << 20;
-        uint64_t *heap = malloc(bytes);
+        uint64_t* heap = malloc(bytes);
         for (size_t i = 0; i < bytes / 8; ++i) heap[i] = i * 0x9e3779b97f4a7c15ull;
         write_number(argv[4], now_ns(CLOCK_REALTIME));
         *null_pointer = (int)heap[1];

@@ -10,6 +10,9 @@ source=$(cd "$2" && pwd)
 tmp=$(mktemp -d /tmp/dumpscope-install.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "install_test: $*" >&2; exit 1; }
+# Output is captured before it is searched: `producer | grep -q` fails under pipefail when grep
+# exits before the producer has written everything (SIGPIPE).
+has() { grep -q -- "$2" <<<"$1"; }
 
 cmake --install "$build" --prefix "$tmp/first" >/dev/null
 mv "$tmp/first" "$tmp/moved"
@@ -19,9 +22,11 @@ for f in include/dumpscope/dumpscope.h include/dumpscope/dumpscope.hpp lib/libdu
          lib/cmake/dumpscope/dumpscopeConfig.cmake lib/pkgconfig/dumpscope.pc bin/dumpscope; do
     [[ -e $prefix/$f ]] || fail "$f is not installed"
 done
-objdump -p "$prefix/lib/libdumpscope.so.0" | grep -q 'SONAME *libdumpscope.so.0' ||
+has "$(objdump -p "$prefix/lib/libdumpscope.so.0")" 'SONAME *libdumpscope.so.0' ||
     fail "libdumpscope.so has no versioned soname"
-if nm -D --defined-only "$prefix/lib/libdumpscope.so.0" | c++filt | grep -q 'dumpscope::minidump::'; then
+exported=$(nm -D --defined-only "$prefix/lib/libdumpscope.so.0" | c++filt)
+has "$exported" 'dumpscope_write_dump' || fail "libdumpscope.so does not export dumpscope_write_dump"
+if has "$exported" 'dumpscope::minidump::'; then
     fail "libdumpscope.so exports internal symbols"
 fi
 
@@ -31,8 +36,8 @@ cmake --build "$tmp/consumer" -j2 >"$tmp/build.log" 2>&1 || { cat "$tmp/build.lo
 
 # The shared library finds its helper relative to itself, in the moved prefix.
 out=$("$tmp/consumer/write_dump" "$tmp/self.dmp" self streams) || fail "write_dump: $out"
-grep -q '^written$' <<<"$out" || fail "write_dump: $out"
-lldb-16 --no-lldbinit -c "$tmp/self.dmp" -b -o 'thread list' | grep -q 'thread #2' ||
+has "$out" '^written$' || fail "write_dump: $out"
+has "$(lldb-16 --no-lldbinit -c "$tmp/self.dmp" -b -o 'thread list')" 'thread #2' ||
     fail "lldb does not see the two threads of the self dump"
 
 mkdir "$tmp/crash"
@@ -43,24 +48,25 @@ set -e
 [[ $status == 139 ]] || fail "crash_handler ended with status $status, not SIGSEGV (139)"
 dumps=("$tmp"/crash/*.dmp)
 [[ ${#dumps[@]} == 1 && -f ${dumps[0]} ]] || fail "crash_handler left ${#dumps[@]} dumps"
-lldb-16 --no-lldbinit -c "${dumps[0]}" -b -o bt | grep -q 'crash_null_write' ||
+has "$(lldb-16 --no-lldbinit -c "${dumps[0]}" -b -o bt)" 'crash_null_write' ||
     fail "lldb does not show crash_null_write in the crash dump"
 
 # The read half alone: libdumpscope_read, not libdumpscope.
-ldd "$tmp/consumer/read_dump" | grep -q 'libdumpscope_read.so.0 => '"$prefix" ||
+libraries=$(ldd "$tmp/consumer/read_dump")
+has "$libraries" "libdumpscope_read.so.0 => $prefix" ||
     fail "read_dump does not use the installed libdumpscope_read"
-if ldd "$tmp/consumer/read_dump" | grep -q 'libdumpscope\.so'; then
+if has "$libraries" 'libdumpscope\.so'; then
     fail "read_dump links the write half"
 fi
 read=$("$tmp/consumer/read_dump" "${dumps[0]}")
-grep -q 'crash_null_write' <<<"$read" || fail "read_dump: $read"
-grep -q 'annotation version=1.2.3' <<<"$read" || fail "read_dump shows no annotations: $read"
+has "$read" 'crash_null_write' || fail "read_dump: $read"
+has "$read" 'annotation version=1.2.3' || fail "read_dump shows no annotations: $read"
 
 # Static: the helper is named by DUMPSCOPE_HANDLER (the program is not next to libexec/).
 out=$(DUMPSCOPE_HANDLER=$prefix/libexec/dumpscope/dumpscope-handler \
       "$tmp/consumer/write_dump_static" "$tmp/static.dmp" self heap-range) || fail "static: $out"
-grep -q '^written$' <<<"$out" || fail "static: $out"
-if ldd "$tmp/consumer/write_dump_static" | grep -q libdumpscope; then
+has "$out" '^written$' || fail "static: $out"
+if has "$(ldd "$tmp/consumer/write_dump_static")" libdumpscope; then
     fail "write_dump_static is not static"
 fi
 
@@ -70,6 +76,6 @@ cc -std=c11 -Wall -Werror -o "$tmp/pc_write_dump" "$source/examples/write_dump.c
     $(pkg-config --cflags --libs dumpscope) -Wl,-rpath,"$(pkg-config --variable=libdir dumpscope)" -pthread ||
     fail "the C example does not build with pkg-config"
 out=$("$tmp/pc_write_dump" "$tmp/pc.dmp" child drop-thread) || fail "pkg-config build: $out"
-grep -q '^written$' <<<"$out" || fail "pkg-config build: $out"
+has "$out" '^written$' || fail "pkg-config build: $out"
 "$prefix/bin/dumpscope" threads "$tmp/pc.dmp" >/dev/null || fail "the installed CLI cannot read a dump"
 echo "installed, moved, built with find_package and pkg-config, run"
