@@ -5,7 +5,7 @@
 #include <exception>
 #include <string>
 
-#include "minidump/minidump_format.h"
+#include "api_read/last_error.h"
 
 namespace dumpscope {
 const char* crash_handler_last_dump_path();
@@ -14,14 +14,12 @@ bool set_annotation_raw(const char* key, const char* value, const char** error);
 
 namespace {
 
-thread_local std::string t_last_error;
-
 int report(const dumpscope::Outcome& outcome) {
     if (outcome.ok()) {
-        t_last_error.clear();
+        dumpscope::last_error().clear();
         return 1;
     }
-    t_last_error = outcome.error();
+    dumpscope::last_error() = outcome.error();
     return 0;
 }
 
@@ -30,9 +28,9 @@ int guarded(F&& body) {
     try {
         return report(body());
     } catch (const std::exception& e) {
-        t_last_error = std::string("internal error: ") + e.what();
+        dumpscope::last_error() = std::string("internal error: ") + e.what();
     } catch (...) {
-        t_last_error = "internal error";
+        dumpscope::last_error() = "internal error";
     }
     return 0;
 }
@@ -74,42 +72,6 @@ int dumpscope_write_dump(pid_t pid, int fd, uint32_t dump_type,
     });
 }
 
-const char* dumpscope_last_error(void) { return t_last_error.c_str(); }
-
-int dumpscope_read_dump_stream(const void* base, size_t size, uint32_t stream_type,
-                               const void** stream, uint32_t* stream_size) {
-    using dumpscope::minidump::Directory;
-    using dumpscope::minidump::Header;
-    auto fail = [](const std::string& why) {
-        t_last_error = why;
-        return 0;
-    };
-    if (base == nullptr || stream == nullptr || stream_size == nullptr)
-        return fail("dumpscope_read_dump_stream: a null pointer argument");
-    const auto* bytes = static_cast<const uint8_t*>(base);
-    Header header;
-    if (size < sizeof header) return fail("not a minidump: shorter than its header");
-    std::memcpy(&header, bytes, sizeof header);
-    if (header.signature != dumpscope::minidump::kMinidumpSignature)
-        return fail("not a minidump: no MDMP signature");
-    const uint64_t directory_end = uint64_t{header.stream_directory_rva} +
-                                   uint64_t{header.number_of_streams} * sizeof(Directory);
-    if (directory_end > size) return fail("the minidump's stream directory runs past its end");
-    for (uint32_t i = 0; i < header.number_of_streams; ++i) {
-        Directory entry;
-        std::memcpy(&entry, bytes + header.stream_directory_rva + i * sizeof(Directory),
-                    sizeof entry);
-        if (entry.stream_type != stream_type) continue;
-        if (uint64_t{entry.location.rva} + entry.location.data_size > size)
-            return fail("the stream runs past the end of the minidump");
-        *stream = bytes + entry.location.rva;
-        *stream_size = entry.location.data_size;
-        t_last_error.clear();
-        return 1;
-    }
-    return fail("the minidump has no stream of that type");
-}
-
 int dumpscope_crash_handler_install(const dumpscope_crash_handler_options* options) {
     return guarded([&] {
         if (options == nullptr) return dumpscope::Outcome::failure("no options");
@@ -132,7 +94,7 @@ int dumpscope_annotation_set(const char* key, const char* value) {
     // No allocation unless it fails: the table is static.
     const char* error = nullptr;
     if (dumpscope::set_annotation_raw(key, value, &error)) return 1;
-    t_last_error = error != nullptr ? error : "cannot set the annotation";
+    dumpscope::last_error() = error != nullptr ? error : "cannot set the annotation";
     return 0;
 }
 
