@@ -7,7 +7,8 @@
  *     drop-module  IncludeModuleCallback leaves libc out
  *     data-segs    MiniDumpWithDataSegs, ModuleCallback keeps the data of this program only
  *     heap-range   MemoryCallback adds a 64 KiB heap block
- *     cancel       CancelCallback cancels at its third call: the dump fails, OUTPUT is empty
+ *     cancel       CancelCallback cancels at its tenth call, half-way through writing memory
+ *                  (the first three come while planning): the dump fails, OUTPUT is empty
  *     streams      two user streams, read back with dumpscope_read_dump_stream
  * It prints what a test needs: "worker TID", "heap ADDRESS SIZE", "data ADDRESS", each callback
  * as "callback TYPE", then "written" or "failed: WHY".
@@ -83,7 +84,7 @@ static int routine(void* param, const dumpscope_callback_input* in,
             return 1;
         case CancelCallback:
             out->CheckCancel = 1;
-            out->Cancel = strcmp(s->mode, "cancel") == 0 && ++s->cancel_calls == 3;
+            out->Cancel = strcmp(s->mode, "cancel") == 0 && ++s->cancel_calls == 10;
             return 1;
     }
     return 1;

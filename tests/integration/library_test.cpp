@@ -197,6 +197,10 @@ TEST_P(WriteDumpTest, MemoryCallbackAddsAHeapRange) {
 
 TEST_P(WriteDumpTest, CancelCallbackFailsAndLeavesTheFileEmpty) {
     const WriteDumpRun r = write_dump(dir_, GetParam(), "cancel");
+    // Cancelled half-way through the memory: after the Memory callback, among the chunks.
+    const auto memory = std::find(r.callbacks.begin(), r.callbacks.end(), MemoryCallback);
+    ASSERT_NE(memory, r.callbacks.end());
+    EXPECT_GT(std::count(memory, r.callbacks.end(), CancelCallback), 3);
     EXPECT_EQ(r.result.exit_code, 1);
     EXPECT_NE(r.result.out.find("failed: cancelled by the callback (CancelCallback)"),
               std::string::npos)
