@@ -1,8 +1,7 @@
 // Annotations: key/value strings a program keeps up to date while it runs (version, current
 // request, ...), as Crashpad's. The table lives in the program (static storage, no allocation);
 // the helper reads it out of the stopped process and writes it as the DumpscopeAnnotations
-// stream (0x44530003, docs/streams.md):
-//   u32 version (1), u32 count, then count times: u32 key size, u32 value size, key, value.
+// stream (minidump/annotations_stream.h).
 #pragma once
 
 #include <atomic>
@@ -13,10 +12,9 @@
 #include <vector>
 
 #include "common/result.h"
+#include "minidump/annotations_stream.h"
 
 namespace dumpscope {
-
-inline constexpr uint32_t kAnnotationsStreamType = 0x44530003;
 
 struct AnnotationSlot {
     static constexpr uint32_t kFree = 0, kWriting = 1, kSet = 2;
@@ -43,11 +41,6 @@ struct AnnotationTable {
 // The annotations of a table's bytes (read out of a process): the set slots, in slot order.
 // Errors: not a table (magic, sizes).
 Result<std::vector<std::pair<std::string, std::string>>> read_annotation_table(
-    std::span<const uint8_t> bytes);
-
-std::vector<uint8_t> encode_annotations_stream(
-    const std::vector<std::pair<std::string, std::string>>& annotations);
-Result<std::vector<std::pair<std::string, std::string>>> decode_annotations_stream(
     std::span<const uint8_t> bytes);
 
 }  // namespace dumpscope

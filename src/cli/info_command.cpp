@@ -71,6 +71,12 @@ nlohmann::json to_json(const DumpSummary& s) {
                         {"write_ms", c.write_ms},
                         {"notes", printable_list(c.notes)}};
     }
+    if (!s.annotations.empty()) {
+        nlohmann::json annotations = nlohmann::json::object();
+        for (const auto& [key, value] : s.annotations)
+            annotations[printable_bytes(key)] = printable_bytes(value);
+        j["annotations"] = annotations;
+    }
     if (s.exception) {
         j["exception"] = {{"tid", s.exception_tid},
                           {"signal", s.exception->signo},
@@ -115,6 +121,11 @@ void print_text(const DumpSummary& s, bool all_ranges) {
                    c.trigger_detail.empty() ? "" : ": ", c.trigger_detail,
                    human_duration_ms(c.pause_ms), human_duration_ms(c.write_ms));
         for (const auto& n : c.notes) fmt::print("           note: {}\n", printable_bytes(n));
+    }
+    for (size_t i = 0; i < s.annotations.size(); ++i) {
+        fmt::print("{}{}={}\n", i == 0 ? "annotated: " : "           ",
+                   printable_bytes(s.annotations[i].first),
+                   printable_bytes(s.annotations[i].second));
     }
     fmt::print("{}:\n", s.format == "minidump" ? "streams" : "contents");
     for (const auto& e : s.entries)

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "compress/dump_bytes.h"
+#include "minidump/annotations_stream.h"
 #include "minidump/minidump_decoders.h"
 #include "minidump/minidump_file.h"
 #include "minidump/minidump_format.h"
@@ -139,6 +140,18 @@ Status summarize_capture(const MinidumpFile& file, DumpSummary& summary) {
     return {};
 }
 
+// The crash handler's annotations; a malformed stream is a warning, not a failure.
+void summarize_annotations(const MinidumpFile& file, DumpSummary& summary) {
+    auto stream = file.stream(minidump::StreamType::DumpscopeAnnotations);
+    if (!stream) return;
+    auto annotations = decode_annotations_stream(*stream);
+    if (!annotations.ok()) {
+        summary.warnings.push_back(annotations.error().message);
+        return;
+    }
+    summary.annotations = std::move(*annotations);
+}
+
 }  // namespace
 
 bool looks_like_minidump(const std::string& path) {
@@ -167,6 +180,7 @@ Result<DumpSummary> summarize_minidump(const std::string& path) {
     if (status.ok()) status = summarize_memory(path, *file, summary);
     if (status.ok()) status = summarize_exception(*file, summary);
     if (status.ok()) status = summarize_capture(*file, summary);
+    if (status.ok()) summarize_annotations(*file, summary);
     if (!status.ok()) return Error{path + ": " + status.error().message};
     return summary;
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "snapshot/memory_range.h"
@@ -36,6 +37,7 @@ struct DumpSummary {
     std::vector<MemoryRange> memory;  // ranges whose bytes are in the dump
     uint64_t memory_bytes = 0;
     std::optional<CaptureRecord> capture;  // from the dumpscope capture stream / note
+    std::vector<std::pair<std::string, std::string>> annotations;  // the crash handler's
     std::optional<SignalInfo> exception;
     int32_t exception_tid = 0;
     std::vector<std::string> warnings;  // what could not be read (a file cut short)

@@ -268,6 +268,8 @@ TEST_P(CrashHandlerTest, LeavesOneDumpAndDiesOfItsSignal) {
     const auto annotations = annotations_of(file);
     EXPECT_EQ(annotations.count("version") ? annotations.at("version") : "", "1.2.3");
     EXPECT_EQ(annotations.count("mode") ? annotations.at("mode") : "", c.mode);
+    const nlohmann::json info = info_json(dumps[0]);  // dumpscope info shows them too
+    EXPECT_EQ(info.value("annotations", nlohmann::json::object()).value("version", ""), "1.2.3");
     const char note[] = "example user stream";
     EXPECT_EQ(stream_bytes(file, 0x10000001), std::vector<uint8_t>(note, note + sizeof note));
 }
