@@ -1,9 +1,12 @@
 #include "service/crash_store.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
 
+#include "common/unique_fd.h"
 #include "service/schema.h"
 
 namespace dumpscope::service {
@@ -15,6 +18,10 @@ int64_t now_ms() {
 }
 
 Result<std::unique_ptr<CrashStore>> CrashStore::open(const std::string& path) {
+    // The annotations and reports are as private as the dumps: the database (and the journal
+    // files SQLite makes with its mode) is 0600.
+    UniqueFd created(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!created.valid()) return errno_error("cannot open the database " + path);
     auto db = Database::open(path);
     if (!db.ok()) return db.error();
     DS_TRY(migrate(*db));
