@@ -44,10 +44,15 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
     size_t annotation_bytes = 0;
     int refused_status = 0;
     std::string refused;
+    // After a refusal the rest of a plain body with a length is read and dropped, so the client
+    // gets the answer instead of a reset connection; anything else (a compressed body could
+    // inflate without end, a chunked one has no length) stops being read at once.
+    const bool drain =
+        request.has_header("Content-Length") && !request.has_header("Content-Encoding");
     auto refuse = [&](int status, std::string why) {
         refused_status = status;
         refused = std::move(why);
-        return false;
+        return drain;
     };
     auto end_part = [&] {
         if (!in_dump && !name.empty()) annotations.emplace_back(std::move(name), std::move(value));
@@ -56,6 +61,7 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
     };
     const bool read = reader(
         [&](const httplib::MultipartFormData& part) {
+            if (refused_status != 0) return true;
             end_part();
             in_dump = part.name == kDumpPart;
             if (in_dump) {
@@ -70,6 +76,7 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
             return true;
         },
         [&](const char* data, size_t size) {
+            if (refused_status != 0) return true;
             if (in_dump) {
                 if (pending->size() + size > limit)
                     return refuse(413, fmt::format("the dump is larger than the limit of {} MiB "
@@ -91,8 +98,8 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
             value.append(data, size);
             return true;
         });
+    if (refused_status != 0) return answer(response, refused_status, refused);
     if (!read) {
-        if (refused_status != 0) return answer(response, refused_status, refused);
         if (response.status == 413)
             return answer(response, 413,
                           fmt::format("the upload is larger than the limit of {} MiB "
