@@ -330,6 +330,44 @@ TEST(Service, GzipBodyIsAccepted) {
     EXPECT_TRUE(download->body == dump);
 }
 
+// Every dump dumpscope reads is accepted: minidumps and ELF cores, plain or zstd-compressed
+// (`collect --compress`); stored as uploaded, analyzed with the right reader.
+TEST(Service, MinidumpsCoresAndZstdDumpsAreProcessed) {
+    TempDir data, dumps;
+    ServerProcess server(data.path());
+    Fixture target("fixture_healthy");
+    struct Case {
+        const char* format;
+        bool compress;
+        const char* reader;
+    };
+    for (const Case& c : {Case{"minidump", false, "minidump"}, Case{"core", false, "elf-core"},
+                          Case{"minidump", true, "minidump"}, Case{"core", true, "elf-core"}}) {
+        const std::string path = dumps.path() + "/" + c.format +
+                                 (std::string(c.format) == "core" ? ".core" : ".dmp") +
+                                 (c.compress ? ".zst" : "");
+        std::vector<std::string> argv{dumpscope_binary(), "collect", "--quiet", "--type", "mini",
+                                      "--format",         c.format};
+        if (c.compress) argv.push_back("--compress");
+        argv.push_back(std::to_string(target.pid()));
+        argv.push_back(path);
+        const CommandResult collected = run(argv);
+        ASSERT_EQ(collected.exit_code, 0) << collected.err;
+        const std::string dump = file_text(path);
+        if (c.compress) {
+            ASSERT_GE(dump.size(), 4u);
+            EXPECT_EQ(dump.substr(0, 4), std::string("\x28\xb5\x2f\xfd", 4)) << "zstd magic";
+        }
+        const std::string id = crash_id_of(submit(server, form_body({{"prod", path}}, dump)));
+        ASSERT_FALSE(id.empty()) << path;
+        const json crash = wait_until_done(server, id);
+        EXPECT_EQ(crash.value("status", ""), "processed") << path << " " << crash.dump(1);
+        EXPECT_EQ(crash.at("format"), c.reader) << path;
+        EXPECT_EQ(crash.at("program"), "fixture_healthy") << path;
+        EXPECT_EQ(crash.at("dump_size"), dump.size()) << path;
+    }
+}
+
 // Garbage in the dump part: stored, then failed with the reader's one-line error; the server
 // keeps serving. Bad forms are refused with 400 and a message.
 TEST(Service, GarbageFailsWithTheReadersErrorAndTheServerStaysUp) {
