@@ -404,6 +404,56 @@ TEST(Service, GarbageFailsWithTheReadersErrorAndTheServerStaysUp) {
     EXPECT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 2u);
 }
 
+// The readers' fuzz corpus and the inputs that once crashed them, whole, truncated and with
+// bytes flipped: every upload ends processed or failed (with a one-line error), and the server
+// never goes down.
+TEST(Service, MalformedCorpusNeverTakesTheServerDown) {
+    TempDir data;
+    ServerProcess server(data.path(), {"--workers", "2"});
+    std::vector<std::string> inputs;
+    for (const char* dir : {"corpus/minidump", "corpus/core", "crashers/minidump", "crashers/core"})
+        for (const std::string& name :
+             entries_of(std::string(DUMPSCOPE_SOURCE_DIR) + "/tests/fuzz/" + dir))
+            inputs.push_back(
+                file_text(std::string(DUMPSCOPE_SOURCE_DIR) + "/tests/fuzz/" + dir + "/" + name));
+    ASSERT_GE(inputs.size(), 8u);
+    std::mt19937 random(15);
+    std::vector<std::string> uploads;
+    for (const std::string& input : inputs) {
+        uploads.push_back(input);
+        uploads.push_back(input.substr(0, input.size() / 2));
+        uploads.push_back(input.substr(0, 64));
+        std::string flipped = input;
+        for (int i = 0; i < 32; ++i)
+            flipped[random() % flipped.size()] ^= static_cast<char>(1 + random() % 255);
+        uploads.push_back(flipped);
+    }
+    std::vector<std::string> ids;
+    for (const std::string& upload : uploads) {
+        const std::string id = crash_id_of(submit(server, form_body({}, upload)));
+        ASSERT_FALSE(id.empty());
+        ids.push_back(id);
+    }
+    int processed = 0, failed = 0;
+    for (const std::string& id : ids) {
+        const json crash = wait_until_done(server, id);
+        ASSERT_TRUE(server.alive()) << "the server died on crash " << id;
+        if (crash.value("status", "") == "processed") {
+            ++processed;
+            EXPECT_TRUE(crash.at("analysis").is_object());
+        } else {
+            ++failed;
+            ASSERT_EQ(crash.value("status", ""), "failed") << crash.dump(1);
+            const std::string error = crash.at("error");
+            EXPECT_FALSE(error.empty());
+            EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+        }
+    }
+    EXPECT_GT(processed, 0);
+    EXPECT_GT(failed, 0);
+    EXPECT_TRUE(server.alive());
+}
+
 // --max-upload-mb: a bigger dump is refused with 413 and says why, also when only its
 // decompressed size is over (a small gzip body of zeros); nothing is stored.
 TEST(Service, UploadsOverTheLimitAre413) {
