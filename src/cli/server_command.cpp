@@ -51,6 +51,10 @@ void ServerCommand::add_to(CLI::App& app) {
     command_->add_option("--max-upload-mb", max_upload_mb_, "Largest dump accepted, in MiB")
         ->capture_default_str()
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20));
+    command_
+        ->add_option("--max-uploads-per-minute", uploads_per_minute_,
+                     "Uploads accepted per minute from one client address (0: no limit)")
+        ->capture_default_str();
     command_->add_option("--workers", workers_, "Threads processing uploaded dumps")
         ->capture_default_str()
         ->check(CLI::Range(1u, 256u));
@@ -82,6 +86,7 @@ int ServerCommand::run() const {
     }
     options.max_upload_bytes = max_upload_mb_ << 20;
     options.workers = workers_;
+    options.uploads_per_minute = uploads_per_minute_;
     options.symbols.symbol_dirs = symbol_dirs_;
     if (!no_cache_) options.symbols.cache_dir = analysis::DebugFileCache::default_directory();
 

@@ -28,7 +28,8 @@ Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDir
       store_(std::move(store)),
       dumps_(std::move(dumps)),
       workers_(*store_, dumps_, options_.symbols),
-      context_{*store_, dumps_, workers_, options_.token, options_.max_upload_bytes},
+      upload_rate_(options_.uploads_per_minute),
+      context_{*store_, dumps_, workers_, options_.token, options_.max_upload_bytes, upload_rate_},
       pages_(context_) {
     add_routes();
 }

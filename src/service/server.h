@@ -16,6 +16,7 @@
 #include "common/result.h"
 #include "service/crash_store.h"
 #include "service/dump_directory.h"
+#include "service/rate_limiter.h"
 #include "service/service_context.h"
 #include "service/web_pages.h"
 #include "service/worker_pool.h"
@@ -28,6 +29,7 @@ struct ServerOptions {
     std::string data_dir = "dumpscope-data";
     std::string token;
     uint64_t max_upload_bytes = uint64_t{256} << 20;
+    uint64_t uploads_per_minute = 0;  // per client address; 0: no limit
     unsigned workers = 2;
     analysis::SymbolOptions symbols;
 };
@@ -57,6 +59,7 @@ private:
     std::unique_ptr<CrashStore> store_;
     DumpDirectory dumps_;
     WorkerPool workers_;
+    RateLimiter upload_rate_;
     ServiceContext context_;
     WebPages pages_;
     httplib::Server http_;

@@ -31,6 +31,23 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
                       fmt::format("expected a multipart/form-data body with the dump in the {} "
                                   "part (Breakpad's upload protocol)",
                                   kDumpPart));
+    // After a refusal the rest of a plain body with a length is read and dropped, so the client
+    // gets the answer instead of a reset connection; anything else (a compressed body could
+    // inflate without end, a chunked one has no length) stops being read at once.
+    const bool drain =
+        request.has_header("Content-Length") && !request.has_header("Content-Encoding");
+    if (const int64_t wait =
+            context.upload_rate.admit(request.remote_addr, RateLimiter::Clock::now());
+        wait > 0) {
+        if (drain)
+            reader([](const httplib::MultipartFormData&) { return true; },
+                   [](const char*, size_t) { return true; });
+        response.set_header("Retry-After", std::to_string(wait));
+        return answer(response, 429,
+                      fmt::format("too many uploads from {}: try again in {} s (dumpscope server "
+                                  "--max-uploads-per-minute)",
+                                  request.remote_addr, wait));
+    }
     auto pending = context.dumps.begin();
     if (!pending.ok()) {
         fmt::print(stderr, "dumpscope server: {}\n", pending.error().message);
@@ -44,11 +61,6 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
     size_t annotation_bytes = 0;
     int refused_status = 0;
     std::string refused;
-    // After a refusal the rest of a plain body with a length is read and dropped, so the client
-    // gets the answer instead of a reset connection; anything else (a compressed body could
-    // inflate without end, a chunked one has no length) stops being read at once.
-    const bool drain =
-        request.has_header("Content-Length") && !request.has_header("Content-Encoding");
     auto refuse = [&](int status, std::string why) {
         refused_status = status;
         refused = std::move(why);

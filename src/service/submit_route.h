@@ -5,7 +5,8 @@
 // streamed to a temporary file and renamed to its new random id once complete; the crash is then
 // queued and the answer is `CrashID=<id>` (text/plain). No token: crash reporters send none.
 // Errors: 400 (not multipart, no or empty dump part, malformed body), 413 (over the limit, counted
-// after decompression), 507 (disk full), 500 (database).
+// after decompression), 429 (more uploads per minute from one client address than
+// --max-uploads-per-minute, with Retry-After), 507 (disk full), 500 (database).
 #pragma once
 
 #include <httplib.h>

@@ -481,6 +481,25 @@ TEST(Service, UploadsOverTheLimitAre413) {
     EXPECT_EQ(entries_of(data.path() + "/dumps"), std::vector<std::string>{});
 }
 
+// --max-uploads-per-minute: one client's upload past its share is refused with 429 and
+// Retry-After, before anything is stored; the API is not limited.
+TEST(Service, UploadsOverTheRateAre429) {
+    TempDir data;
+    ServerProcess server(data.path(), {"--max-uploads-per-minute", "3"});
+    for (int i = 0; i < 3; ++i)
+        EXPECT_FALSE(crash_id_of(submit(server, form_body({}, std::string("dump")))).empty()) << i;
+    httplib::Client c = server.client();
+    auto refused = c.Post("/submit", form_body({}, std::string("dump")),
+                          std::string("multipart/form-data; boundary=") + kBoundary);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 429);
+    EXPECT_NE(refused->body.find("too many uploads"), std::string::npos) << refused->body;
+    const int retry = std::stoi(refused->get_header_value("Retry-After"));
+    EXPECT_GT(retry, 0);
+    EXPECT_LE(retry, 20);
+    EXPECT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 3u);
+}
+
 // A restart on the same --data loses nothing: crashes stay with their results, and a crash a
 // killed server left in `processing` is queued again and processed.
 TEST(Service, RestartKeepsCrashesAndRequeuesInterruptedOnes) {
