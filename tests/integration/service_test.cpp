@@ -42,9 +42,15 @@ std::string example(const std::string& name) {
 // and reaped on destruction.
 class ServerProcess {
 public:
-    explicit ServerProcess(const std::string& data, const std::vector<std::string>& extra = {}) {
-        std::vector<std::string> argv{dumpscope_binary(), "server", "--listen", "127.0.0.1:0",
-                                      "--data",           data,     "--token",  kToken};
+    // `wrapper`: a command that runs the server as its arguments (searched in PATH).
+    explicit ServerProcess(const std::string& data, const std::vector<std::string>& extra = {},
+                           const std::vector<std::string>& wrapper = {}) {
+        std::vector<std::string> argv = wrapper;
+        for (const std::string& a :
+             {dumpscope_binary(), std::string("server"), std::string("--listen"),
+              std::string("127.0.0.1:0"), std::string("--data"), data, std::string("--token"),
+              std::string(kToken)})
+            argv.push_back(a);
         argv.insert(argv.end(), extra.begin(), extra.end());
         int out[2];
         if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
@@ -54,7 +60,7 @@ public:
             std::vector<char*> args;
             for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
             args.push_back(nullptr);
-            ::execv(args[0], args.data());
+            ::execvp(args[0], args.data());
             ::_exit(127);
         }
         ::close(out[1]);
@@ -81,6 +87,7 @@ public:
     ServerProcess& operator=(const ServerProcess&) = delete;
 
     int port() const { return port_; }
+    pid_t pid() const { return pid_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     bool alive() const { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
     httplib::Client client() const {
@@ -479,6 +486,34 @@ TEST(Service, UploadsOverTheLimitAre413) {
     EXPECT_TRUE(server.alive());
     EXPECT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 0u);
     EXPECT_EQ(entries_of(data.path() + "/dumps"), std::vector<std::string>{});
+}
+
+// A full disk: the upload is refused with 507 and nothing of it is left; the server goes on and
+// takes the next upload that fits. The server runs in a mount namespace of its own over a 2 MiB
+// tmpfs (the test sees it through /proc/PID/root).
+TEST(Service, FullDiskIs507AndLeavesNothing) {
+    if (run({"unshare", "-m", "true"}).exit_code != 0)
+        GTEST_SKIP() << "no mount namespaces here (unshare -m)";
+    TempDir data;
+    ServerProcess server(
+        data.path(), {},
+        {"unshare", "-m", "sh", "-c",
+         "mount -t tmpfs -o size=2m,mode=0700 tmpfs \"$1\" && shift && exec \"$@\"", "sh",
+         data.path()});
+    std::string big(3 << 20, '\0');
+    std::mt19937 random(5);
+    for (char& b : big) b = static_cast<char>(random());
+    const Upload full = submit(server, form_body({}, big));
+    EXPECT_EQ(full.status, 507) << full.body;
+    EXPECT_NE(full.body.find("disk is full"), std::string::npos) << full.body;
+    const std::string dumps =
+        "/proc/" + std::to_string(server.pid()) + "/root" + data.path() + "/dumps";
+    EXPECT_EQ(entries_of(dumps), std::vector<std::string>{});
+    EXPECT_TRUE(server.alive());
+    const std::string id = crash_id_of(submit(server, form_body({}, std::string("small"))));
+    EXPECT_FALSE(id.empty());
+    EXPECT_EQ(entries_of(dumps), std::vector<std::string>{id});
+    EXPECT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 1u);
 }
 
 // --max-uploads-per-minute: one client's upload past its share is refused with 429 and
