@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cstdio>
@@ -124,8 +125,10 @@ int ServerCommand::run() const {
         running->stop();
     });
     const Status served = running->serve();
-    // Wakes the waiter if no signal came (the server stopped by itself).
-    pthread_kill(signal_waiter.native_handle(), SIGTERM);
+    // Wakes the waiter if no signal came (the server stopped by itself): a signal to the process,
+    // blocked in every thread, is taken by the waiter's sigwait() (or stays pending, harmlessly,
+    // if the waiter already took one).
+    ::kill(::getpid(), SIGTERM);
     signal_waiter.join();
     if (!served.ok()) {
         fmt::print(stderr, "dumpscope server: {}\n", served.error().message);

@@ -198,6 +198,7 @@ Result<std::vector<SignatureSummary>> CrashStore::signatures(int64_t limit) {
         if (auto program = select->column_text(1)) s.programs.push_back(*program);
     }
     std::vector<SignatureSummary> out;
+    out.reserve(by_signature.size());
     for (auto& [signature, summary] : by_signature) out.push_back(std::move(summary));
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
         return a.count != b.count ? a.count > b.count : a.last_ms > b.last_ms;

@@ -38,13 +38,15 @@ Server::~Server() { stop(); }
 
 void Server::add_routes() {
     http_.set_payload_max_length(options_.max_upload_bytes + kFormOverhead);
+    // An uploader on a slow link may pause longer than the library's 5 s.
+    http_.set_read_timeout(std::chrono::seconds(30));
     http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         return refuse_unauthorized_api(context_, req, res)
                    ? httplib::Server::HandlerResponse::Handled
                    : httplib::Server::HandlerResponse::Unhandled;
     });
     http_.set_exception_handler(
-        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
+        [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& error) {
             std::string what = "unknown exception";
             try {
                 std::rethrow_exception(error);

@@ -96,6 +96,20 @@ public:
         c.set_write_timeout(std::chrono::seconds(60));
         return c;
     }
+    // SIGTERM, then waits up to `seconds` for the exit; the wait status, or -1 if it did not exit.
+    int terminate(int seconds) {
+        ::kill(pid_, SIGTERM);
+        const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+        while (Clock::now() < deadline) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return status;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return -1;
+    }
     void kill_and_reap() {
         if (pid_ > 0) {
             ::kill(pid_, SIGKILL);
@@ -624,6 +638,17 @@ TEST(Service, PagesNeedALoginAndShowTheCrash) {
     auto forged = c.Get("/", {{"Cookie", "dumpscope_session=0123456789abcdef0123456789abcdef"}});
     ASSERT_TRUE(forged);
     EXPECT_EQ(forged->status, 401);
+}
+
+// SIGTERM: the server stops accepting, lets its workers finish, and exits 0.
+TEST(Service, SigtermStopsItCleanly) {
+    TempDir data;
+    ServerProcess server(data.path());
+    ASSERT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 0u);
+    const int status = server.terminate(30);
+    ASSERT_NE(status, -1) << "still running 30 s after SIGTERM";
+    EXPECT_TRUE(WIFEXITED(status)) << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
