@@ -53,6 +53,7 @@ json crash_json(const CrashRecord& crash) {
         {"format", optional_json(crash.format)},
         {"signature", optional_json(crash.signature)},
         {"program", optional_json(crash.program)},
+        {"crash_class", optional_json(crash.crash_class)},
         {"annotations", annotations},
         {"analysis", analysis},
         {"error", optional_json(crash.error)},
@@ -106,7 +107,7 @@ void list_crashes(ServiceContext& context, const httplib::Request& request,
     const auto limit = limit_parameter(request, 100);
     if (!limit) return send_error(response, 400, "limit must be a number from 1 to 1000");
     CrashQuery query{text_parameter(request, "signature"), text_parameter(request, "program"),
-                     *limit};
+                     text_parameter(request, "class"), *limit};
     auto crashes = context.store.list(query);
     if (!crashes.ok()) return internal_error(response, crashes.error());
     json out = json::array();
@@ -115,7 +116,8 @@ void list_crashes(ServiceContext& context, const httplib::Request& request,
                        {"status", c.status},
                        {"received_at", iso_time(c.received_ms)},
                        {"signature", optional_json(c.signature)},
-                       {"program", optional_json(c.program)}});
+                       {"program", optional_json(c.program)},
+                       {"crash_class", optional_json(c.crash_class)}});
     }
     send_json(response, 200, json{{"crashes", out}});
 }
@@ -132,7 +134,8 @@ void list_signatures(ServiceContext& context, const httplib::Request& request,
                        {"count", s.count},
                        {"first_seen", iso_time(s.first_ms)},
                        {"last_seen", iso_time(s.last_ms)},
-                       {"programs", s.programs}});
+                       {"programs", s.programs},
+                       {"versions", s.versions}});
     }
     send_json(response, 200, json{{"signatures", out}});
 }

@@ -2,7 +2,7 @@
 // (401 otherwise, checked before routing so unknown /api paths answer 401 too). Crash ids in
 // paths are checked for their format before anything is looked up: anything else is 404.
 //   GET  /api/crashes/ID            the crash: status, signature, program, annotations, analysis
-//   GET  /api/crashes?signature=&program=&limit=   newest first
+//   GET  /api/crashes?signature=&program=&class=&limit=   newest first
 //   GET  /api/signatures?limit=     top crashers
 //   POST /api/crashes/ID/reprocess  back to the queue
 //   GET  /api/crashes/ID/dump       the dump as uploaded

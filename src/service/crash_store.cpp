@@ -82,8 +82,8 @@ Result<bool> CrashStore::finish_processed(const ClaimedJob& job, const Processed
     std::lock_guard lock(mutex_);
     auto update = db_.prepare(
         "UPDATE crashes SET status = 'processed', processed_at = ?3, format = ?4, signature = ?5, "
-        "program = ?6, analysis_json = ?7, analysis_html = ?8, error = NULL WHERE id = ?1 AND "
-        "attempt = ?2 AND status = 'processing'");
+        "program = ?6, analysis_json = ?7, analysis_html = ?8, crash_class = ?9, error = NULL "
+        "WHERE id = ?1 AND attempt = ?2 AND status = 'processing'");
     if (!update.ok()) return update.error();
     DS_TRY(update->bind(1, job.id)
                .bind(2, job.attempt)
@@ -93,6 +93,9 @@ Result<bool> CrashStore::finish_processed(const ClaimedJob& job, const Processed
                .bind(6, result.program)
                .bind(7, result.json)
                .bind(8, result.html)
+               .bind_optional(9, result.crash_class.empty()
+                                     ? std::nullopt
+                                     : std::optional<std::string>(result.crash_class))
                .run());
     return db_.changes() == 1;
 }
@@ -111,7 +114,7 @@ Result<std::optional<CrashRecord>> CrashStore::get(const std::string& id) {
     std::lock_guard lock(mutex_);
     auto select = db_.prepare(
         "SELECT id, status, received_at, processed_at, dump_size, format, signature, program, "
-        "error, analysis_json FROM crashes WHERE id = ?1");
+        "error, analysis_json, crash_class FROM crashes WHERE id = ?1");
     if (!select.ok()) return select.error();
     select->bind(1, id);
     auto row = select->step();
@@ -128,6 +131,7 @@ Result<std::optional<CrashRecord>> CrashStore::get(const std::string& id) {
     record.program = select->column_text(7);
     record.error = select->column_text(8);
     record.analysis_json = select->column_text(9);
+    record.crash_class = select->column_text(10);
     auto annotations =
         db_.prepare("SELECT key, value FROM annotations WHERE crash_id = ?1 ORDER BY key");
     if (!annotations.ok()) return annotations.error();
@@ -156,18 +160,22 @@ Result<std::optional<std::string>> CrashStore::analysis_html(const std::string& 
 Result<std::vector<CrashSummary>> CrashStore::list(const CrashQuery& query) {
     std::lock_guard lock(mutex_);
     auto select = db_.prepare(
-        "SELECT id, status, received_at, signature, program FROM crashes WHERE (?1 IS NULL OR "
-        "signature = ?1) AND (?2 IS NULL OR program = ?2) ORDER BY received_at DESC, rowid DESC "
-        "LIMIT ?3");
+        "SELECT id, status, received_at, signature, program, crash_class FROM crashes WHERE (?1 IS "
+        "NULL OR signature = ?1) AND (?2 IS NULL OR program = ?2) AND (?4 IS NULL OR crash_class "
+        "= ?4) ORDER BY received_at DESC, rowid DESC LIMIT ?3");
     if (!select.ok()) return select.error();
-    select->bind_optional(1, query.signature).bind_optional(2, query.program).bind(3, query.limit);
+    select->bind_optional(1, query.signature)
+        .bind_optional(2, query.program)
+        .bind(3, query.limit)
+        .bind_optional(4, query.crash_class);
     std::vector<CrashSummary> crashes;
     for (;;) {
         auto row = select->step();
         if (!row.ok()) return row.error();
         if (!*row) break;
         crashes.push_back({select->column_string(0), select->column_string(1),
-                           select->column_int(2), select->column_text(3), select->column_text(4)});
+                           select->column_int(2), select->column_text(3), select->column_text(4),
+                           select->column_text(5)});
     }
     return crashes;
 }
@@ -197,6 +205,19 @@ Result<std::vector<SignatureSummary>> CrashStore::signatures(int64_t limit) {
         s.last_ms = std::max(s.last_ms, last);
         if (auto program = select->column_text(1)) s.programs.push_back(*program);
     }
+    auto versions = db_.prepare(
+        "SELECT c.signature, a.value FROM crashes c JOIN annotations a ON a.crash_id = c.id WHERE "
+        "c.status = 'processed' AND a.key IN ('ver', 'version') GROUP BY c.signature, a.value "
+        "ORDER BY a.value");
+    if (!versions.ok()) return versions.error();
+    for (;;) {
+        auto row = versions->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        auto found = by_signature.find(versions->column_string(0));
+        if (found != by_signature.end())
+            found->second.versions.push_back(versions->column_string(1));
+    }
     std::vector<SignatureSummary> out;
     out.reserve(by_signature.size());
     for (auto& [signature, summary] : by_signature) out.push_back(std::move(summary));
@@ -211,7 +232,8 @@ Result<bool> CrashStore::requeue(const std::string& id) {
     std::lock_guard lock(mutex_);
     auto update = db_.prepare(
         "UPDATE crashes SET status = 'queued', processed_at = NULL, error = NULL, signature = "
-        "NULL, program = NULL, analysis_json = NULL, analysis_html = NULL WHERE id = ?1");
+        "NULL, program = NULL, crash_class = NULL, analysis_json = NULL, analysis_html = NULL "
+        "WHERE id = ?1");
     if (!update.ok()) return update.error();
     DS_TRY(update->bind(1, id).run());
     return db_.changes() == 1;

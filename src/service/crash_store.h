@@ -35,7 +35,8 @@ struct ClaimedJob {
 };
 
 struct ProcessedCrash {
-    std::string format;  // "minidump", "elf-core"
+    std::string format;       // "minidump", "elf-core"
+    std::string crash_class;  // of the first crash finding; "" without one
     std::string signature;
     std::string program;
     std::string json;
@@ -48,7 +49,7 @@ struct CrashRecord {
     int64_t received_ms = 0;
     std::optional<int64_t> processed_ms;
     uint64_t dump_size = 0;
-    std::optional<std::string> format, signature, program, error, analysis_json;
+    std::optional<std::string> format, crash_class, signature, program, error, analysis_json;
     Annotations annotations;
 };
 
@@ -56,11 +57,11 @@ struct CrashSummary {
     std::string id;
     std::string status;
     int64_t received_ms = 0;
-    std::optional<std::string> signature, program;
+    std::optional<std::string> signature, program, crash_class;
 };
 
 struct CrashQuery {
-    std::optional<std::string> signature, program;
+    std::optional<std::string> signature, program, crash_class;
     int64_t limit = 100;
 };
 
@@ -70,6 +71,7 @@ struct SignatureSummary {
     int64_t first_ms = 0;
     int64_t last_ms = 0;
     std::vector<std::string> programs;
+    std::vector<std::string> versions;  // the `ver` and `version` annotations of its crashes
 };
 
 int64_t now_ms();

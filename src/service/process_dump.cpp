@@ -22,6 +22,12 @@ Result<ProcessedCrash> process_dump(const std::string& path,
     ProcessedCrash out;
     out.format = (*dump)->format();
     out.signature = report.signature;
+    for (const diagnosis::Finding& finding : report.findings) {
+        if (finding.crash) {
+            out.crash_class = finding.crash->cls;
+            break;
+        }
+    }
     if (!report.dumps.empty()) out.program = report.dumps.front().process_name;
     out.json = diagnosis::report_json(report).dump(-1, ' ', false,
                                                    nlohmann::json::error_handler_t::replace);

@@ -9,7 +9,7 @@ namespace dumpscope::service {
 namespace {
 
 // Migration N (1-based) is kMigrations[N - 1].
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: crashes, their annotations, and the indexes the API filters and sorts by.
     R"sql(
 CREATE TABLE crashes (
@@ -38,6 +38,11 @@ CREATE TABLE annotations (
 );
 CREATE INDEX annotations_by_value ON annotations (key, value);
 )sql",
+    // 2: the crash class of the first crash finding ("null-dereference", ...), to filter by.
+    R"sql(
+ALTER TABLE crashes ADD COLUMN crash_class TEXT;
+CREATE INDEX crashes_by_class ON crashes (crash_class, received_at);
+)sql",
 };
 
 }  // namespace
@@ -52,7 +57,8 @@ Result<int64_t> current_schema_version(Database& db) {
     return *row ? select->column_int(0) : 0;
 }
 
-Status migrate(Database& db) {
+Status migrate(Database& db, int64_t target) {
+    if (target < 0 || target > latest_schema_version()) target = latest_schema_version();
     auto transaction = Transaction::begin(db);
     if (!transaction.ok()) return transaction.error();
     DS_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
@@ -62,15 +68,15 @@ Status migrate(Database& db) {
         return Error{fmt::format(
             "{}: schema version {} is newer than this dumpscope's ({}): use a newer dumpscope",
             db.path(), *version, latest_schema_version())};
-    for (int64_t next = *version + 1; next <= latest_schema_version(); ++next) {
+    for (int64_t next = *version + 1; next <= target; ++next) {
         if (Status applied = db.exec(kMigrations[static_cast<size_t>(next - 1)]); !applied.ok())
             return Error{fmt::format("migration {}: {}", next, applied.error().message)};
     }
-    if (*version != latest_schema_version()) {
+    if (*version < target) {
         DS_TRY(db.exec("DELETE FROM schema_version"));
         auto insert = db.prepare("INSERT INTO schema_version (version) VALUES (?1)");
         if (!insert.ok()) return insert.error();
-        DS_TRY(insert->bind(1, latest_schema_version()).run());
+        DS_TRY(insert->bind(1, target).run());
     }
     return transaction->commit();
 }

@@ -12,8 +12,9 @@ namespace dumpscope::service {
 
 // The version the code expects (the number of migrations).
 int64_t latest_schema_version();
-// Applies the missing migrations; refuses a database newer than this program.
-Status migrate(Database& db);
+// Applies the missing migrations up to `target` (the latest by default); refuses a database newer
+// than this program.
+Status migrate(Database& db, int64_t target = -1);
 Result<int64_t> current_schema_version(Database& db);
 
 }  // namespace dumpscope::service

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "service/api_routes.h"
 #include "service/submit_route.h"
 

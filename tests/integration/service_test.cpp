@@ -251,6 +251,7 @@ TEST(Service, CrashHandlerUploadIsProcessedWithItsSignature) {
     ASSERT_EQ(crash.value("status", ""), "processed") << crash.dump(1);
     EXPECT_EQ(crash.at("program"), "crash_handler");
     EXPECT_EQ(crash.at("format"), "minidump");
+    EXPECT_EQ(crash.at("crash_class"), "null-dereference");
     EXPECT_TRUE(crash.at("error").is_null());
     const std::string signature = crash.at("signature");
     EXPECT_NE(signature.find("crash_null_write"), std::string::npos) << signature;
@@ -286,6 +287,9 @@ TEST(Service, CrashHandlerUploadIsProcessedWithItsSignature) {
     EXPECT_EQ(signatures.at("signatures").at(0).at("signature"), signature);
     EXPECT_EQ(signatures.at("signatures").at(0).at("count"), 1);
     EXPECT_EQ(signatures.at("signatures").at(0).at("programs"), json::array({"crash_handler"}));
+    EXPECT_EQ(signatures.at("signatures").at(0).at("versions"), json::array({"1.2.3"}));
+    EXPECT_EQ(get_json(server, "/api/crashes?class=null-dereference").at("crashes").size(), 1u);
+    EXPECT_EQ(get_json(server, "/api/crashes?class=abort").at("crashes").size(), 0u);
     EXPECT_EQ(get_json(server, "/api/crashes?program=crash_handler").at("crashes").size(), 1u);
     EXPECT_EQ(get_json(server, "/api/crashes?program=other").at("crashes").size(), 0u);
     auto by_signature =

@@ -61,9 +61,11 @@ std::string id_of(int n) {
     return id;
 }
 
-ProcessedCrash result(const std::string& signature, const std::string& program) {
-    return ProcessedCrash{"minidump", signature, program, "{\"signature\":\"" + signature + "\"}",
-                          "<html></html>"};
+ProcessedCrash result(const std::string& signature, const std::string& program,
+                      const std::string& crash_class = "") {
+    return ProcessedCrash{
+        "minidump",     crash_class, signature, program, "{\"signature\":\"" + signature + "\"}",
+        "<html></html>"};
 }
 
 TEST(ServiceStore, SchemaIsMigratedOnceAndANewerOneIsRefused) {
@@ -92,6 +94,37 @@ TEST(ServiceStore, SchemaIsMigratedOnceAndANewerOneIsRefused) {
     ASSERT_FALSE(newer.ok());
     EXPECT_NE(newer.error().message.find("newer than this dumpscope"), std::string::npos)
         << newer.error().message;
+}
+
+// A database made by the first release (schema 1) is migrated at open, its crashes kept.
+TEST(ServiceStore, OlderSchemaIsMigratedWithItsData) {
+    TempDir dir;
+    const std::string path = dir.path + "/crashes.db";
+    {
+        auto db = Database::open(path);
+        ASSERT_TRUE(db.ok());
+        ASSERT_TRUE(migrate(*db, 1).ok());
+        EXPECT_EQ(*current_schema_version(*db), 1);
+        ASSERT_TRUE(db->exec("INSERT INTO crashes (id, status, received_at, dump_size) VALUES ('" +
+                             id_of(1) + "', 'queued', 5, 10)")
+                        .ok());
+        EXPECT_FALSE(db->exec("SELECT crash_class FROM crashes").ok());
+    }
+    auto store = CrashStore::open(path);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    EXPECT_EQ(*(*store)->schema_version(), latest_schema_version());
+    EXPECT_GE(latest_schema_version(), 2);
+    auto job = (*store)->claim_next();
+    ASSERT_TRUE(job.ok() && job->has_value());
+    EXPECT_EQ((*job)->id, id_of(1));
+    ASSERT_TRUE(*(*store)->finish_processed(**job, result("f", "p", "null-dereference")));
+    EXPECT_EQ((*(*store)->get(id_of(1)))->crash_class, "null-dereference");
+    auto by_class =
+        (*store)->list({std::nullopt, std::nullopt, std::string("null-dereference"), 10});
+    ASSERT_TRUE(by_class.ok());
+    ASSERT_EQ(by_class->size(), 1u);
+    EXPECT_EQ((*by_class)[0].crash_class, "null-dereference");
+    EXPECT_EQ((*(*store)->list({std::nullopt, std::nullopt, std::string("abort"), 10})).size(), 0u);
 }
 
 TEST(ServiceStore, QueueIsOldestFirstAndAReprocessedCrashDropsTheStaleResult) {
@@ -162,7 +195,10 @@ TEST(ServiceStore, SignaturesAndFilters) {
         const char* program;
     } rows[] = {{1, 100, "a", "p"}, {2, 300, "a", "q"}, {3, 200, "a", "p"}, {4, 400, "b", "p"}};
     for (const auto& r : rows) {
-        ASSERT_TRUE(store.insert(crash(id_of(r.n), r.at)).ok());
+        ASSERT_TRUE(
+            store
+                .insert(crash(id_of(r.n), r.at, {{"ver", std::to_string(r.n % 2)}, {"other", "x"}}))
+                .ok());
         auto job = store.claim_next();
         ASSERT_TRUE(job.ok() && job->has_value());
         ASSERT_TRUE(*store.finish_processed(**job, result(r.signature, r.program)));
@@ -179,7 +215,9 @@ TEST(ServiceStore, SignaturesAndFilters) {
     EXPECT_EQ(
         std::set<std::string>((*signatures)[0].programs.begin(), (*signatures)[0].programs.end()),
         (std::set<std::string>{"p", "q"}));
+    EXPECT_EQ((*signatures)[0].versions, (std::vector<std::string>{"0", "1"}));
     EXPECT_EQ((*signatures)[1].signature, "b");
+    EXPECT_EQ((*signatures)[1].versions, (std::vector<std::string>{"0"}));
     EXPECT_EQ((*store.signatures(1)).size(), 1u);
 
     auto all = store.list({});
@@ -187,14 +225,15 @@ TEST(ServiceStore, SignaturesAndFilters) {
     ASSERT_EQ(all->size(), 5u);
     EXPECT_EQ((*all)[0].id, id_of(5));  // newest first
     EXPECT_EQ((*all)[4].id, id_of(1));
-    auto a_in_p = store.list({std::string("a"), std::string("p"), 100});
+    auto a_in_p = store.list({std::string("a"), std::string("p"), std::nullopt, 100});
     ASSERT_TRUE(a_in_p.ok());
     ASSERT_EQ(a_in_p->size(), 2u);
     EXPECT_EQ((*a_in_p)[0].id, id_of(3));
     EXPECT_EQ((*a_in_p)[1].id, id_of(1));
-    EXPECT_EQ((*store.list({std::nullopt, std::nullopt, 2})).size(), 2u);
+    EXPECT_EQ((*store.list({std::nullopt, std::nullopt, std::nullopt, 2})).size(), 2u);
     // A filter is a value, never SQL.
-    EXPECT_EQ((*store.list({std::string("a' OR '1'='1"), std::nullopt, 100})).size(), 0u);
+    EXPECT_EQ((*store.list({std::string("a' OR '1'='1"), std::nullopt, std::nullopt, 100})).size(),
+              0u);
 }
 
 TEST(ServiceDumpDirectory, FilesAppearWholeAndPrivate) {
