@@ -25,7 +25,8 @@ declare -A below=(
   [api_read]="common compress snapshot arch procfs elf output minidump elfcore readers analysis"
   [api]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis api_read"
   [handler]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis api_read api"
-  [cli]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis diagnosis"
+  [service]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis diagnosis"
+  [cli]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis diagnosis service"
 )
 
 status=0

@@ -13,6 +13,7 @@
 #include "cli/convert_command.h"
 #include "cli/crash_handler_command.h"
 #include "cli/info_command.h"
+#include "cli/server_command.h"
 #include "cli/signals.h"
 #include "common/version.h"
 #include "compress/read_errors.h"
@@ -88,6 +89,8 @@ int run(int argc, char** argv) {
     analysis.add_to(app);
     dumpscope::CrashHandlerCommand crash_handler;
     crash_handler.add_to(app);
+    dumpscope::ServerCommand server;
+    server.add_to(app);
 
     std::vector<std::string> args = translate_procdump_aliases(argc, argv);
     std::vector<char*> cargs;
@@ -111,6 +114,8 @@ int run(int argc, char** argv) {
         status = analysis.run();
     else if (crash_handler.requested())
         status = crash_handler.run();
+    else if (server.requested())
+        status = server.run();
     return checked_reads(status);
 }
 

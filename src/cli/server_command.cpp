@@ -1,0 +1,140 @@
+#include "cli/server_command.h"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <thread>
+
+#include "analysis/debug_file_cache.h"
+#include "service/server.h"
+
+namespace dumpscope {
+
+namespace {
+
+struct ListenAddress {
+    std::string host;
+    int port = 0;
+};
+
+// HOST:PORT, [IPV6]:PORT.
+std::optional<ListenAddress> parse_listen(const std::string& text) {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) return std::nullopt;
+    ListenAddress out;
+    out.host = text.substr(0, colon);
+    if (out.host.size() > 2 && out.host.front() == '[' && out.host.back() == ']')
+        out.host = out.host.substr(1, out.host.size() - 2);
+    const std::string port = text.substr(colon + 1);
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
+    if (ec != std::errc() || end != port.data() + port.size() || out.port < 0 || out.port > 65535)
+        return std::nullopt;
+    return out;
+}
+
+}  // namespace
+
+void ServerCommand::add_to(CLI::App& app) {
+    command_ = app.add_subcommand(
+        "server", "The dump service: take Breakpad/Crashpad uploads, analyze them, serve the API");
+    command_->add_option("--listen", listen_, "HOST:PORT to listen on (port 0: any free port)")
+        ->capture_default_str();
+    command_->add_option("--data", data_, "Directory of the database and the dumps")
+        ->capture_default_str();
+    command_->add_option("--token", token_,
+                         "The API's bearer token (default: $DUMPSCOPE_TOKEN; one is required)");
+    command_->add_option("--max-upload-mb", max_upload_mb_, "Largest dump accepted, in MiB")
+        ->capture_default_str()
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20));
+    command_
+        ->add_option("--max-uploads-per-minute", uploads_per_minute_,
+                     "Uploads accepted per minute from one client address (0: no limit)")
+        ->capture_default_str();
+    command_->add_option("--workers", workers_, "Threads processing uploaded dumps")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 256u));
+    command_
+        ->add_option("--symbols", symbol_dirs_,
+                     "A directory of symbol files for the analysis; repeatable")
+        ->allow_extra_args(false);
+    command_->add_flag("--no-cache", no_cache_, "Do not keep uncompressed copies of debug files");
+}
+
+int ServerCommand::run() const {
+    const auto listen = parse_listen(listen_);
+    if (!listen) {
+        fmt::print(stderr, "dumpscope server: --listen {}: expected HOST:PORT\n", listen_);
+        return 2;
+    }
+    service::ServerOptions options;
+    options.host = listen->host;
+    options.port = listen->port;
+    options.data_dir = data_;
+    options.token = token_;
+    if (options.token.empty()) {
+        if (const char* env = std::getenv("DUMPSCOPE_TOKEN")) options.token = env;
+    }
+    if (options.token.empty()) {
+        fmt::print(stderr,
+                   "dumpscope server: the API needs a token: --token TOKEN or $DUMPSCOPE_TOKEN\n");
+        return 2;
+    }
+    options.max_upload_bytes = max_upload_mb_ << 20;
+    options.workers = workers_;
+    options.uploads_per_minute = uploads_per_minute_;
+    options.symbols.symbol_dirs = symbol_dirs_;
+    if (!no_cache_) options.symbols.cache_dir = analysis::DebugFileCache::default_directory();
+
+    // The signals that stop the server are taken by one thread with sigwait(): blocked here,
+    // before any thread starts, so every thread inherits the mask.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    auto server = service::Server::open(std::move(options));
+    if (!server.ok()) {
+        fmt::print(stderr, "dumpscope server: {}\n", server.error().message);
+        return 1;
+    }
+    auto port = (*server)->bind();
+    if (!port.ok()) {
+        fmt::print(stderr, "dumpscope server: {}\n", port.error().message);
+        return 1;
+    }
+    const bool v6 = listen->host.find(':') != std::string::npos;
+    fmt::print("listening on http://{}{}{}:{}\n", v6 ? "[" : "", listen->host, v6 ? "]" : "",
+               *port);
+    std::fflush(stdout);
+    if (const int64_t requeued = (*server)->store().requeued_at_start(); requeued > 0)
+        fmt::print(stderr, "dumpscope server: {} crash(es) interrupted mid-analysis queued again\n",
+                   requeued);
+
+    service::Server* running = server->get();
+    std::thread signal_waiter([running, stop_signals] {
+        int received = 0;
+        sigwait(&stop_signals, &received);
+        running->stop();
+    });
+    const Status served = running->serve();
+    // Wakes the waiter if no signal came (the server stopped by itself): a signal to the process,
+    // blocked in every thread, is taken by the waiter's sigwait() (or stays pending, harmlessly,
+    // if the waiter already took one).
+    ::kill(::getpid(), SIGTERM);
+    signal_waiter.join();
+    if (!served.ok()) {
+        fmt::print(stderr, "dumpscope server: {}\n", served.error().message);
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace dumpscope

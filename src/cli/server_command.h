@@ -1,0 +1,30 @@
+// `dumpscope server`: the dump service in its single-process mode (service/server.h,
+// docs/service.md).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dumpscope {
+
+class ServerCommand {
+public:
+    void add_to(CLI::App& app);
+    bool requested() const { return command_ != nullptr && command_->parsed(); }
+    int run() const;
+
+private:
+    CLI::App* command_ = nullptr;
+    std::string listen_ = "127.0.0.1:8470";
+    std::string data_ = "./dumpscope-data";
+    std::string token_;
+    uint64_t max_upload_mb_ = 256;
+    uint64_t uploads_per_minute_ = 0;
+    unsigned workers_ = 2;
+    std::vector<std::string> symbol_dirs_;
+    bool no_cache_ = false;
+};
+
+}  // namespace dumpscope

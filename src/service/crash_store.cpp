@@ -1,0 +1,242 @@
+#include "service/crash_store.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "common/unique_fd.h"
+#include "service/schema.h"
+
+namespace dumpscope::service {
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Result<std::unique_ptr<CrashStore>> CrashStore::open(const std::string& path) {
+    // The annotations and reports are as private as the dumps: the database (and the journal
+    // files SQLite makes with its mode) is 0600.
+    UniqueFd created(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!created.valid()) return errno_error("cannot open the database " + path);
+    auto db = Database::open(path);
+    if (!db.ok()) return db.error();
+    DS_TRY(migrate(*db));
+    std::unique_ptr<CrashStore> store(new CrashStore(std::move(*db)));
+    DS_TRY(store->requeue_interrupted());
+    return store;
+}
+
+Status CrashStore::requeue_interrupted() {
+    std::lock_guard lock(mutex_);
+    DS_TRY(db_.exec("UPDATE crashes SET status = 'queued' WHERE status = 'processing'"));
+    requeued_at_start_ = db_.changes();
+    return {};
+}
+
+Result<int64_t> CrashStore::schema_version() {
+    std::lock_guard lock(mutex_);
+    return current_schema_version(db_);
+}
+
+Status CrashStore::insert(const NewCrash& crash) {
+    std::lock_guard lock(mutex_);
+    auto transaction = Transaction::begin(db_);
+    if (!transaction.ok()) return transaction.error();
+    auto row = db_.prepare(
+        "INSERT INTO crashes (id, status, received_at, dump_size) VALUES (?1, 'queued', ?2, ?3)");
+    if (!row.ok()) return row.error();
+    DS_TRY(row->bind(1, crash.id)
+               .bind(2, crash.received_ms)
+               .bind(3, static_cast<int64_t>(crash.dump_size))
+               .run());
+    // A key sent twice keeps its last value.
+    auto annotation = db_.prepare(
+        "INSERT OR REPLACE INTO annotations (crash_id, key, value) VALUES (?1, ?2, ?3)");
+    if (!annotation.ok()) return annotation.error();
+    for (const auto& [key, value] : crash.annotations) {
+        DS_TRY(annotation->bind(1, crash.id).bind(2, key).bind(3, value).run());
+    }
+    return transaction->commit();
+}
+
+Result<std::optional<ClaimedJob>> CrashStore::claim_next() {
+    std::lock_guard lock(mutex_);
+    auto claim = db_.prepare(
+        "UPDATE crashes SET status = 'processing', attempt = attempt + 1 WHERE id = (SELECT id "
+        "FROM crashes WHERE status = 'queued' ORDER BY received_at, rowid LIMIT 1) RETURNING id, "
+        "attempt");
+    if (!claim.ok()) return claim.error();
+    auto row = claim->step();
+    if (!row.ok()) return row.error();
+    if (!*row) return std::optional<ClaimedJob>();
+    ClaimedJob job{claim->column_string(0), claim->column_int(1)};
+    DS_TRY(claim->run());
+    return std::optional<ClaimedJob>(std::move(job));
+}
+
+Result<bool> CrashStore::finish_processed(const ClaimedJob& job, const ProcessedCrash& result) {
+    std::lock_guard lock(mutex_);
+    auto update = db_.prepare(
+        "UPDATE crashes SET status = 'processed', processed_at = ?3, format = ?4, signature = ?5, "
+        "program = ?6, analysis_json = ?7, analysis_html = ?8, crash_class = ?9, error = NULL "
+        "WHERE id = ?1 AND attempt = ?2 AND status = 'processing'");
+    if (!update.ok()) return update.error();
+    DS_TRY(update->bind(1, job.id)
+               .bind(2, job.attempt)
+               .bind(3, now_ms())
+               .bind(4, result.format)
+               .bind(5, result.signature)
+               .bind(6, result.program)
+               .bind(7, result.json)
+               .bind(8, result.html)
+               .bind_optional(9, result.crash_class.empty()
+                                     ? std::nullopt
+                                     : std::optional<std::string>(result.crash_class))
+               .run());
+    return db_.changes() == 1;
+}
+
+Result<bool> CrashStore::finish_failed(const ClaimedJob& job, const std::string& error) {
+    std::lock_guard lock(mutex_);
+    auto update = db_.prepare(
+        "UPDATE crashes SET status = 'failed', processed_at = ?3, error = ?4 WHERE id = ?1 AND "
+        "attempt = ?2 AND status = 'processing'");
+    if (!update.ok()) return update.error();
+    DS_TRY(update->bind(1, job.id).bind(2, job.attempt).bind(3, now_ms()).bind(4, error).run());
+    return db_.changes() == 1;
+}
+
+Result<std::optional<CrashRecord>> CrashStore::get(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto select = db_.prepare(
+        "SELECT id, status, received_at, processed_at, dump_size, format, signature, program, "
+        "error, analysis_json, crash_class FROM crashes WHERE id = ?1");
+    if (!select.ok()) return select.error();
+    select->bind(1, id);
+    auto row = select->step();
+    if (!row.ok()) return row.error();
+    if (!*row) return std::optional<CrashRecord>();
+    CrashRecord record;
+    record.id = select->column_string(0);
+    record.status = select->column_string(1);
+    record.received_ms = select->column_int(2);
+    if (select->column_text(3)) record.processed_ms = select->column_int(3);
+    record.dump_size = static_cast<uint64_t>(select->column_int(4));
+    record.format = select->column_text(5);
+    record.signature = select->column_text(6);
+    record.program = select->column_text(7);
+    record.error = select->column_text(8);
+    record.analysis_json = select->column_text(9);
+    record.crash_class = select->column_text(10);
+    auto annotations =
+        db_.prepare("SELECT key, value FROM annotations WHERE crash_id = ?1 ORDER BY key");
+    if (!annotations.ok()) return annotations.error();
+    annotations->bind(1, id);
+    for (;;) {
+        auto next = annotations->step();
+        if (!next.ok()) return next.error();
+        if (!*next) break;
+        record.annotations.emplace_back(annotations->column_string(0),
+                                        annotations->column_string(1));
+    }
+    return std::optional<CrashRecord>(std::move(record));
+}
+
+Result<std::optional<std::string>> CrashStore::analysis_html(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto select = db_.prepare("SELECT analysis_html FROM crashes WHERE id = ?1");
+    if (!select.ok()) return select.error();
+    select->bind(1, id);
+    auto row = select->step();
+    if (!row.ok()) return row.error();
+    if (!*row) return std::optional<std::string>();
+    return select->column_text(0);
+}
+
+Result<std::vector<CrashSummary>> CrashStore::list(const CrashQuery& query) {
+    std::lock_guard lock(mutex_);
+    auto select = db_.prepare(
+        "SELECT id, status, received_at, signature, program, crash_class FROM crashes WHERE (?1 IS "
+        "NULL OR signature = ?1) AND (?2 IS NULL OR program = ?2) AND (?4 IS NULL OR crash_class "
+        "= ?4) ORDER BY received_at DESC, rowid DESC LIMIT ?3");
+    if (!select.ok()) return select.error();
+    select->bind_optional(1, query.signature)
+        .bind_optional(2, query.program)
+        .bind(3, query.limit)
+        .bind_optional(4, query.crash_class);
+    std::vector<CrashSummary> crashes;
+    for (;;) {
+        auto row = select->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        crashes.push_back({select->column_string(0), select->column_string(1),
+                           select->column_int(2), select->column_text(3), select->column_text(4),
+                           select->column_text(5)});
+    }
+    return crashes;
+}
+
+Result<std::vector<SignatureSummary>> CrashStore::signatures(int64_t limit) {
+    std::lock_guard lock(mutex_);
+    auto select = db_.prepare(
+        "SELECT signature, program, COUNT(*), MIN(received_at), MAX(received_at) FROM crashes "
+        "WHERE status = 'processed' GROUP BY signature, program");
+    if (!select.ok()) return select.error();
+    std::map<std::string, SignatureSummary> by_signature;
+    for (;;) {
+        auto row = select->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        const std::string signature = select->column_string(0);
+        SignatureSummary& s = by_signature[signature];
+        const int64_t first = select->column_int(3);
+        const int64_t last = select->column_int(4);
+        if (s.count == 0) {
+            s.signature = signature;
+            s.first_ms = first;
+            s.last_ms = last;
+        }
+        s.count += select->column_int(2);
+        s.first_ms = std::min(s.first_ms, first);
+        s.last_ms = std::max(s.last_ms, last);
+        if (auto program = select->column_text(1)) s.programs.push_back(*program);
+    }
+    auto versions = db_.prepare(
+        "SELECT c.signature, a.value FROM crashes c JOIN annotations a ON a.crash_id = c.id WHERE "
+        "c.status = 'processed' AND a.key IN ('ver', 'version') GROUP BY c.signature, a.value "
+        "ORDER BY a.value");
+    if (!versions.ok()) return versions.error();
+    for (;;) {
+        auto row = versions->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        auto found = by_signature.find(versions->column_string(0));
+        if (found != by_signature.end())
+            found->second.versions.push_back(versions->column_string(1));
+    }
+    std::vector<SignatureSummary> out;
+    out.reserve(by_signature.size());
+    for (auto& [signature, summary] : by_signature) out.push_back(std::move(summary));
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return a.count != b.count ? a.count > b.count : a.last_ms > b.last_ms;
+    });
+    if (out.size() > static_cast<size_t>(limit)) out.resize(static_cast<size_t>(limit));
+    return out;
+}
+
+Result<bool> CrashStore::requeue(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto update = db_.prepare(
+        "UPDATE crashes SET status = 'queued', processed_at = NULL, error = NULL, signature = "
+        "NULL, program = NULL, crash_class = NULL, analysis_json = NULL, analysis_html = NULL "
+        "WHERE id = ?1");
+    if (!update.ok()) return update.error();
+    DS_TRY(update->bind(1, id).run());
+    return db_.changes() == 1;
+}
+
+}  // namespace dumpscope::service

@@ -1,0 +1,114 @@
+#include "service/dump_directory.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "service/crash_id.h"
+
+namespace dumpscope::service {
+
+namespace {
+
+constexpr std::string_view kTempPrefix = ".upload-";
+
+Status make_private_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+        return errno_error("cannot create the directory " + path);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return errno_error("cannot stat " + path);
+    if (!S_ISDIR(st.st_mode)) return Error{path + " exists and is not a directory"};
+    return {};
+}
+
+Status sync_dir(const std::string& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return errno_error("cannot open the directory " + dir);
+    if (::fsync(fd.get()) != 0) return errno_error("cannot sync the directory " + dir);
+    return {};
+}
+
+}  // namespace
+
+PendingDump::PendingDump(PendingDump&& other) noexcept
+    : fd_(std::move(other.fd_)),
+      temp_path_(std::move(other.temp_path_)),
+      dir_(std::move(other.dir_)),
+      size_(other.size_),
+      committed_(std::exchange(other.committed_, true)),
+      disk_full_(other.disk_full_) {}
+
+PendingDump::~PendingDump() {
+    if (!committed_) ::unlink(temp_path_.c_str());
+}
+
+Status PendingDump::write(std::string_view bytes) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd_.get(), bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int err = n < 0 ? errno : ENOSPC;
+            disk_full_ = err == ENOSPC || err == EDQUOT;
+            return errno_error(
+                fmt::format("cannot write {} at offset {}", temp_path_, size_ + done), err);
+        }
+        done += static_cast<size_t>(n);
+    }
+    size_ += bytes.size();
+    return {};
+}
+
+Status PendingDump::commit(const std::string& id) {
+    if (!is_crash_id(id)) return Error{"not a crash id: " + id};
+    if (::fsync(fd_.get()) != 0) return errno_error("cannot sync " + temp_path_);
+    fd_.reset();
+    const std::string final_path = dir_ + "/" + id;
+    if (::rename(temp_path_.c_str(), final_path.c_str()) != 0)
+        return errno_error(fmt::format("cannot rename {} to {}", temp_path_, final_path));
+    committed_ = true;
+    return sync_dir(dir_);
+}
+
+Result<DumpDirectory> DumpDirectory::open(const std::string& data_dir) {
+    DS_TRY(make_private_dir(data_dir));
+    const std::string dir = data_dir + "/dumps";
+    DS_TRY(make_private_dir(dir));
+    DIR* listing = ::opendir(dir.c_str());
+    if (listing == nullptr) return errno_error("cannot list " + dir);
+    while (dirent* entry = ::readdir(listing)) {
+        const std::string_view name(entry->d_name);
+        if (name.substr(0, kTempPrefix.size()) == kTempPrefix)
+            ::unlinkat(::dirfd(listing), entry->d_name, 0);
+    }
+    ::closedir(listing);
+    return DumpDirectory(dir);
+}
+
+Result<std::string> DumpDirectory::path_of(std::string_view id) const {
+    if (!is_crash_id(id)) return Error{fmt::format("not a crash id: '{}'", id)};
+    return dir_ + "/" + std::string(id);
+}
+
+Result<PendingDump> DumpDirectory::begin() const {
+    auto suffix = new_crash_id();
+    if (!suffix.ok()) return suffix.error();
+    std::string temp = dir_ + "/" + std::string(kTempPrefix) + *suffix;
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd.valid()) return errno_error("cannot create " + temp);
+    return PendingDump(std::move(fd), std::move(temp), dir_);
+}
+
+Status DumpDirectory::remove(std::string_view id) const {
+    auto path = path_of(id);
+    if (!path.ok()) return path.error();
+    if (::unlink(path->c_str()) != 0 && errno != ENOENT)
+        return errno_error("cannot remove " + *path);
+    return {};
+}
+
+}  // namespace dumpscope::service

@@ -1,0 +1,59 @@
+// The dumps under --data: DIR/dumps/<id>, mode 0600, in a 0700 directory. An upload is written to
+// a temporary file in the same directory (DIR/dumps/.upload-<random>) and renamed to its id only
+// once complete and synced, so a dump file is never half-written; temporary files a killed
+// server left behind are removed at start-up. Paths are made from validated ids only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace dumpscope::service {
+
+class PendingDump {
+public:
+    PendingDump(UniqueFd fd, std::string temp_path, std::string dir)
+        : fd_(std::move(fd)), temp_path_(std::move(temp_path)), dir_(std::move(dir)) {}
+    PendingDump(PendingDump&& other) noexcept;
+    PendingDump& operator=(PendingDump&&) = delete;
+    PendingDump(const PendingDump&) = delete;
+    PendingDump& operator=(const PendingDump&) = delete;
+    ~PendingDump();  // removes the temporary file unless committed
+
+    Status write(std::string_view bytes);
+    uint64_t size() const { return size_; }
+    // The last write failed because the file system is full (ENOSPC, EDQUOT).
+    bool disk_full() const { return disk_full_; }
+    // Syncs the file and renames it to DIR/dumps/<id> (`id` must be a crash id).
+    Status commit(const std::string& id);
+
+private:
+    UniqueFd fd_;
+    std::string temp_path_;
+    std::string dir_;
+    uint64_t size_ = 0;
+    bool committed_ = false;
+    bool disk_full_ = false;
+};
+
+class DumpDirectory {
+public:
+    // Creates DATA/dumps (0700) if needed and removes leftover temporary files.
+    static Result<DumpDirectory> open(const std::string& data_dir);
+
+    const std::string& dir() const { return dir_; }
+    // DIR/dumps/<id>; an error for anything that is not a crash id.
+    Result<std::string> path_of(std::string_view id) const;
+    Result<PendingDump> begin() const;
+    // Removes the dump of `id` (no error if it does not exist).
+    Status remove(std::string_view id) const;
+
+private:
+    explicit DumpDirectory(std::string dir) : dir_(std::move(dir)) {}
+    std::string dir_;
+};
+
+}  // namespace dumpscope::service

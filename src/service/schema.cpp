@@ -1,0 +1,84 @@
+#include "service/schema.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace dumpscope::service {
+
+namespace {
+
+// Migration N (1-based) is kMigrations[N - 1].
+constexpr std::array<const char*, 2> kMigrations = {
+    // 1: crashes, their annotations, and the indexes the API filters and sorts by.
+    R"sql(
+CREATE TABLE crashes (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'processed', 'failed')),
+    received_at INTEGER NOT NULL,
+    processed_at INTEGER,
+    attempt INTEGER NOT NULL DEFAULT 0,
+    dump_size INTEGER NOT NULL,
+    format TEXT,
+    signature TEXT,
+    program TEXT,
+    error TEXT,
+    analysis_json TEXT,
+    analysis_html TEXT
+);
+CREATE INDEX crashes_by_status ON crashes (status, received_at);
+CREATE INDEX crashes_by_received ON crashes (received_at);
+CREATE INDEX crashes_by_signature ON crashes (signature, received_at);
+CREATE INDEX crashes_by_program ON crashes (program, received_at);
+CREATE TABLE annotations (
+    crash_id TEXT NOT NULL REFERENCES crashes (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (crash_id, key)
+);
+CREATE INDEX annotations_by_value ON annotations (key, value);
+)sql",
+    // 2: the crash class of the first crash finding ("null-dereference", ...), to filter by.
+    R"sql(
+ALTER TABLE crashes ADD COLUMN crash_class TEXT;
+CREATE INDEX crashes_by_class ON crashes (crash_class, received_at);
+)sql",
+};
+
+}  // namespace
+
+int64_t latest_schema_version() { return static_cast<int64_t>(kMigrations.size()); }
+
+Result<int64_t> current_schema_version(Database& db) {
+    auto select = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    if (!select.ok()) return select.error();
+    auto row = select->step();
+    if (!row.ok()) return row.error();
+    return *row ? select->column_int(0) : 0;
+}
+
+Status migrate(Database& db, int64_t target) {
+    if (target < 0 || target > latest_schema_version()) target = latest_schema_version();
+    auto transaction = Transaction::begin(db);
+    if (!transaction.ok()) return transaction.error();
+    DS_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+    auto version = current_schema_version(db);
+    if (!version.ok()) return version.error();
+    if (*version > latest_schema_version())
+        return Error{fmt::format(
+            "{}: schema version {} is newer than this dumpscope's ({}): use a newer dumpscope",
+            db.path(), *version, latest_schema_version())};
+    for (int64_t next = *version + 1; next <= target; ++next) {
+        if (Status applied = db.exec(kMigrations[static_cast<size_t>(next - 1)]); !applied.ok())
+            return Error{fmt::format("migration {}: {}", next, applied.error().message)};
+    }
+    if (*version < target) {
+        DS_TRY(db.exec("DELETE FROM schema_version"));
+        auto insert = db.prepare("INSERT INTO schema_version (version) VALUES (?1)");
+        if (!insert.ok()) return insert.error();
+        DS_TRY(insert->bind(1, target).run());
+    }
+    return transaction->commit();
+}
+
+}  // namespace dumpscope::service

@@ -1,0 +1,24 @@
+// What the HTTP routes share: the store, the dump directory, the workers to wake, the API token
+// and the upload limits (size, rate per client).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "service/crash_store.h"
+#include "service/dump_directory.h"
+#include "service/rate_limiter.h"
+#include "service/worker_pool.h"
+
+namespace dumpscope::service {
+
+struct ServiceContext {
+    CrashStore& store;
+    const DumpDirectory& dumps;
+    WorkerPool& workers;
+    std::string token;
+    uint64_t max_upload_bytes = 0;
+    RateLimiter& upload_rate;
+};
+
+}  // namespace dumpscope::service

@@ -1,0 +1,658 @@
+// `dumpscope server` (docs/service.md) as clients use it: a real server on a free port over a
+// temporary --data directory, uploads in Breakpad's protocol (from the library's crash handler
+// and from a client here), the JSON API, and a restart on the same data.
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "support.h"
+
+namespace {
+
+using namespace test_support;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kToken = "test-token-5b0c";
+constexpr int kGenerousSeconds = 180;
+
+std::string example(const std::string& name) {
+    return std::string(DUMPSCOPE_EXAMPLES_DIR) + "/" + name;
+}
+
+// `dumpscope server --listen 127.0.0.1:0 --data DIR --token T`, started and waited for: its first
+// line of output names the address it listens on. Killed (SIGKILL: no clean shutdown to rely on)
+// and reaped on destruction.
+class ServerProcess {
+public:
+    // `wrapper`: a command that runs the server as its arguments (searched in PATH).
+    explicit ServerProcess(const std::string& data, const std::vector<std::string>& extra = {},
+                           const std::vector<std::string>& wrapper = {}) {
+        std::vector<std::string> argv = wrapper;
+        for (const std::string& a :
+             {dumpscope_binary(), std::string("server"), std::string("--listen"),
+              std::string("127.0.0.1:0"), std::string("--data"), data, std::string("--token"),
+              std::string(kToken)})
+            argv.push_back(a);
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        int out[2];
+        if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(out[1], 1);
+            std::vector<char*> args;
+            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            ::execvp(args[0], args.data());
+            ::_exit(127);
+        }
+        ::close(out[1]);
+        std::string line;
+        const auto deadline = Clock::now() + std::chrono::seconds(60);
+        while (line.find('\n') == std::string::npos && Clock::now() < deadline) {
+            pollfd p{out[0], POLLIN, 0};
+            if (::poll(&p, 1, 1000) <= 0) continue;
+            char buffer[256];
+            const ssize_t n = ::read(out[0], buffer, sizeof buffer);
+            if (n <= 0) break;
+            line.append(buffer, static_cast<size_t>(n));
+        }
+        ::close(out[0]);
+        const std::string prefix = "listening on http://127.0.0.1:";
+        if (line.rfind(prefix, 0) != 0 || line.find('\n') == std::string::npos) {
+            kill_and_reap();
+            throw std::runtime_error("dumpscope server did not start: '" + line + "'");
+        }
+        port_ = std::stoi(line.substr(prefix.size()));
+    }
+    ~ServerProcess() { kill_and_reap(); }
+    ServerProcess(const ServerProcess&) = delete;
+    ServerProcess& operator=(const ServerProcess&) = delete;
+
+    int port() const { return port_; }
+    pid_t pid() const { return pid_; }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    bool alive() const { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+    httplib::Client client() const {
+        httplib::Client c("127.0.0.1", port_);
+        c.set_read_timeout(std::chrono::seconds(60));
+        c.set_write_timeout(std::chrono::seconds(60));
+        return c;
+    }
+    // SIGTERM, then waits up to `seconds` for the exit; the wait status, or -1 if it did not exit.
+    int terminate(int seconds) {
+        ::kill(pid_, SIGTERM);
+        const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+        while (Clock::now() < deadline) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return status;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return -1;
+    }
+    void kill_and_reap() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+        }
+    }
+
+private:
+    pid_t pid_ = -1;
+    int port_ = 0;
+};
+
+httplib::Headers with_token(const std::string& token = kToken) {
+    return {{"Authorization", "Bearer " + token}};
+}
+
+std::string file_text(const std::string& path) {
+    const std::vector<uint8_t> bytes = read_file(path);
+    return std::string(bytes.begin(), bytes.end());
+}
+
+constexpr const char* kBoundary = "service-test-9d1f3c";
+
+// A Breakpad-style form: the annotations, then the dump in upload_file_minidump.
+std::string form_body(const std::vector<std::pair<std::string, std::string>>& annotations,
+                      const std::optional<std::string>& dump) {
+    std::string body;
+    for (const auto& [key, value] : annotations)
+        body += std::string("--") + kBoundary + "\r\nContent-Disposition: form-data; name=\"" +
+                key + "\"\r\n\r\n" + value + "\r\n";
+    if (dump)
+        body += std::string("--") + kBoundary +
+                "\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; "
+                "filename=\"x.dmp\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
+                *dump + "\r\n";
+    return body + "--" + kBoundary + "--\r\n";
+}
+
+std::string gzip(const std::string& data) {
+    z_stream z{};
+    EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string out(deflateBound(&z, data.size()) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+struct Upload {
+    int status = 0;
+    std::string body;
+};
+
+Upload submit(const ServerProcess& server, const std::string& body, bool gzipped = false) {
+    httplib::Client c = server.client();
+    httplib::Headers headers;
+    if (gzipped) headers.emplace("Content-Encoding", "gzip");
+    auto r = c.Post("/submit", headers, gzipped ? gzip(body) : body,
+                    std::string("multipart/form-data; boundary=") + kBoundary);
+    if (!r) return {};
+    return {r->status, r->body};
+}
+
+// "CrashID=<id>\n" -> id ("" when the answer is not that).
+std::string crash_id_of(const Upload& upload) {
+    const std::string prefix = "CrashID=";
+    if (upload.status != 200 || upload.body.rfind(prefix, 0) != 0 || upload.body.back() != '\n')
+        return "";
+    return upload.body.substr(prefix.size(), upload.body.size() - prefix.size() - 1);
+}
+
+json get_json(const ServerProcess& server, const std::string& path, int* status = nullptr) {
+    httplib::Client c = server.client();
+    auto r = c.Get(path, with_token());
+    if (!r) return nullptr;
+    if (status != nullptr) *status = r->status;
+    return json::parse(r->body, nullptr, false);
+}
+
+// Polls the crash until it is processed or failed.
+json wait_until_done(const ServerProcess& server, const std::string& id) {
+    const auto deadline = Clock::now() + std::chrono::seconds(kGenerousSeconds);
+    json crash;
+    while (Clock::now() < deadline) {
+        crash = get_json(server, "/api/crashes/" + id);
+        if (crash.is_object() &&
+            (crash.value("status", "") == "processed" || crash.value("status", "") == "failed"))
+            return crash;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "crash " << id << " not processed in time: " << crash.dump();
+    return crash;
+}
+
+std::vector<std::string> entries_of(const std::string& dir) {
+    std::vector<std::string> names;
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return names;
+    while (dirent* e = ::readdir(d))
+        if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
+            names.push_back(e->d_name);
+    ::closedir(d);
+    return names;
+}
+
+// A live dump of a fixture (no crash in it), for the upload paths.
+std::string healthy_dump(const TempDir& dir) {
+    Fixture target("fixture_healthy");
+    return collect_into(dir.path(), target.pid(), "mini", "minidump");
+}
+
+// The library's crash handler (examples/crash_handler.c) crashes in crash_null_write and uploads
+// its dump to /submit, annotations included; the server processes it like `analyze`.
+TEST(Service, CrashHandlerUploadIsProcessedWithItsSignature) {
+    TempDir data, dumps;
+    ServerProcess server(data.path());
+    const CommandResult crashed = run({"env", "DUMPSCOPE_UPLOAD_URL=" + server.url() + "/submit",
+                                       example("crash_handler"), dumps.path(), "null"},
+                                      kGenerousSeconds);
+    EXPECT_EQ(crashed.signal, SIGSEGV) << crashed.out << crashed.err;
+
+    json listed;
+    const auto deadline = Clock::now() + std::chrono::seconds(kGenerousSeconds);
+    while (Clock::now() < deadline) {
+        listed = get_json(server, "/api/crashes");
+        if (listed.is_object() && !listed.at("crashes").empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(listed.is_object() && listed.at("crashes").size() == 1u) << listed.dump();
+    const std::string id = listed.at("crashes").at(0).at("id");
+    EXPECT_EQ(id.size(), 32u);
+
+    const json crash = wait_until_done(server, id);
+    ASSERT_EQ(crash.value("status", ""), "processed") << crash.dump(1);
+    EXPECT_EQ(crash.at("program"), "crash_handler");
+    EXPECT_EQ(crash.at("format"), "minidump");
+    EXPECT_EQ(crash.at("crash_class"), "null-dereference");
+    EXPECT_TRUE(crash.at("error").is_null());
+    const std::string signature = crash.at("signature");
+    EXPECT_NE(signature.find("crash_null_write"), std::string::npos) << signature;
+    EXPECT_EQ(crash.at("annotations").value("version", ""), "1.2.3") << crash.at("annotations");
+    EXPECT_EQ(crash.at("annotations").value("mode", ""), "null") << crash.at("annotations");
+    const json& analysis = crash.at("analysis");
+    ASSERT_TRUE(analysis.is_object());
+    EXPECT_EQ(analysis.at("signature"), signature);
+    ASSERT_FALSE(analysis.at("findings").empty());
+    const json& first = analysis.at("findings").at(0);
+    EXPECT_EQ(first.at("kind"), "crash") << first.dump(1);
+    EXPECT_EQ(first.at("crash").at("signal"), "SIGSEGV") << first.dump(1);
+    EXPECT_EQ(first.at("crash").at("frame").at("function"), "crash_null_write") << first.dump(1);
+
+    // Stored 0600, and served back byte for byte: the file the handler also left on disk.
+    struct stat st {};
+    ASSERT_EQ(::stat((data.path() + "/dumps/" + id).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::string written;
+    for (const std::string& f : dumps.files())
+        if (f.size() > 4 && f.compare(f.size() - 4, 4, ".dmp") == 0)
+            written = file_text(dumps.path() + "/" + f);
+    ASSERT_FALSE(written.empty());
+    httplib::Client c = server.client();
+    auto download = c.Get("/api/crashes/" + id + "/dump", with_token());
+    ASSERT_TRUE(download);
+    EXPECT_EQ(download->status, 200);
+    EXPECT_TRUE(download->body == written) << "the downloaded dump differs from the uploaded one";
+
+    // Top crashers, and the list filtered by signature and program.
+    const json signatures = get_json(server, "/api/signatures");
+    ASSERT_EQ(signatures.at("signatures").size(), 1u) << signatures.dump(1);
+    EXPECT_EQ(signatures.at("signatures").at(0).at("signature"), signature);
+    EXPECT_EQ(signatures.at("signatures").at(0).at("count"), 1);
+    EXPECT_EQ(signatures.at("signatures").at(0).at("programs"), json::array({"crash_handler"}));
+    EXPECT_EQ(signatures.at("signatures").at(0).at("versions"), json::array({"1.2.3"}));
+    EXPECT_EQ(get_json(server, "/api/crashes?class=null-dereference").at("crashes").size(), 1u);
+    EXPECT_EQ(get_json(server, "/api/crashes?class=abort").at("crashes").size(), 0u);
+    EXPECT_EQ(get_json(server, "/api/crashes?program=crash_handler").at("crashes").size(), 1u);
+    EXPECT_EQ(get_json(server, "/api/crashes?program=other").at("crashes").size(), 0u);
+    auto by_signature =
+        server.client().Get("/api/crashes", {{"signature", signature}}, with_token());
+    ASSERT_TRUE(by_signature);
+    EXPECT_EQ(json::parse(by_signature->body).at("crashes").size(), 1u) << by_signature->body;
+
+    // Without the token, or with a wrong one: 401 on every API route, the dump included.
+    const std::vector<std::string> api_paths{"/api/crashes/" + id, "/api/crashes",
+                                             "/api/signatures", "/api/crashes/" + id + "/dump",
+                                             "/api/nothing"};
+    for (const std::string& path : api_paths) {
+        auto none = c.Get(path);
+        ASSERT_TRUE(none);
+        EXPECT_EQ(none->status, 401) << path;
+        EXPECT_EQ(none->body.find("MDMP"), std::string::npos);
+        auto wrong = c.Get(path, with_token(std::string(kToken) + "x"));
+        ASSERT_TRUE(wrong);
+        EXPECT_EQ(wrong->status, 401) << path;
+        auto shorter = c.Get(path, with_token("test"));
+        ASSERT_TRUE(shorter);
+        EXPECT_EQ(shorter->status, 401) << path;
+    }
+    auto reprocess_without = c.Post("/api/crashes/" + id + "/reprocess");
+    ASSERT_TRUE(reprocess_without);
+    EXPECT_EQ(reprocess_without->status, 401);
+
+    // Reprocess: back to the queue, then processed again to the same result.
+    auto reprocess = c.Post("/api/crashes/" + id + "/reprocess", with_token(), "", "text/plain");
+    ASSERT_TRUE(reprocess);
+    EXPECT_EQ(reprocess->status, 202) << reprocess->body;
+    const json again = wait_until_done(server, id);
+    EXPECT_EQ(again.value("status", ""), "processed");
+    EXPECT_EQ(again.at("signature"), signature);
+
+    // Unknown and malformed ids: 404, nothing looked up on disk.
+    int status = 0;
+    get_json(server, "/api/crashes/0123456789abcdef0123456789abcdef", &status);
+    EXPECT_EQ(status, 404);
+    get_json(server, "/api/crashes/..%2f..%2fcrashes.db/dump", &status);
+    EXPECT_EQ(status, 404);
+    get_json(server, "/api/crashes/" + id + "x", &status);
+    EXPECT_EQ(status, 404);
+}
+
+// A gzip body (Content-Encoding: gzip, as Crashpad sends) is undone before the form is read.
+TEST(Service, GzipBodyIsAccepted) {
+    TempDir data, dumps;
+    ServerProcess server(data.path());
+    const std::string dump = file_text(healthy_dump(dumps));
+    const Upload upload =
+        submit(server, form_body({{"prod", "healthy"}, {"ver", "7"}}, dump), true);
+    const std::string id = crash_id_of(upload);
+    ASSERT_FALSE(id.empty()) << upload.status << " " << upload.body;
+    const json crash = wait_until_done(server, id);
+    EXPECT_EQ(crash.value("status", ""), "processed") << crash.dump(1);
+    EXPECT_EQ(crash.at("program"), "fixture_healthy");
+    EXPECT_EQ(crash.at("dump_size"), dump.size());
+    EXPECT_EQ(crash.at("annotations"), (json{{"prod", "healthy"}, {"ver", "7"}}));
+    httplib::Client c = server.client();
+    auto download = c.Get("/api/crashes/" + id + "/dump", with_token());
+    ASSERT_TRUE(download);
+    EXPECT_TRUE(download->body == dump);
+}
+
+// Every dump dumpscope reads is accepted: minidumps and ELF cores, plain or zstd-compressed
+// (`collect --compress`); stored as uploaded, analyzed with the right reader.
+TEST(Service, MinidumpsCoresAndZstdDumpsAreProcessed) {
+    TempDir data, dumps;
+    ServerProcess server(data.path());
+    Fixture target("fixture_healthy");
+    struct Case {
+        const char* format;
+        bool compress;
+        const char* reader;
+    };
+    for (const Case& c : {Case{"minidump", false, "minidump"}, Case{"core", false, "elf-core"},
+                          Case{"minidump", true, "minidump"}, Case{"core", true, "elf-core"}}) {
+        const std::string path = dumps.path() + "/" + c.format +
+                                 (std::string(c.format) == "core" ? ".core" : ".dmp") +
+                                 (c.compress ? ".zst" : "");
+        std::vector<std::string> argv{dumpscope_binary(), "collect", "--quiet", "--type", "mini",
+                                      "--format",         c.format};
+        if (c.compress) argv.push_back("--compress");
+        argv.push_back(std::to_string(target.pid()));
+        argv.push_back(path);
+        const CommandResult collected = run(argv);
+        ASSERT_EQ(collected.exit_code, 0) << collected.err;
+        const std::string dump = file_text(path);
+        if (c.compress) {
+            ASSERT_GE(dump.size(), 4u);
+            EXPECT_EQ(dump.substr(0, 4), std::string("\x28\xb5\x2f\xfd", 4)) << "zstd magic";
+        }
+        const std::string id = crash_id_of(submit(server, form_body({{"prod", path}}, dump)));
+        ASSERT_FALSE(id.empty()) << path;
+        const json crash = wait_until_done(server, id);
+        EXPECT_EQ(crash.value("status", ""), "processed") << path << " " << crash.dump(1);
+        EXPECT_EQ(crash.at("format"), c.reader) << path;
+        EXPECT_EQ(crash.at("program"), "fixture_healthy") << path;
+        EXPECT_EQ(crash.at("dump_size"), dump.size()) << path;
+    }
+}
+
+// Garbage in the dump part: stored, then failed with the reader's one-line error; the server
+// keeps serving. Bad forms are refused with 400 and a message.
+TEST(Service, GarbageFailsWithTheReadersErrorAndTheServerStaysUp) {
+    TempDir data;
+    ServerProcess server(data.path());
+    const std::string id = crash_id_of(
+        submit(server, form_body({{"prod", "garbage"}}, std::string("not a dump at all\n"))));
+    ASSERT_FALSE(id.empty());
+    const json crash = wait_until_done(server, id);
+    EXPECT_EQ(crash.value("status", ""), "failed") << crash.dump(1);
+    const std::string error = crash.at("error");
+    EXPECT_NE(error.find("neither a minidump nor an ELF core"), std::string::npos) << error;
+    EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+    EXPECT_TRUE(crash.at("analysis").is_null());
+    EXPECT_TRUE(server.alive());
+
+    // A truncated minidump header: the reader refuses it, the worker survives.
+    const std::string truncated =
+        crash_id_of(submit(server, form_body({}, std::string("MDMP\x93\xa7\0\0\x10\0\0\0", 12))));
+    ASSERT_FALSE(truncated.empty());
+    EXPECT_EQ(wait_until_done(server, truncated).value("status", ""), "failed");
+    EXPECT_TRUE(server.alive());
+
+    const Upload no_dump = submit(server, form_body({{"prod", "x"}}, std::nullopt));
+    EXPECT_EQ(no_dump.status, 400);
+    EXPECT_NE(no_dump.body.find("upload_file_minidump"), std::string::npos) << no_dump.body;
+    const Upload empty_dump = submit(server, form_body({}, std::string()));
+    EXPECT_EQ(empty_dump.status, 400) << empty_dump.body;
+    httplib::Client c = server.client();
+    auto not_a_form = c.Post("/submit", "raw bytes", "application/octet-stream");
+    ASSERT_TRUE(not_a_form);
+    EXPECT_EQ(not_a_form->status, 400);
+    EXPECT_TRUE(server.alive());
+    EXPECT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 2u);
+}
+
+// The readers' fuzz corpus and the inputs that once crashed them, whole, truncated and with
+// bytes flipped: every upload ends processed or failed (with a one-line error), and the server
+// never goes down.
+TEST(Service, MalformedCorpusNeverTakesTheServerDown) {
+    TempDir data;
+    ServerProcess server(data.path(), {"--workers", "2"});
+    std::vector<std::string> inputs;
+    for (const char* dir : {"corpus/minidump", "corpus/core", "crashers/minidump", "crashers/core"})
+        for (const std::string& name :
+             entries_of(std::string(DUMPSCOPE_SOURCE_DIR) + "/tests/fuzz/" + dir))
+            inputs.push_back(
+                file_text(std::string(DUMPSCOPE_SOURCE_DIR) + "/tests/fuzz/" + dir + "/" + name));
+    ASSERT_GE(inputs.size(), 8u);
+    std::mt19937 random(15);
+    std::vector<std::string> uploads;
+    for (const std::string& input : inputs) {
+        uploads.push_back(input);
+        uploads.push_back(input.substr(0, input.size() / 2));
+        uploads.push_back(input.substr(0, 64));
+        std::string flipped = input;
+        for (int i = 0; i < 32; ++i)
+            flipped[random() % flipped.size()] ^= static_cast<char>(1 + random() % 255);
+        uploads.push_back(flipped);
+    }
+    std::vector<std::string> ids;
+    for (const std::string& upload : uploads) {
+        const std::string id = crash_id_of(submit(server, form_body({}, upload)));
+        ASSERT_FALSE(id.empty());
+        ids.push_back(id);
+    }
+    int processed = 0, failed = 0;
+    for (const std::string& id : ids) {
+        const json crash = wait_until_done(server, id);
+        ASSERT_TRUE(server.alive()) << "the server died on crash " << id;
+        if (crash.value("status", "") == "processed") {
+            ++processed;
+            EXPECT_TRUE(crash.at("analysis").is_object());
+        } else {
+            ++failed;
+            ASSERT_EQ(crash.value("status", ""), "failed") << crash.dump(1);
+            const std::string error = crash.at("error");
+            EXPECT_FALSE(error.empty());
+            EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+        }
+    }
+    EXPECT_GT(processed, 0);
+    EXPECT_GT(failed, 0);
+    EXPECT_TRUE(server.alive());
+}
+
+// --max-upload-mb: a bigger dump is refused with 413 and says why, also when only its
+// decompressed size is over (a small gzip body of zeros); nothing is stored.
+TEST(Service, UploadsOverTheLimitAre413) {
+    TempDir data;
+    ServerProcess server(data.path(), {"--max-upload-mb", "1"});
+    // 2 MiB: refused by the server while reading the form; 4 MiB: by its Content-Length.
+    std::mt19937 random(7);
+    for (const size_t size : {size_t{2} << 20, size_t{4} << 20}) {
+        std::string big(size, '\0');
+        for (char& b : big) b = static_cast<char>(random());
+        const Upload plain = submit(server, form_body({}, big));
+        EXPECT_EQ(plain.status, 413) << size;
+        EXPECT_NE(plain.body.find("limit of 1 MiB"), std::string::npos) << plain.body;
+    }
+
+    const std::string zeros(3 << 20, '\0');
+    const std::string body = form_body({}, zeros);
+    ASSERT_LT(gzip(body).size(), size_t{1} << 20);
+    const Upload bomb = submit(server, body, true);
+    EXPECT_EQ(bomb.status, 413);
+    EXPECT_NE(bomb.body.find("limit of 1 MiB"), std::string::npos) << bomb.body;
+
+    EXPECT_TRUE(server.alive());
+    EXPECT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 0u);
+    EXPECT_EQ(entries_of(data.path() + "/dumps"), std::vector<std::string>{});
+}
+
+// A full disk: the upload is refused with 507 and nothing of it is left; the server goes on and
+// takes the next upload that fits. The server runs in a mount namespace of its own over a 2 MiB
+// tmpfs (the test sees it through /proc/PID/root).
+TEST(Service, FullDiskIs507AndLeavesNothing) {
+    if (run({"unshare", "-m", "true"}).exit_code != 0)
+        GTEST_SKIP() << "no mount namespaces here (unshare -m)";
+    TempDir data;
+    ServerProcess server(
+        data.path(), {},
+        {"unshare", "-m", "sh", "-c",
+         "mount -t tmpfs -o size=2m,mode=0700 tmpfs \"$1\" && shift && exec \"$@\"", "sh",
+         data.path()});
+    std::string big(3 << 20, '\0');
+    std::mt19937 random(5);
+    for (char& b : big) b = static_cast<char>(random());
+    const Upload full = submit(server, form_body({}, big));
+    EXPECT_EQ(full.status, 507) << full.body;
+    EXPECT_NE(full.body.find("disk is full"), std::string::npos) << full.body;
+    const std::string dumps =
+        "/proc/" + std::to_string(server.pid()) + "/root" + data.path() + "/dumps";
+    EXPECT_EQ(entries_of(dumps), std::vector<std::string>{});
+    EXPECT_TRUE(server.alive());
+    const std::string id = crash_id_of(submit(server, form_body({}, std::string("small"))));
+    EXPECT_FALSE(id.empty());
+    EXPECT_EQ(entries_of(dumps), std::vector<std::string>{id});
+    EXPECT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 1u);
+}
+
+// --max-uploads-per-minute: one client's upload past its share is refused with 429 and
+// Retry-After, before anything is stored; the API is not limited.
+TEST(Service, UploadsOverTheRateAre429) {
+    TempDir data;
+    ServerProcess server(data.path(), {"--max-uploads-per-minute", "3"});
+    for (int i = 0; i < 3; ++i)
+        EXPECT_FALSE(crash_id_of(submit(server, form_body({}, std::string("dump")))).empty()) << i;
+    httplib::Client c = server.client();
+    auto refused = c.Post("/submit", form_body({}, std::string("dump")),
+                          std::string("multipart/form-data; boundary=") + kBoundary);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 429);
+    EXPECT_NE(refused->body.find("too many uploads"), std::string::npos) << refused->body;
+    const int retry = std::stoi(refused->get_header_value("Retry-After"));
+    EXPECT_GT(retry, 0);
+    EXPECT_LE(retry, 20);
+    EXPECT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 3u);
+}
+
+// A restart on the same --data loses nothing: crashes stay with their results, and a crash a
+// killed server left in `processing` is queued again and processed.
+TEST(Service, RestartKeepsCrashesAndRequeuesInterruptedOnes) {
+    TempDir data, dumps;
+    const std::string dump = file_text(healthy_dump(dumps));
+    std::string id;
+    json before;
+    {
+        ServerProcess server(data.path());
+        id = crash_id_of(submit(server, form_body({{"prod", "restart"}}, dump)));
+        ASSERT_FALSE(id.empty());
+        before = wait_until_done(server, id);
+        ASSERT_EQ(before.value("status", ""), "processed") << before.dump(1);
+    }
+    {
+        ServerProcess server(data.path());
+        const json after = get_json(server, "/api/crashes/" + id);
+        EXPECT_EQ(after, before);
+    }
+    if (!have_program("sqlite3")) GTEST_SKIP() << "no sqlite3 to mark the crash interrupted";
+    // As a server killed mid-analysis leaves it.
+    const CommandResult marked = run({"sqlite3", data.path() + "/crashes.db",
+                                      "UPDATE crashes SET status = 'processing', signature = "
+                                      "NULL, analysis_json = NULL"});
+    ASSERT_EQ(marked.exit_code, 0) << marked.err;
+    ServerProcess server(data.path());
+    const json again = wait_until_done(server, id);
+    EXPECT_EQ(again.value("status", ""), "processed") << again.dump(1);
+    EXPECT_EQ(again.at("signature"), before.at("signature"));
+    EXPECT_EQ(again.at("analysis").at("findings"), before.at("analysis").at("findings"));
+}
+
+// The pages: the login form without a session; the token through the form gives a session
+// cookie; then top crashers, the crash with its annotations escaped, and the stored report.
+TEST(Service, PagesNeedALoginAndShowTheCrash) {
+    TempDir data, dumps;
+    ServerProcess server(data.path());
+    const std::string dump = file_text(healthy_dump(dumps));
+    const std::string id =
+        crash_id_of(submit(server, form_body({{"note", "<script>alert(1)</script>"}}, dump)));
+    ASSERT_FALSE(id.empty());
+    ASSERT_EQ(wait_until_done(server, id).value("status", ""), "processed");
+
+    httplib::Client c = server.client();
+    auto anonymous = c.Get("/");
+    ASSERT_TRUE(anonymous);
+    EXPECT_EQ(anonymous->status, 401);
+    EXPECT_NE(anonymous->body.find("action=\"/login\""), std::string::npos);
+    auto no_crash = c.Get("/crashes/" + id);
+    ASSERT_TRUE(no_crash);
+    EXPECT_EQ(no_crash->status, 401);
+    EXPECT_EQ(no_crash->body.find(id), std::string::npos);
+
+    auto wrong = c.Post("/login", httplib::Params{{"token", "nope"}});
+    ASSERT_TRUE(wrong);
+    EXPECT_EQ(wrong->status, 401);
+    EXPECT_FALSE(wrong->has_header("Set-Cookie"));
+    auto login = c.Post("/login", httplib::Params{{"token", kToken}});
+    ASSERT_TRUE(login);
+    EXPECT_EQ(login->status, 303);
+    const std::string cookie = login->get_header_value("Set-Cookie");
+    ASSERT_EQ(cookie.rfind("dumpscope_session=", 0), 0u) << cookie;
+    EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+    const httplib::Headers session{{"Cookie", cookie.substr(0, cookie.find(';'))}};
+
+    auto top = c.Get("/", session);
+    ASSERT_TRUE(top);
+    EXPECT_EQ(top->status, 200);
+    EXPECT_NE(top->body.find("fixture_healthy"), std::string::npos) << top->body;
+    EXPECT_NE(top->get_header_value("Content-Security-Policy").find("default-src 'none'"),
+              std::string::npos);
+    auto list = c.Get("/crashes", session);
+    ASSERT_TRUE(list);
+    EXPECT_NE(list->body.find("/crashes/" + id), std::string::npos);
+    auto page = c.Get("/crashes/" + id, session);
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);
+    EXPECT_NE(page->body.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos)
+        << page->body;
+    EXPECT_EQ(page->body.find("<script>"), std::string::npos);
+    // The API's token works for the pages too; the report is analyze's page.
+    auto report = c.Get("/crashes/" + id + "/report", with_token());
+    ASSERT_TRUE(report);
+    EXPECT_EQ(report->status, 200);
+    EXPECT_EQ(report->body.rfind("<!DOCTYPE html>", 0), 0u);
+    EXPECT_NE(report->body.find("fixture_healthy"), std::string::npos);
+    auto forged = c.Get("/", {{"Cookie", "dumpscope_session=0123456789abcdef0123456789abcdef"}});
+    ASSERT_TRUE(forged);
+    EXPECT_EQ(forged->status, 401);
+}
+
+// SIGTERM: the server stops accepting, lets its workers finish, and exits 0.
+TEST(Service, SigtermStopsItCleanly) {
+    TempDir data;
+    ServerProcess server(data.path());
+    ASSERT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 0u);
+    const int status = server.terminate(30);
+    ASSERT_NE(status, -1) << "still running 30 s after SIGTERM";
+    EXPECT_TRUE(WIFEXITED(status)) << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
