@@ -14,6 +14,7 @@
 #include "monitor/crash_collect.h"
 #include "monitor/crash_handler_config.h"
 #include "monitor/dump_quota.h"
+#include "monitor/dump_upload.h"
 #include "procfs/signal_names.h"
 
 namespace dumpscope {
@@ -69,6 +70,11 @@ void CrashHandlerCommand::add_to(CLI::App& app) {
                        compress_,
                        "Write the dumps zstd-compressed while they are written (.dmp.zst, "
                        ".core.zst; --compress=LEVEL: zstd level 1-19)");
+    install_
+        ->add_option("--upload", upload_url_,
+                     "Post each minidump to this URL (http://HOST:PORT/submit of `dumpscope "
+                     "server`, or any Breakpad/Crashpad collector)")
+        ->option_text("URL");
     install_->add_option("--quota", quota_mb_,
                          "MB of dumps to keep; the oldest go first (default 1024)");
     uninstall_ = command_->add_subcommand("uninstall", "Put back the previous core_pattern");
@@ -100,6 +106,11 @@ int CrashHandlerCommand::install() const {
     config.dump_type = type_;
     config.keep_core = keep_core_;
     config.quota_mb = quota_mb_;
+    config.upload_url = upload_url_;
+    if (!upload_url_.empty() && upload_url_.rfind("http://", 0) != 0) {
+        fail("--upload " + upload_url_ + ": only http:// URLs are supported");
+        return 2;
+    }
     if (install_->count("--compress") > 0) {
         auto level = compress::parse_compression_level(compress_);
         if (!level.ok()) {
@@ -178,9 +189,9 @@ int CrashHandlerCommand::status() const {
     fmt::print("configuration: {}\n", config_path_);
     fmt::print(
         "  output_dir = {}\n  dump_type = {}\n  keep_core = {}\n  quota_mb = {}\n"
-        "  compress_level = {}\n",
+        "  compress_level = {}\n  upload_url = {}\n",
         config->output_dir, config->dump_type, config->keep_core ? "yes" : "no", config->quota_mb,
-        config->compress_level);
+        config->compress_level, config->upload_url);
     fmt::print("  previous_core_pattern = {}\n", config->previous_core_pattern);
     auto usage = dump_usage(config->output_dir);
     if (usage) fmt::print("dumps: {} on disk\n", human_bytes(*usage));
@@ -213,6 +224,13 @@ int CrashHandlerCommand::collect() const {
         line += " (no minidump: " + result->conversion_error + ")";
     for (const std::string& removed : result->removed) line += "; quota removed " + removed;
     log_crash_line(*config, line);
+    if (!config->upload_url.empty() && !result->minidump.empty()) {
+        Status uploaded = upload_dump(config->upload_url, result->minidump);
+        log_crash_line(*config, who + ": " +
+                                    (uploaded.ok() ? "uploaded " + result->minidump + " to " +
+                                                         config->upload_url
+                                                   : "upload failed: " + uploaded.error().message));
+    }
     return 0;
 }
 

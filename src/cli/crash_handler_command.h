@@ -33,6 +33,7 @@ private:
     bool keep_core_ = false;
     uint64_t quota_mb_ = 1024;
     std::string compress_;             // --compress[=LEVEL]
+    std::string upload_url_;           // --upload URL
     std::vector<std::string> report_;  // collect: PID SIGNAL TIME COMM...
 };
 

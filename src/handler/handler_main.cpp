@@ -19,8 +19,8 @@
 #include "api/handler_wire.h"
 #include "api/library_request.h"
 #include "api/routine_callbacks.h"
-#include "api/upload.h"
 #include "capture/collect_job.h"
+#include "monitor/dump_upload.h"
 
 namespace dumpscope {
 namespace {

@@ -43,6 +43,8 @@ Status CrashHandlerConfig::validate() const {
     if (compress_level < 0 || compress_level > 19)
         return Error{fmt::format("compress_level {} is not 0 (plain dumps) or a zstd level 1-19",
                                  compress_level)};
+    if (!upload_url.empty() && upload_url.rfind("http://", 0) != 0)
+        return Error{"upload URL '" + upload_url + "': only http:// is supported"};
     return Status::success();
 }
 
@@ -77,6 +79,10 @@ Result<CrashHandlerConfig> read_crash_config(const std::string& path) {
             if (!parse_u64(value, level) || level > 19)
                 return bad("compress_level must be 0 (plain dumps) or a zstd level 1-19");
             config.compress_level = static_cast<int>(level);
+        } else if (key == "upload_url") {
+            if (!value.empty() && value.rfind("http://", 0) != 0)
+                return bad("upload_url must be an http:// URL (or empty)");
+            config.upload_url = value;
         } else if (key == "previous_core_pattern") {
             config.previous_core_pattern = value;
         } else {
@@ -103,6 +109,8 @@ Status write_crash_config(const std::string& path, const CrashHandlerConfig& con
             << "quota_mb = " << config.quota_mb << "\n"
             << "# 1-19: dumps written zstd-compressed (.dmp.zst, .core.zst); 0: plain\n"
             << "compress_level = " << config.compress_level << "\n"
+            << "# each minidump is posted there (the dump service's /submit); empty: none\n"
+            << "upload_url = " << config.upload_url << "\n"
             << "# restored by dumpscope crash-handler uninstall\n"
             << "previous_core_pattern = " << config.previous_core_pattern << "\n";
         if (!out.flush()) return errno_error("cannot write " + temp);

@@ -19,6 +19,7 @@ struct CrashHandlerConfig {
     bool keep_core = false;          // keep the kernel's ELF core next to the minidump
     uint64_t quota_mb = 1024;        // dumps in output_dir above this: the oldest go first
     int compress_level = 0;          // 1-19: dumps written zstd-compressed (.zst); 0: plain
+    std::string upload_url;          // http://HOST:PORT/submit: each minidump is posted there
     std::string previous_core_pattern;
 
     Status validate() const;

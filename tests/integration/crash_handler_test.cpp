@@ -12,6 +12,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "monitored_child.h"
@@ -267,6 +268,44 @@ TEST_F(CrashHandler, CompressedConfigurationWritesZstDumps) {
     EXPECT_EQ(info_json(dmp_zst)["capture"]["trigger"], "crash");
     EXPECT_EQ(handler({"uninstall"}).exit_code, 0);
     EXPECT_EQ(read_core_pattern(), guard_->saved());
+}
+
+// --upload: each minidump is posted to a crash collector (the dump service's /submit) in
+// Breakpad's upload protocol, and the log says so.
+TEST_F(CrashHandler, UploadSendsEachMinidumpToTheCollector) {
+    OneRequestServer server;
+    CommandResult install = handler({"install", "--dir", out_, "--upload", server.url("/submit")});
+    ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
+    EXPECT_NE(handler({"status"}).out.find("upload_url = " + server.url("/submit")),
+              std::string::npos);
+    std::string request;
+    std::thread accept([&] { request = server.wait_for_request(60); });
+    DrivenFixture crasher("fixture_nullptr");
+    crasher.send("go");
+    auto exit_status = crasher.wait_exit(30);
+    accept.join();
+    ASSERT_TRUE(exit_status.has_value() && WIFSIGNALED(*exit_status));
+    ASSERT_TRUE(wait_for_file(out_, crasher.pid(), ".dmp")) << run({"ls", out_}).out;
+    std::string dump;
+    for (const std::string& name : files_of(out_, crasher.pid()))
+        if (has_suffix({name}, ".dmp")) dump = out_ + "/" + name;
+    EXPECT_EQ(request.rfind("POST /submit HTTP/1.1\r\n", 0), 0u) << request.substr(0, 200);
+    const std::vector<uint8_t> file = read_file(dump);
+    EXPECT_EQ(uploaded_dump(request), std::string(file.begin(), file.end()));
+    // The collector logs the upload after it answered.
+    const auto deadline = TestClock::now() + std::chrono::seconds(30);
+    std::string log;
+    while (TestClock::now() < deadline) {
+        std::ifstream in(out_ + "/crash-handler.log");
+        log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        if (log.find("uploaded") != std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_NE(log.find("uploaded " + dump + " to " + server.url("/submit")), std::string::npos)
+        << log;
+    EXPECT_EQ(handler({"uninstall"}).exit_code, 0);
+    CommandResult refused = handler({"install", "--dir", out_, "--upload", "https://x/submit"});
+    EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
 }
 
 TEST_F(CrashHandler, InstallTwiceKeepsTheOriginalPatternForUninstall) {

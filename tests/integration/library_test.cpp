@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -373,62 +372,22 @@ TEST(CrashHandler, AsPid1ExitsWith128PlusTheSignal) {
 // The crash handler's upload: the dump service's protocol (Breakpad's and Crashpad's) to a
 // server here, which takes one request and answers like Socorro.
 TEST(CrashHandler, UploadsTheDumpWithItsAnnotations) {
-    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(listener, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    ASSERT_EQ(::listen(listener, 1), 0);
-    socklen_t length = sizeof address;
-    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
-    const std::string url =
-        "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/submit";
-
+    OneRequestServer server;
     std::string request;
-    std::thread server([&] {
-        pollfd p{listener, POLLIN, 0};
-        if (::poll(&p, 1, 120000) != 1) return;
-        const int connection = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-        if (connection < 0) return;
-        char buffer[65536];
-        size_t expected = std::string::npos;
-        for (;;) {
-            pollfd c{connection, POLLIN, 0};
-            if (::poll(&c, 1, 60000) != 1) break;
-            const ssize_t n = ::recv(connection, buffer, sizeof buffer, 0);
-            if (n <= 0) break;
-            request.append(buffer, static_cast<size_t>(n));
-            const size_t head_end = request.find("\r\n\r\n");
-            if (expected == std::string::npos && head_end != std::string::npos) {
-                const size_t at = request.find("Content-Length: ");
-                if (at != std::string::npos && at < head_end)
-                    expected = head_end + 4 + std::stoul(request.substr(at + 16));
-            }
-            if (expected != std::string::npos && request.size() >= expected) break;
-        }
-        const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\nCrashID=bp-123";
-        (void)!::send(connection, answer.data(), answer.size(), MSG_NOSIGNAL);
-        ::close(connection);
-    });
+    std::thread accept([&] { request = server.wait_for_request(120); });
     TempDir dir;
-    const CommandResult r = run(
-        {"env", "DUMPSCOPE_UPLOAD_URL=" + url, example("crash_handler"), dir.path(), "null"}, 120);
-    server.join();
-    ::close(listener);
+    const CommandResult r = run({"env", "DUMPSCOPE_UPLOAD_URL=" + server.url("/submit"),
+                                 example("crash_handler"), dir.path(), "null"},
+                                120);
+    accept.join();
     EXPECT_EQ(r.signal, SIGSEGV) << r.out << r.err;
     const std::vector<std::string> dumps = dumps_in(dir);
     ASSERT_EQ(dumps.size(), 1u);
     EXPECT_EQ(request.rfind("POST /submit HTTP/1.1\r\n", 0), 0u) << request.substr(0, 200);
-    EXPECT_NE(request.find("Content-Type: multipart/form-data; boundary="), std::string::npos);
     EXPECT_NE(request.find("name=\"version\"\r\n\r\n1.2.3\r\n"), std::string::npos);
     EXPECT_NE(request.find("name=\"mode\"\r\n\r\nnull\r\n"), std::string::npos);
-    const size_t part = request.find("name=\"upload_file_minidump\"");
-    ASSERT_NE(part, std::string::npos);
-    const size_t body = request.find("\r\n\r\n", part) + 4;
     const std::vector<uint8_t> file = read_file(dumps[0]);
-    ASSERT_GE(request.size(), body + file.size());
-    EXPECT_EQ(request.compare(body, file.size(), std::string(file.begin(), file.end())), 0)
+    EXPECT_EQ(uploaded_dump(request), std::string(file.begin(), file.end()))
         << "the uploaded dump is the file on disk, byte for byte";
 }
 

@@ -1,10 +1,13 @@
 #include "support.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -378,6 +381,72 @@ std::vector<std::string> minidump_module_names(const std::vector<uint8_t>& file)
         }
     }
     return names;
+}
+
+OneRequestServer::OneRequestServer(std::string answer) : answer_(std::move(answer)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        ::listen(listener_, 4) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+        throw std::runtime_error("cannot listen on 127.0.0.1");
+    port_ = ntohs(address.sin_port);
+}
+
+OneRequestServer::~OneRequestServer() {
+    if (listener_ >= 0) ::close(listener_);
+}
+
+std::string OneRequestServer::url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+std::string OneRequestServer::wait_for_request(int seconds) {
+    pollfd p{listener_, POLLIN, 0};
+    if (::poll(&p, 1, seconds * 1000) != 1) return "";
+    const int connection = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (connection < 0) return "";
+    std::string request;
+    char buffer[65536];
+    size_t expected = std::string::npos;
+    for (;;) {
+        pollfd c{connection, POLLIN, 0};
+        if (::poll(&c, 1, seconds * 1000) != 1) break;
+        const ssize_t n = ::recv(connection, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        request.append(buffer, static_cast<size_t>(n));
+        const size_t head_end = request.find("\r\n\r\n");
+        if (expected == std::string::npos && head_end != std::string::npos) {
+            const size_t at = request.find("Content-Length: ");
+            if (at != std::string::npos && at < head_end)
+                expected = head_end + 4 + std::stoul(request.substr(at + 16));
+        }
+        if (expected != std::string::npos && request.size() >= expected) break;
+    }
+    const std::string reply =
+        "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(answer_.size()) + "\r\n\r\n" +
+        answer_;
+    (void)!::send(connection, reply.data(), reply.size(), MSG_NOSIGNAL);
+    ::close(connection);
+    return request;
+}
+
+std::string uploaded_dump(const std::string& request) {
+    const std::string key = "multipart/form-data; boundary=";
+    const size_t at = request.find(key);
+    if (at == std::string::npos) return "";
+    const size_t end = request.find("\r\n", at);
+    const std::string delimiter = "\r\n--" + request.substr(at + key.size(), end - at - key.size());
+    const size_t part = request.find("name=\"upload_file_minidump\"");
+    if (part == std::string::npos) return "";
+    const size_t body = request.find("\r\n\r\n", part);
+    if (body == std::string::npos) return "";
+    const size_t stop = request.find(delimiter, body + 4);
+    if (stop == std::string::npos) return "";
+    return request.substr(body + 4, stop - body - 4);
 }
 
 }  // namespace test_support

@@ -78,6 +78,29 @@ std::vector<pid_t> children_of(pid_t pid);
 // Waits up to `seconds` until `pid` has no children.
 bool eventually_childless(pid_t pid, int seconds = 30);
 
+// An HTTP server on 127.0.0.1 (a free port) that takes one request, keeps it whole (headers
+// and a Content-Length body) and answers 200 with `answer` as the body, like a crash collector.
+class OneRequestServer {
+public:
+    explicit OneRequestServer(std::string answer = "CrashID=bp-test\n");
+    ~OneRequestServer();
+    OneRequestServer(const OneRequestServer&) = delete;
+    OneRequestServer& operator=(const OneRequestServer&) = delete;
+
+    std::string url(const std::string& path) const;
+    // Waits up to `seconds` for the request; "" if none came.
+    std::string wait_for_request(int seconds);
+
+private:
+    int listener_ = -1;
+    uint16_t port_ = 0;
+    std::string answer_;
+};
+
+// The bytes of the `upload_file_minidump` part of a multipart/form-data request (Breakpad's
+// upload protocol), found by the boundary its Content-Type names; "" if there is none.
+std::string uploaded_dump(const std::string& request);
+
 class TempDir {
 public:
     // base: /tmp by default; /dev/shm for tests that write gigabytes (RAM, not the shared disk).

@@ -1,4 +1,4 @@
-#include "api/upload.h"
+#include "monitor/dump_upload.h"
 
 #include <fmt/format.h>
 #include <netdb.h>
@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "api_read/annotation_table.h"
 #include "common/unique_fd.h"
+#include "minidump/annotations_stream.h"
 #include "minidump/minidump_file.h"
 
 namespace dumpscope {
