@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "common/hex.h"
 #include "common/paths.h"
 #include "elf/elf_build_id.h"
 
@@ -47,15 +48,7 @@ const char* symbol_status_name(SymbolStatus status) {
     return "unknown";
 }
 
-std::string hex_build_id(const std::vector<uint8_t>& id) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (uint8_t b : id) {
-        out += kDigits[b >> 4];
-        out += kDigits[b & 0xf];
-    }
-    return out;
-}
+std::string hex_build_id(const std::vector<uint8_t>& id) { return to_hex(id); }
 
 SymbolLocator::SymbolLocator(SymbolOptions options)
     : options_(std::move(options)),

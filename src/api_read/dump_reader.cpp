@@ -7,6 +7,7 @@
 
 #include "analysis/dump_analysis.h"
 #include "api_read/annotation_table.h"
+#include "common/hex.h"
 #include "minidump/minidump_file.h"
 #include "procfs/signal_names.h"
 
@@ -48,9 +49,7 @@ std::vector<DumpThread> Dump::threads() const {
 std::vector<DumpModule> Dump::modules() const {
     std::vector<DumpModule> out;
     for (const Module& m : state_->analysis->snapshot().modules) {
-        std::string id;
-        for (uint8_t b : m.build_id) id += fmt::format("{:02x}", b);
-        out.push_back({m.path, m.base, m.size(), id});
+        out.push_back({m.path, m.base, m.size(), to_hex(m.build_id)});
     }
     return out;
 }

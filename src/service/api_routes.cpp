@@ -92,14 +92,25 @@ void internal_error(httplib::Response& response, const Error& error) {
     send_error(response, 500, "internal error (see the server's log)");
 }
 
+// The crash the path names (404 for a malformed or unknown id, 500 if the store failed: the
+// answer is then sent and nothing is returned).
+std::optional<CrashRecord> crash_of(ServiceContext& context, const httplib::Request& request,
+                                    httplib::Response& response) {
+    const auto id = crash_id_of(request, response);
+    if (!id) return std::nullopt;
+    auto crash = context.store.get(*id);
+    if (!crash.ok()) {
+        internal_error(response, crash.error());
+        return std::nullopt;
+    }
+    if (!crash->has_value()) send_error(response, 404, "no crash " + *id);
+    return std::move(*crash);
+}
+
 void get_crash(ServiceContext& context, const httplib::Request& request,
                httplib::Response& response) {
-    const auto id = crash_id_of(request, response);
-    if (!id) return;
-    auto crash = context.store.get(*id);
-    if (!crash.ok()) return internal_error(response, crash.error());
-    if (!crash->has_value()) return send_error(response, 404, "no crash " + *id);
-    send_json(response, 200, crash_json(**crash));
+    const std::optional<CrashRecord> crash = crash_of(context, request, response);
+    if (crash) send_json(response, 200, crash_json(*crash));
 }
 
 void list_crashes(ServiceContext& context, const httplib::Request& request,
@@ -153,18 +164,16 @@ void reprocess_crash(ServiceContext& context, const httplib::Request& request,
 
 void download_dump(ServiceContext& context, const httplib::Request& request,
                    httplib::Response& response) {
-    const auto id = crash_id_of(request, response);
-    if (!id) return;
-    auto crash = context.store.get(*id);
-    if (!crash.ok()) return internal_error(response, crash.error());
-    if (!crash->has_value()) return send_error(response, 404, "no crash " + *id);
-    auto path = context.dumps.path_of(*id);
+    const std::optional<CrashRecord> crash = crash_of(context, request, response);
+    if (!crash) return;
+    const std::string& id = crash->id;
+    auto path = context.dumps.path_of(id);
     if (!path.ok()) return internal_error(response, path.error());
     auto file = std::make_shared<UniqueFd>(::open(path->c_str(), O_RDONLY | O_CLOEXEC));
     if (!file->valid()) return internal_error(response, errno_error("cannot open " + *path));
     const off_t size = ::lseek(file->get(), 0, SEEK_END);
     if (size < 0) return internal_error(response, errno_error("cannot size " + *path));
-    response.set_header("Content-Disposition", "attachment; filename=\"" + *id + ".dmp\"");
+    response.set_header("Content-Disposition", "attachment; filename=\"" + id + ".dmp\"");
     response.set_content_provider(static_cast<size_t>(size), "application/octet-stream",
                                   [file](size_t offset, size_t length, httplib::DataSink& sink) {
                                       char buffer[1 << 16];

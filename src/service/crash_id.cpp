@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 
+#include "common/hex.h"
+
 namespace dumpscope::service {
 
 Result<std::string> new_crash_id() {
@@ -16,13 +18,7 @@ Result<std::string> new_crash_id() {
         if (n <= 0) return errno_error("getrandom for a crash id");
         got += static_cast<size_t>(n);
     }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id;
-    for (uint8_t b : bytes) {
-        id += kHex[b >> 4];
-        id += kHex[b & 0xf];
-    }
-    return id;
+    return to_hex(bytes);
 }
 
 bool is_crash_id(std::string_view text) {
