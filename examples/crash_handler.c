@@ -10,11 +10,14 @@
  *     abort       abort() (SIGABRT)
  *     now         dumpscope_write_dump_now() twice, then exit(0)
  *     wait        reads a line from stdin, then writes through a null pointer
+ *     chain       a SIGSEGV handler installed before, chained to (chain_previous_handlers):
+ *                 after the dump it prints the signal it saw and exits 42
  *
  * Build: cc crash_handler.c $(pkg-config --cflags --libs dumpscope) -pthread
  */
 #include <dumpscope/dumpscope.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +62,19 @@ static void* wait_forever(void* arg) {
     return NULL;
 }
 
+/* The program's own handler, installed before dumpscope's: it must see the fault's siginfo. */
+static void previous_handler(int signo, siginfo_t* info, void* context) {
+    (void)context;
+    char line[96];
+    const int n = snprintf(line, sizeof line, "previous handler: signal %d code %d address %p\n",
+                           signo, info->si_code, info->si_addr);
+    if (write(1, line, (size_t)n) < 0) _exit(1);
+    _exit(42);
+}
+
 int main(int argc, char** argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: %s DUMP_DIR null|heap|overflow|two|threads|abort|now|wait\n",
+        fprintf(stderr, "usage: %s DUMP_DIR null|heap|overflow|two|threads|abort|now|wait|chain\n",
                 argv[0]);
         return 2;
     }
@@ -75,6 +88,14 @@ int main(int argc, char** argv) {
     dumpscope_user_stream_information streams = {1, &stream};
     options.user_streams = &streams;
     options.upload_url = getenv("DUMPSCOPE_UPLOAD_URL");
+    if (strcmp(mode, "chain") == 0) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_sigaction = previous_handler;
+        action.sa_flags = SA_SIGINFO;
+        sigaction(SIGSEGV, &action, NULL);
+        options.chain_previous_handlers = 1;
+    }
     if (!dumpscope_crash_handler_install(&options)) {
         fprintf(stderr, "crash_handler: %s\n", dumpscope_last_error());
         return 1;
@@ -84,7 +105,7 @@ int main(int argc, char** argv) {
     printf("ready %d\n", (int)getpid());
     fflush(stdout);
 
-    if (strcmp(mode, "null") == 0) {
+    if (strcmp(mode, "null") == 0 || strcmp(mode, "chain") == 0) {
         crash_null_write();
     } else if (strcmp(mode, "heap") == 0) {
         crash_heap_corruption();

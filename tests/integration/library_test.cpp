@@ -284,6 +284,22 @@ INSTANTIATE_TEST_SUITE_P(Crashes, CrashHandlerTest,
                              return param.param.mode;
                          });
 
+// chain_previous_handlers: after the dump, the handler the program had installed runs, with the
+// fault's own siginfo (the fault happens again; no tgkill that would say SI_TKILL).
+TEST(CrashHandler, ChainsToThePreviousHandlerWithTheFaultsSiginfo) {
+    TempDir dir;
+    const CommandResult r = run({example("crash_handler"), dir.path(), "chain"}, 120);
+    EXPECT_EQ(r.signal, 0) << r.out << r.err;
+    EXPECT_EQ(r.exit_code, 42) << r.out << r.err;
+    EXPECT_NE(r.out.find("previous handler: signal 11 code 1 address (nil)"), std::string::npos)
+        << r.out;
+    const std::vector<std::string> dumps = dumps_in(dir);
+    ASSERT_EQ(dumps.size(), 1u);
+    if (have_program("lldb-16")) {
+        EXPECT_NE(lldb(dumps[0], {"bt"}).find("crash_null_write"), std::string::npos);
+    }
+}
+
 TEST(CrashHandler, WriteDumpNowWritesAndKeepsRunning) {
     TempDir dir;
     const CommandResult r = run({example("crash_handler"), dir.path(), "now"}, 120);
