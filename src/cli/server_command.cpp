@@ -60,6 +60,23 @@ void ServerCommand::add_to(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 256u));
     command_
+        ->add_option("--quota-mb", quota_mb_,
+                     "Total MiB of stored dumps; past it the oldest crashes are deleted (0: none)")
+        ->capture_default_str()
+        ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40));
+    command_
+        ->add_option("--max-per-signature", max_per_signature_,
+                     "Processed crashes kept per signature; the oldest beyond go (0: no cap)")
+        ->capture_default_str();
+    command_
+        ->add_option("--keep-first", keep_first_,
+                     "The first crashes of each signature the quota and the cap never delete")
+        ->capture_default_str();
+    command_
+        ->add_option("--keep-last", keep_last_,
+                     "The last crashes of each signature the quota never deletes")
+        ->capture_default_str();
+    command_
         ->add_option("--symbols", symbol_dirs_,
                      "A directory of symbol files for the analysis; repeatable")
         ->allow_extra_args(false);
@@ -89,6 +106,10 @@ int ServerCommand::run() const {
     options.workers = workers_;
     options.uploads_per_minute = uploads_per_minute_;
     options.symbols.symbol_dirs = symbol_dirs_;
+    options.retention.quota_bytes = quota_mb_ << 20;
+    options.retention.max_per_signature = max_per_signature_;
+    options.retention.keep_first = keep_first_;
+    options.retention.keep_last = keep_last_;
     if (!no_cache_) options.symbols.cache_dir = analysis::DebugFileCache::default_directory();
 
     // The signals that stop the server are taken by one thread with sigwait(): blocked here,

@@ -23,6 +23,10 @@ private:
     uint64_t max_upload_mb_ = 256;
     uint64_t uploads_per_minute_ = 0;
     unsigned workers_ = 2;
+    uint64_t quota_mb_ = 0;
+    uint64_t max_per_signature_ = 0;
+    uint64_t keep_first_ = 2;
+    uint64_t keep_last_ = 2;
     std::vector<std::string> symbol_dirs_;
     bool no_cache_ = false;
 };

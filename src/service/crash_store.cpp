@@ -239,4 +239,37 @@ Result<bool> CrashStore::requeue(const std::string& id) {
     return db_.changes() == 1;
 }
 
+Result<std::vector<RetentionRecord>> CrashStore::retention_records() {
+    std::lock_guard lock(mutex_);
+    auto select = db_.prepare(
+        "SELECT id, status, received_at, dump_size, signature FROM crashes ORDER BY received_at, "
+        "rowid");
+    if (!select.ok()) return select.error();
+    std::vector<RetentionRecord> records;
+    for (;;) {
+        auto row = select->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        records.push_back({select->column_string(0), select->column_string(1),
+                           select->column_int(2), static_cast<uint64_t>(select->column_int(3)),
+                           select->column_text(4)});
+    }
+    return records;
+}
+
+Result<bool> CrashStore::remove(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto transaction = Transaction::begin(db_);
+    if (!transaction.ok()) return transaction.error();
+    auto row = db_.prepare("DELETE FROM crashes WHERE id = ?1 AND status != 'processing'");
+    if (!row.ok()) return row.error();
+    DS_TRY(row->bind(1, id).run());
+    if (db_.changes() != 1) return false;
+    auto annotations = db_.prepare("DELETE FROM annotations WHERE crash_id = ?1");
+    if (!annotations.ok()) return annotations.error();
+    DS_TRY(annotations->bind(1, id).run());
+    DS_TRY(transaction->commit());
+    return true;
+}
+
 }  // namespace dumpscope::service

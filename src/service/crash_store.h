@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "service/retention_policy.h"
 #include "service/sqlite_db.h"
 
 namespace dumpscope::service {
@@ -97,6 +98,11 @@ public:
     Result<std::vector<SignatureSummary>> signatures(int64_t limit);
     // Back to `queued`, results cleared; false if there is no such crash.
     Result<bool> requeue(const std::string& id);
+    // Every crash as retention sees it, oldest first (retention_policy.h).
+    Result<std::vector<RetentionRecord>> retention_records();
+    // Deletes the crash's row and annotations in one transaction, unless it is being processed;
+    // false if it was not deleted (no such crash, or processing). The dump file is the caller's.
+    Result<bool> remove(const std::string& id);
     int64_t requeued_at_start() const { return requeued_at_start_; }
 
 private:

@@ -29,9 +29,11 @@ Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDir
     : options_(std::move(options)),
       store_(std::move(store)),
       dumps_(std::move(dumps)),
-      workers_(*store_, dumps_, options_.symbols),
+      retention_(*store_, dumps_, options_.retention),
+      workers_(*store_, dumps_, retention_, options_.symbols),
       upload_rate_(options_.uploads_per_minute),
-      context_{*store_, dumps_, workers_, options_.token, options_.max_upload_bytes, upload_rate_},
+      context_{*store_,      dumps_,    workers_, options_.token, options_.max_upload_bytes,
+               upload_rate_, retention_},
       pages_(context_) {
     add_routes();
 }
@@ -81,6 +83,14 @@ Result<int> Server::bind() {
 }
 
 Status Server::serve() {
+    // What a smaller quota or cap left over from the last run, batch by batch; then after every
+    // upload and every processed crash.
+    for (;;) {
+        auto retained = retention_.enforce();
+        if (!retained.ok())
+            fmt::print(stderr, "dumpscope server: retention: {}\n", retained.error().message);
+        if (!retained.ok() || *retained < options_.retention.max_deletions) break;
+    }
     workers_.start(options_.workers);
     workers_.notify();
     if (!http_.listen_after_bind()) {

@@ -17,6 +17,7 @@
 #include "service/crash_store.h"
 #include "service/dump_directory.h"
 #include "service/rate_limiter.h"
+#include "service/retention.h"
 #include "service/service_context.h"
 #include "service/web_pages.h"
 #include "service/worker_pool.h"
@@ -31,6 +32,7 @@ struct ServerOptions {
     uint64_t max_upload_bytes = uint64_t{256} << 20;
     uint64_t uploads_per_minute = 0;  // per client address; 0: no limit
     unsigned workers = 2;
+    RetentionPolicy retention;
     analysis::SymbolOptions symbols;
 };
 
@@ -58,6 +60,7 @@ private:
     ServerOptions options_;
     std::unique_ptr<CrashStore> store_;
     DumpDirectory dumps_;
+    Retention retention_;
     WorkerPool workers_;
     RateLimiter upload_rate_;
     ServiceContext context_;

@@ -1,5 +1,5 @@
 // What the HTTP routes share: the store, the dump directory, the workers to wake, the API token
-// and the upload limits (size, rate per client).
+// the upload limits (size, rate per client) and retention.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include "service/crash_store.h"
 #include "service/dump_directory.h"
 #include "service/rate_limiter.h"
+#include "service/retention.h"
 #include "service/worker_pool.h"
 
 namespace dumpscope::service {
@@ -19,6 +20,7 @@ struct ServiceContext {
     std::string token;
     uint64_t max_upload_bytes = 0;
     RateLimiter& upload_rate;
+    Retention& retention;
 };
 
 }  // namespace dumpscope::service

@@ -143,6 +143,9 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
         return answer(response, 500, "cannot record the upload");
     }
     context.workers.notify();
+    // Before the answer, so a client that sees its CrashID sees the store within its quota.
+    if (auto retained = context.retention.enforce(); !retained.ok())
+        fmt::print(stderr, "dumpscope server: retention: {}\n", retained.error().message);
     response.status = 200;
     response.set_content("CrashID=" + *id + "\n", "text/plain; charset=utf-8");
 }

@@ -13,13 +13,16 @@
 #include "analysis/symbol_locator.h"
 #include "service/crash_store.h"
 #include "service/dump_directory.h"
+#include "service/retention.h"
 
 namespace dumpscope::service {
 
 class WorkerPool {
 public:
-    WorkerPool(CrashStore& store, const DumpDirectory& dumps, analysis::SymbolOptions options)
-        : store_(store), dumps_(dumps), options_(std::move(options)) {}
+    // `retention` is enforced after each crash is processed (its signature is known then).
+    WorkerPool(CrashStore& store, const DumpDirectory& dumps, Retention& retention,
+               analysis::SymbolOptions options)
+        : store_(store), dumps_(dumps), retention_(retention), options_(std::move(options)) {}
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
     ~WorkerPool() { stop(); }
@@ -36,6 +39,7 @@ private:
 
     CrashStore& store_;
     const DumpDirectory& dumps_;
+    Retention& retention_;
     analysis::SymbolOptions options_;
     std::vector<std::thread> threads_;
     std::mutex join_mutex_;  // stop() may be called from two threads

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -642,6 +643,93 @@ TEST(Service, PagesNeedALoginAndShowTheCrash) {
     auto forged = c.Get("/", {{"Cookie", "dumpscope_session=0123456789abcdef0123456789abcdef"}});
     ASSERT_TRUE(forged);
     EXPECT_EQ(forged->status, 401);
+}
+
+// Polls until GET /api/crashes/ID answers 404 (retention deleted it); false if it never does.
+bool wait_until_gone(const ServerProcess& server, const std::string& id) {
+    const auto deadline = Clock::now() + std::chrono::seconds(kGenerousSeconds);
+    while (Clock::now() < deadline) {
+        int status = 0;
+        get_json(server, "/api/crashes/" + id, &status);
+        if (status == 404) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+// Retention: --max-per-signature deletes a signature's oldest crashes beyond the cap but its
+// first; --quota-mb then deletes the oldest crash outside the first and last of each signature
+// (a failed one here). What is deleted is 404 in the API and gone from DATA/dumps; the rest stays.
+TEST(Service, RetentionCapsSignaturesAndKeepsTheStoreWithinTheQuota) {
+    TempDir data, dumps;
+    ServerProcess server(data.path(), {"--quota-mb", "1", "--max-per-signature", "2",
+                                       "--keep-first", "1", "--keep-last", "1", "--workers", "1"});
+    const std::string healthy = file_text(healthy_dump(dumps));
+    std::string deadlocked;
+    {
+        Fixture target("fixture_deadlock");
+        deadlocked = file_text(collect_into(dumps.path(), target.pid(), "mini", "minidump"));
+    }
+    // The quota arithmetic below needs the two minidumps small next to the 1 MiB quota.
+    ASSERT_LT(healthy.size(), 64u << 10);
+    ASSERT_LT(deadlocked.size(), 64u << 10);
+
+    auto upload = [&](const std::string& dump) {
+        const std::string id = crash_id_of(submit(server, form_body({}, dump)));
+        EXPECT_FALSE(id.empty());
+        return id;
+    };
+    // f: a[0..3], one at a time. With a cap of 2 keeping the first, each new one past the cap
+    // takes the oldest but the first: a[1] when a[2] is processed, a[2] when a[3] is.
+    std::vector<std::string> a;
+    std::string f;
+    for (int i = 0; i < 4; ++i) {
+        a.push_back(upload(healthy));
+        ASSERT_FALSE(a.back().empty());
+        const json crash = wait_until_done(server, a.back());
+        ASSERT_EQ(crash.value("status", ""), "processed") << crash.dump(1);
+        if (i == 0) f = crash.value("signature", "");
+        EXPECT_EQ(crash.value("signature", ""), f);
+        if (i >= 2) {
+            ASSERT_TRUE(wait_until_gone(server, a[static_cast<size_t>(i) - 1])) << i;
+        }
+    }
+    const std::string b = upload(deadlocked);
+    ASSERT_FALSE(b.empty());
+    const json b_crash = wait_until_done(server, b);
+    ASSERT_EQ(b_crash.value("status", ""), "processed") << b_crash.dump(1);
+    ASSERT_NE(b_crash.value("signature", ""), f) << "the two fixtures need two signatures";
+
+    // Three failed crashes of 400 KiB: the third takes the store past 1 MiB, and the oldest crash
+    // not protected is the first failed one (a[0], a[3] and b are their signature's first/last).
+    const std::string garbage(400u << 10, 'g');
+    std::vector<std::string> g;
+    for (int i = 0; i < 3; ++i) {
+        g.push_back(upload(garbage));
+        ASSERT_FALSE(g.back().empty());
+        if (i < 2) {
+            EXPECT_EQ(wait_until_done(server, g.back()).value("status", ""), "failed");
+        }
+    }
+    ASSERT_TRUE(wait_until_gone(server, g[0]));
+    EXPECT_EQ(wait_until_done(server, g[2]).value("status", ""), "failed");
+
+    const std::vector<std::string> kept = {a[0], a[3], b, g[1], g[2]};
+    for (const std::string& id : kept) {
+        int status = 0;
+        get_json(server, "/api/crashes/" + id, &status);
+        EXPECT_EQ(status, 200) << id;
+    }
+    for (const std::string& id : {a[1], a[2], g[0]}) {
+        int status = 0;
+        get_json(server, "/api/crashes/" + id, &status);
+        EXPECT_EQ(status, 404) << id;
+    }
+    std::vector<std::string> files = entries_of(data.path() + "/dumps");
+    std::vector<std::string> expected = kept;
+    std::sort(files.begin(), files.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(files, expected);
 }
 
 // SIGTERM: the server stops accepting, lets its workers finish, and exits 0.
