@@ -8,19 +8,13 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "common/little_endian.h"
+
 namespace dumpscope {
 
 namespace {
 
 constexpr uint64_t kMaxSettings = 1ull << 30;
-
-void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
-uint32_t get_u32(const uint8_t* p) {
-    return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
 
 // JSON string contents: quotes, backslashes and control characters escaped.
 std::string json_escaped(const std::string& in) {
@@ -53,11 +47,11 @@ std::vector<uint8_t> encode_settings(const HandlerSettings& s) {
         fmt::join(s.leave_running, ","), s.annotations_address, s.exception_tid, s.siginfo_address,
         s.ucontext_address, s.user_streams.size());
     std::vector<uint8_t> out;
-    put_u32(out, static_cast<uint32_t>(text.size()));
+    append_le32(out, static_cast<uint32_t>(text.size()));
     out.insert(out.end(), text.begin(), text.end());
     for (const UserStream& stream : s.user_streams) {
-        put_u32(out, stream.type);
-        put_u32(out, static_cast<uint32_t>(stream.bytes().size()));
+        append_le32(out, stream.type);
+        append_le32(out, static_cast<uint32_t>(stream.bytes().size()));
         out.insert(out.end(), stream.bytes().begin(), stream.bytes().end());
     }
     return out;
@@ -68,7 +62,7 @@ Result<HandlerSettings> decode_settings(const std::vector<uint8_t>& bytes) {
         return Error{"the helper's settings are malformed: " + what};
     };
     if (bytes.size() < 4) return bad("shorter than its length field");
-    const uint32_t json_size = get_u32(bytes.data());
+    const uint32_t json_size = load_le32(bytes, 0);
     if (json_size > bytes.size() - 4) return bad("the JSON runs past the end");
     HandlerSettings s;
     size_t streams = 0;
@@ -91,8 +85,8 @@ Result<HandlerSettings> decode_settings(const std::vector<uint8_t>& bytes) {
     size_t at = 4 + json_size;
     for (size_t i = 0; i < streams; ++i) {
         if (bytes.size() - at < 8) return bad("user stream " + std::to_string(i) + " is cut");
-        const uint32_t type = get_u32(bytes.data() + at);
-        const uint32_t size = get_u32(bytes.data() + at + 4);
+        const uint32_t type = load_le32(bytes, at);
+        const uint32_t size = load_le32(bytes, at + 4);
         at += 8;
         if (size > bytes.size() - at) return bad("user stream " + std::to_string(i) + " is cut");
         s.user_streams.push_back(UserStream::of(

@@ -2,28 +2,17 @@
 
 #include <fmt/format.h>
 
+#include "common/little_endian.h"
+
 namespace dumpscope {
-
-namespace {
-
-void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
-uint32_t get_u32(std::span<const uint8_t> b, size_t at) {
-    return uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 | uint32_t{b[at + 2]} << 16 |
-           uint32_t{b[at + 3]} << 24;
-}
-
-}  // namespace
 
 std::vector<uint8_t> encode_annotations_stream(const Annotations& annotations) {
     std::vector<uint8_t> out;
-    put_u32(out, 1);
-    put_u32(out, static_cast<uint32_t>(annotations.size()));
+    append_le32(out, 1);
+    append_le32(out, static_cast<uint32_t>(annotations.size()));
     for (const auto& [key, value] : annotations) {
-        put_u32(out, static_cast<uint32_t>(key.size()));
-        put_u32(out, static_cast<uint32_t>(value.size()));
+        append_le32(out, static_cast<uint32_t>(key.size()));
+        append_le32(out, static_cast<uint32_t>(value.size()));
         out.insert(out.end(), key.begin(), key.end());
         out.insert(out.end(), value.begin(), value.end());
     }
@@ -35,14 +24,14 @@ Result<Annotations> decode_annotations_stream(std::span<const uint8_t> bytes) {
         return Error{fmt::format("DumpscopeAnnotations stream ({} bytes): {}", bytes.size(), what)};
     };
     if (bytes.size() < 8) return bad("shorter than its header");
-    if (get_u32(bytes, 0) != 1) return bad(fmt::format("version {}", get_u32(bytes, 0)));
-    const uint32_t count = get_u32(bytes, 4);
+    if (load_le32(bytes, 0) != 1) return bad(fmt::format("version {}", load_le32(bytes, 0)));
+    const uint32_t count = load_le32(bytes, 4);
     Annotations out;
     size_t at = 8;
     for (uint32_t i = 0; i < count; ++i) {
         if (bytes.size() - at < 8) return bad(fmt::format("entry {} at offset {} is cut", i, at));
-        const uint32_t key_size = get_u32(bytes, at);
-        const uint32_t value_size = get_u32(bytes, at + 4);
+        const uint32_t key_size = load_le32(bytes, at);
+        const uint32_t value_size = load_le32(bytes, at + 4);
         at += 8;
         if (key_size > bytes.size() - at || value_size > bytes.size() - at - key_size)
             return bad(fmt::format("entry {} at offset {} runs past the end", i, at - 8));
