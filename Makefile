@@ -6,7 +6,7 @@ DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev zl
 	clang-format clang-tidy bc libreadline-dev libc6-dbg strace libcapstone-dev chromium time python3 \
 	libcpp-httplib-dev libsqlite3-dev
 
-.PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis bench-analyze bench-compress bench-crash-handler format clean
+.PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis bench-analyze bench-compress bench-crash-handler bench-service format clean
 
 all: build
 
@@ -82,6 +82,11 @@ bench-compress: deps build
 # The crash handler: install cost, cost while running, fault -> dump against Breakpad's client.
 bench-crash-handler: deps build
 	@bash bench/crash_handler.sh $(BUILD_DIR)
+
+# The service under load: 50 uploaders for 60 s, 20 uploads/s until processed, list pages with
+# 100,000 crashes stored (issue 15; about 3 minutes, localhost only).
+bench-service: deps build
+	@bash bench/service_load.sh $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h' '*.c')
