@@ -49,7 +49,7 @@ struct ProcessedCrash {
     std::string program;
     std::string json;
     std::string html;
-    std::vector<CrashModule> modules;  // stored by SymbolIndex, not by CrashStore
+    std::vector<CrashModule> modules = {};  // stored by SymbolIndex, not by CrashStore
 };
 
 struct CrashRecord {
