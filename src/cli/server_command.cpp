@@ -53,6 +53,11 @@ void ServerCommand::add_to(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20));
     command_
+        ->add_option("--max-symbol-mb", max_symbol_mb_,
+                     "Largest debug file or binary accepted by PUT /api/symbols/ID, in MiB")
+        ->capture_default_str()
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20));
+    command_
         ->add_option("--max-uploads-per-minute", uploads_per_minute_,
                      "Uploads accepted per minute from one client address (0: no limit)")
         ->capture_default_str();
@@ -103,6 +108,7 @@ int ServerCommand::run() const {
         return 2;
     }
     options.max_upload_bytes = max_upload_mb_ << 20;
+    options.max_symbol_bytes = max_symbol_mb_ << 20;
     options.workers = workers_;
     options.uploads_per_minute = uploads_per_minute_;
     options.symbols.symbol_dirs = symbol_dirs_;

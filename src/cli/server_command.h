@@ -21,6 +21,7 @@ private:
     std::string data_ = "./dumpscope-data";
     std::string token_;
     uint64_t max_upload_mb_ = 256;
+    uint64_t max_symbol_mb_ = 1024;
     uint64_t uploads_per_minute_ = 0;
     unsigned workers_ = 2;
     uint64_t quota_mb_ = 0;

@@ -35,6 +35,13 @@ struct ClaimedJob {
     int64_t attempt = 0;
 };
 
+// A module of a processed crash with a build-id, for the symbol index (symbol_index.h).
+struct CrashModule {
+    std::string build_id;  // lowercase hex
+    std::string name;
+    std::string symbols;  // "dwarf", "symtab" or "none": what the analysis had for it
+};
+
 struct ProcessedCrash {
     std::string format;       // "minidump", "elf-core"
     std::string crash_class;  // of the first crash finding; "" without one
@@ -42,6 +49,7 @@ struct ProcessedCrash {
     std::string program;
     std::string json;
     std::string html;
+    std::vector<CrashModule> modules = {};  // stored by SymbolIndex, not by CrashStore
 };
 
 struct CrashRecord {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "analysis/command.h"
 #include "analysis/dump_analysis.h"
 #include "compress/read_errors.h"
 #include "diagnosis/render_html.h"
@@ -32,6 +33,15 @@ Result<ProcessedCrash> process_dump(const std::string& path,
     out.json = diagnosis::report_json(report).dump(-1, ' ', false,
                                                    nlohmann::json::error_handler_t::replace);
     out.html = diagnosis::render_html(report, dumps);
+    // The modules with a build-id and what the analysis had for them, for the symbol index (`lm`'s
+    // table: the report page made it already, so the debug files are loaded).
+    if (auto modules = analysis::command_modules(**dump, {}); modules.ok()) {
+        for (const nlohmann::json& m : modules->json) {
+            const std::string build_id = m.value("build_id", "");
+            if (!build_id.empty())
+                out.modules.push_back({build_id, m.value("name", ""), m.value("symbols", "")});
+        }
+    }
     if (!had_read_error) {
         if (auto error = compress::first_read_error()) return Error{*error};
     }

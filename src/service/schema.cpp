@@ -9,7 +9,7 @@ namespace dumpscope::service {
 namespace {
 
 // Migration N (1-based) is kMigrations[N - 1].
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: crashes, their annotations, and the indexes the API filters and sorts by.
     R"sql(
 CREATE TABLE crashes (
@@ -42,6 +42,19 @@ CREATE INDEX annotations_by_value ON annotations (key, value);
     R"sql(
 ALTER TABLE crashes ADD COLUMN crash_class TEXT;
 CREATE INDEX crashes_by_class ON crashes (crash_class, received_at);
+)sql",
+    // 3 (symbols): the build-ids of each processed crash's modules and what the analysis had for
+    // them ('dwarf', 'symtab', 'none'), so that a debug file arriving re-queues the crashes that
+    // lacked it (symbol_index.h).
+    R"sql(
+CREATE TABLE crash_modules (
+    crash_id TEXT NOT NULL REFERENCES crashes (id) ON DELETE CASCADE,
+    build_id TEXT NOT NULL,
+    module TEXT NOT NULL,
+    symbols TEXT NOT NULL,
+    PRIMARY KEY (crash_id, build_id)
+);
+CREATE INDEX crash_modules_by_build_id ON crash_modules (build_id, symbols);
 )sql",
 };
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "service/api_routes.h"
@@ -21,27 +22,43 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
     if (!dumps.ok()) return dumps.error();
     auto store = CrashStore::open(options.data_dir + "/crashes.db");
     if (!store.ok()) return store.error();
+    auto symbol_store = SymbolStore::open(options.data_dir);
+    if (!symbol_store.ok()) return symbol_store.error();
+    auto symbol_index = SymbolIndex::open(options.data_dir + "/crashes.db");
+    if (!symbol_index.ok()) return symbol_index.error();
+    // The workers' analysis reads the store as one more --symbols directory (its .build-id
+    // layout), after the ones given: no network.
+    options.symbols.symbol_dirs.push_back(symbol_store->dir());
+    SymbolService symbols{std::move(*symbol_store), std::move(*symbol_index),
+                          options.max_symbol_bytes};
     return std::unique_ptr<Server>(
-        new Server(std::move(options), std::move(*store), std::move(*dumps)));
+        new Server(std::move(options), std::move(*store), std::move(*dumps), std::move(symbols)));
 }
 
-Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps)
+Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps,
+               SymbolService symbols)
     : options_(std::move(options)),
       store_(std::move(store)),
       dumps_(std::move(dumps)),
+      symbols_(std::move(symbols)),
       retention_(*store_, dumps_, options_.retention),
       workers_(*store_, dumps_, retention_, options_.symbols),
       upload_rate_(options_.uploads_per_minute),
       context_{*store_,      dumps_,    workers_, options_.token, options_.max_upload_bytes,
                upload_rate_, retention_},
       pages_(context_) {
+    workers_.on_processed([this](const std::string& id, const ProcessedCrash& crash) {
+        if (Status indexed = symbols_.index->record(id, crash.modules); !indexed.ok())
+            fmt::print(stderr, "dumpscope server: crash {}: {}\n", id, indexed.error().message);
+    });
     add_routes();
 }
 
 Server::~Server() { stop(); }
 
 void Server::add_routes() {
-    http_.set_payload_max_length(options_.max_upload_bytes + kFormOverhead);
+    http_.set_payload_max_length(std::max(options_.max_upload_bytes, options_.max_symbol_bytes) +
+                                 kFormOverhead);
     // An uploader on a slow link may pause longer than the library's 5 s.
     http_.set_read_timeout(std::chrono::seconds(30));
     http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -67,6 +84,7 @@ void Server::add_routes() {
         handle_submit(context_, req, res, reader);
     });
     add_api_routes(http_, context_);
+    add_symbol_routes(http_, context_, symbols_);
     pages_.add_routes(http_);
 }
 

@@ -3,6 +3,7 @@
 // --data, with worker threads processing the queue (docs/service.md).
 //   DATA/crashes.db      the index and queue (crash_store.h, schema.cpp)
 //   DATA/dumps/<id>      the dumps, 0600 (dump_directory.h)
+//   DATA/symbols/        debug files and binaries by build-id (symbol_store.h)
 #pragma once
 
 #include <httplib.h>
@@ -19,6 +20,7 @@
 #include "service/rate_limiter.h"
 #include "service/retention.h"
 #include "service/service_context.h"
+#include "service/symbol_routes.h"
 #include "service/web_pages.h"
 #include "service/worker_pool.h"
 
@@ -30,7 +32,8 @@ struct ServerOptions {
     std::string data_dir = "dumpscope-data";
     std::string token;
     uint64_t max_upload_bytes = uint64_t{256} << 20;
-    uint64_t uploads_per_minute = 0;  // per client address; 0: no limit
+    uint64_t uploads_per_minute = 0;                // per client address; 0: no limit
+    uint64_t max_symbol_bytes = uint64_t{1} << 30;  // PUT /api/symbols/ID
     unsigned workers = 2;
     RetentionPolicy retention;
     analysis::SymbolOptions symbols;
@@ -54,12 +57,14 @@ public:
     CrashStore& store() { return *store_; }
 
 private:
-    Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps);
+    Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps,
+           SymbolService symbols);
     void add_routes();
 
     ServerOptions options_;
     std::unique_ptr<CrashStore> store_;
     DumpDirectory dumps_;
+    SymbolService symbols_;
     Retention retention_;
     WorkerPool workers_;
     RateLimiter upload_rate_;

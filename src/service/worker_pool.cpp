@@ -65,6 +65,7 @@ void WorkerPool::process(const ClaimedJob& job) {
                                             : store_.finish_failed(job, result.error().message);
     if (!stored.ok())
         fmt::print(stderr, "dumpscope server: crash {}: {}\n", job.id, stored.error().message);
+    if (stored.ok() && *stored && result.ok() && on_processed_) on_processed_(job.id, *result);
     if (auto retained = retention_.enforce(); !retained.ok())
         fmt::print(stderr, "dumpscope server: retention: {}\n", retained.error().message);
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -27,6 +28,11 @@ public:
     WorkerPool& operator=(const WorkerPool&) = delete;
     ~WorkerPool() { stop(); }
 
+    // Called from the worker after a crash's result is stored (not for a stale one); set before
+    // start().
+    void on_processed(std::function<void(const std::string&, const ProcessedCrash&)> hook) {
+        on_processed_ = std::move(hook);
+    }
     void start(unsigned count);
     // Wakes a worker: a crash was queued.
     void notify();
@@ -41,6 +47,7 @@ private:
     const DumpDirectory& dumps_;
     Retention& retention_;
     analysis::SymbolOptions options_;
+    std::function<void(const std::string&, const ProcessedCrash&)> on_processed_;
     std::vector<std::thread> threads_;
     std::mutex join_mutex_;  // stop() may be called from two threads
     std::mutex mutex_;
