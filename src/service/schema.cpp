@@ -9,7 +9,7 @@ namespace dumpscope::service {
 namespace {
 
 // Migration N (1-based) is kMigrations[N - 1].
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: crashes, their annotations, and the indexes the API filters and sorts by.
     R"sql(
 CREATE TABLE crashes (
@@ -42,6 +42,11 @@ CREATE INDEX annotations_by_value ON annotations (key, value);
     R"sql(
 ALTER TABLE crashes ADD COLUMN crash_class TEXT;
 CREATE INDEX crashes_by_class ON crashes (crash_class, received_at);
+)sql",
+    // 3: analyses of the crash in a row that were killed or timed out (worker_pool.cpp), so that
+    // a dump which always crashes the analysis fails after a few attempts.
+    R"sql(
+ALTER TABLE crashes ADD COLUMN analysis_kills BIGINT NOT NULL DEFAULT 0;
 )sql",
 };
 
