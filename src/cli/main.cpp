@@ -18,6 +18,7 @@
 #include "common/version.h"
 #include "compress/read_errors.h"
 #include "live/clone_reaper.h"
+#include "service/analysis_child.h"
 
 namespace {
 
@@ -75,6 +76,10 @@ int run(int argc, char** argv) {
     // The clone reaper is dumpscope executed again by itself (live/clone_reaper.h).
     if (argc > 1 && std::string(argv[1]) == dumpscope::kCloneReaperArg) {
         return dumpscope::clone_reaper_main(argc, argv);
+    }
+    // So is the analysis of one dump for `dumpscope server` (service/analysis_child.h).
+    if (argc > 1 && std::string(argv[1]) == dumpscope::service::kAnalysisChildArg) {
+        return dumpscope::service::analysis_child_main(argc, argv);
     }
     CLI::App app{"dumpscope: capture and analyze Linux process memory dumps"};
     app.set_version_flag("--version", std::string("dumpscope ") + dumpscope::kToolVersion);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -86,6 +87,22 @@ void ServerCommand::add_to(CLI::App& app) {
                      "A directory of symbol files for the analysis; repeatable")
         ->allow_extra_args(false);
     command_->add_flag("--no-cache", no_cache_, "Do not keep uncompressed copies of debug files");
+    command_
+        ->add_option("--analysis-timeout", analysis_timeout_,
+                     "Seconds one analysis may take (wall clock, and CPU time)")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 86400u));
+    command_
+        ->add_option("--analysis-memory-mb", analysis_memory_mb_,
+                     "MiB of memory one analysis may allocate, the dump's own mapping aside (0: "
+                     "no limit)")
+        ->capture_default_str()
+        ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30));
+    command_
+        ->add_option("--analysis-attempts", analysis_attempts_,
+                     "Analyses of one crash killed or timed out before it fails")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100));
 }
 
 int ServerCommand::run() const {
@@ -117,6 +134,9 @@ int ServerCommand::run() const {
     options.retention.keep_first = keep_first_;
     options.retention.keep_last = keep_last_;
     if (!no_cache_) options.symbols.cache_dir = analysis::DebugFileCache::default_directory();
+    options.analysis_limits.timeout = std::chrono::seconds(analysis_timeout_);
+    options.analysis_limits.memory_mb = analysis_memory_mb_;
+    options.analysis_attempts = analysis_attempts_;
 
     // The signals that stop the server are taken by one thread with sigwait(): blocked here,
     // before any thread starts, so every thread inherits the mask.

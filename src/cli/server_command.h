@@ -30,6 +30,9 @@ private:
     uint64_t keep_last_ = 2;
     std::vector<std::string> symbol_dirs_;
     bool no_cache_ = false;
+    unsigned analysis_timeout_ = 120;
+    uint64_t analysis_memory_mb_ = 4096;
+    int analysis_attempts_ = 3;
 };
 
 }  // namespace dumpscope

@@ -110,6 +110,39 @@ Result<bool> CrashStore::finish_failed(const ClaimedJob& job, const std::string&
     return db_.changes() == 1;
 }
 
+Result<std::optional<std::string>> CrashStore::end_without_answer(const ClaimedJob& job,
+                                                                  int64_t kill_limit,
+                                                                  const std::string& error) {
+    std::lock_guard lock(mutex_);
+    auto transaction = Transaction::begin(db_);
+    if (!transaction.ok()) return transaction.error();
+    int64_t kills = 0;
+    {
+        auto select = db_.prepare(
+            "SELECT analysis_kills FROM crashes WHERE id = ?1 AND attempt = ?2 AND status = "
+            "'processing'");
+        if (!select.ok()) return select.error();
+        select->bind(1, job.id).bind(2, job.attempt);
+        auto row = select->step();
+        if (!row.ok()) return row.error();
+        if (!*row) return std::optional<std::string>();
+        kills = select->column_int(0) + (kill_limit > 0 ? 1 : 0);
+    }
+    const bool give_up = kill_limit > 0 && kills >= kill_limit;
+    auto update = db_.prepare(
+        give_up ? "UPDATE crashes SET status = 'failed', processed_at = ?1, error = ?2, "
+                  "analysis_kills = 0 WHERE id = ?3"
+                : "UPDATE crashes SET status = 'queued', analysis_kills = ?1 WHERE id = ?2");
+    if (!update.ok()) return update.error();
+    if (give_up)
+        update->bind(1, now_ms()).bind(2, error).bind(3, job.id);
+    else
+        update->bind(1, kills).bind(2, job.id);
+    DS_TRY(update->run());
+    DS_TRY(transaction->commit());
+    return std::optional<std::string>(give_up ? "failed" : "queued");
+}
+
 Result<std::optional<CrashRecord>> CrashStore::get(const std::string& id) {
     std::lock_guard lock(mutex_);
     auto select = db_.prepare(

@@ -98,6 +98,12 @@ public:
     // Store a result unless the crash was reprocessed since it was claimed (then false).
     Result<bool> finish_processed(const ClaimedJob& job, const ProcessedCrash& result);
     Result<bool> finish_failed(const ClaimedJob& job, const std::string& error);
+    // The analysis of `job` ended without an answer. `kill_limit` 0 (the server is stopping):
+    // back to `queued`, not counted. Otherwise one more killed attempt: `failed` with `error` at
+    // the limit (the count starts again from 0), else `queued`. The new status; nullopt if the
+    // job is stale.
+    Result<std::optional<std::string>> end_without_answer(const ClaimedJob& job, int64_t kill_limit,
+                                                          const std::string& error);
     Result<std::optional<CrashRecord>> get(const std::string& id);
     Result<std::optional<std::string>> analysis_html(const std::string& id);
     // Newest first.

@@ -8,8 +8,8 @@ namespace dumpscope::service {
 
 namespace {
 
-// Migration N (1-based) is kMigrations[N - 1].
-constexpr std::array<const char*, 3> kMigrations = {
+// Migration N (1-based) is kMigrations[N - 1]; a new one is appended, never edited in place.
+constexpr auto kMigrations = std::to_array<const char*>({
     // 1: crashes, their annotations, and the indexes the API filters and sorts by.
     R"sql(
 CREATE TABLE crashes (
@@ -56,7 +56,12 @@ CREATE TABLE crash_modules (
 );
 CREATE INDEX crash_modules_by_build_id ON crash_modules (build_id, symbols);
 )sql",
-};
+    // 4: analyses of the crash in a row that were killed or timed out (worker_pool.cpp), so that
+    // a dump which always crashes the analysis fails after a few attempts.
+    R"sql(
+ALTER TABLE crashes ADD COLUMN analysis_kills BIGINT NOT NULL DEFAULT 0;
+)sql",
+});
 
 }  // namespace
 

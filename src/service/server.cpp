@@ -1,6 +1,7 @@
 #include "service/server.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +19,9 @@ constexpr uint64_t kFormOverhead = uint64_t{2} << 20;
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
+    // The analyses run this program: better refused now than every crash failing later.
+    if (::access(options.analysis_program.c_str(), X_OK) != 0)
+        return errno_error("cannot run the analysis program " + options.analysis_program);
     auto dumps = DumpDirectory::open(options.data_dir);
     if (!dumps.ok()) return dumps.error();
     auto store = CrashStore::open(options.data_dir + "/crashes.db");
@@ -42,7 +46,9 @@ Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDir
       dumps_(std::move(dumps)),
       symbols_(std::move(symbols)),
       retention_(*store_, dumps_, options_.retention),
-      workers_(*store_, dumps_, retention_, options_.symbols),
+      workers_(*store_, dumps_, retention_,
+               AnalysisRun{options_.analysis_program, options_.symbols, options_.analysis_limits},
+               options_.analysis_attempts),
       upload_rate_(options_.uploads_per_minute),
       context_{*store_,      dumps_,    workers_, options_.token, options_.max_upload_bytes,
                upload_rate_, retention_},

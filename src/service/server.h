@@ -1,6 +1,7 @@
 // `dumpscope server` in its single-process mode: an HTTP server (cpp-httplib) taking uploads on
 // /submit and answering the JSON API on /api, over a SQLite index and a directory of dumps under
-// --data, with worker threads processing the queue (docs/service.md).
+// --data, with worker threads processing the queue, each analysis in a child process
+// (docs/service.md).
 //   DATA/crashes.db      the index and queue (crash_store.h, schema.cpp)
 //   DATA/dumps/<id>      the dumps, 0600 (dump_directory.h)
 //   DATA/symbols/        debug files and binaries by build-id (symbol_store.h)
@@ -37,6 +38,11 @@ struct ServerOptions {
     unsigned workers = 2;
     RetentionPolicy retention;
     analysis::SymbolOptions symbols;
+    // Each analysis runs in a child process: this program (the dumpscope CLI), with these limits;
+    // a crash whose analyses are killed or time out `analysis_attempts` times fails.
+    std::string analysis_program = "/proc/self/exe";
+    AnalysisLimits analysis_limits;
+    int64_t analysis_attempts = 3;
 };
 
 class Server {

@@ -1,14 +1,22 @@
 #include "service/worker_pool.h"
 
 #include <fmt/format.h>
+#include <sys/eventfd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
-#include <exception>
-
-#include "service/process_dump.h"
 
 namespace dumpscope::service {
+
+WorkerPool::WorkerPool(CrashStore& store, const DumpDirectory& dumps, Retention& retention,
+                       AnalysisRun analysis, int64_t attempts)
+    : store_(store),
+      dumps_(dumps),
+      retention_(retention),
+      analysis_(std::move(analysis)),
+      attempts_(attempts),
+      stop_fd_(::eventfd(0, EFD_CLOEXEC)) {}
 
 void WorkerPool::start(unsigned count) {
     for (unsigned i = 0; i < count; ++i) threads_.emplace_back([this] { run(); });
@@ -26,6 +34,10 @@ void WorkerPool::stop() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
+    }
+    if (stop_fd_.valid()) {
+        const uint64_t one = 1;
+        (void)!::write(stop_fd_.get(), &one, sizeof one);
     }
     wake_.notify_all();
     std::lock_guard join(join_mutex_);
@@ -54,18 +66,37 @@ void WorkerPool::run() {
 }
 
 void WorkerPool::process(const ClaimedJob& job) {
-    Result<ProcessedCrash> result = Error{"not processed"};
-    try {
-        auto path = dumps_.path_of(job.id);
-        result = path.ok() ? process_dump(*path, options_) : Result<ProcessedCrash>(path.error());
-    } catch (const std::exception& e) {
-        result = Error{fmt::format("internal error while analysing the dump: {}", e.what())};
+    auto path = dumps_.path_of(job.id);
+    AnalysisOutcome outcome;
+    if (!path.ok()) {
+        outcome = AnalysisOutcome{
+            AnalysisOutcome::End::answered, {std::nullopt, path.error().message}, ""};
+    } else if (!stop_fd_.valid()) {
+        outcome.reason = "cannot start the analysis: no eventfd";
+    } else {
+        outcome = run_analysis_process(analysis_, *path, stop_fd_.get());
     }
-    const Result<bool> stored = result.ok() ? store_.finish_processed(job, *result)
-                                            : store_.finish_failed(job, result.error().message);
+    if (outcome.end != AnalysisOutcome::End::answered) {
+        // Killed, timed out or interrupted: no answer to store, the crash goes back to the queue
+        // (or, killed too often, fails with the last reason).
+        const bool stopping = outcome.end == AnalysisOutcome::End::stopped;
+        const std::string error = fmt::format(
+            "{}; {} attempts were killed or timed out, not retried", outcome.reason, attempts_);
+        const auto status = store_.end_without_answer(job, stopping ? 0 : attempts_, error);
+        if (!status.ok())
+            fmt::print(stderr, "dumpscope server: crash {}: {}\n", job.id, status.error().message);
+        else if (!stopping && status->has_value())
+            fmt::print(stderr, "dumpscope server: crash {}: {}: {}\n", job.id, outcome.reason,
+                       **status == "failed" ? "failed" : "queued again");
+        return;
+    }
+    const AnalysisAnswer& answer = outcome.answer;
+    const Result<bool> stored = answer.crash ? store_.finish_processed(job, *answer.crash)
+                                             : store_.finish_failed(job, answer.error);
     if (!stored.ok())
         fmt::print(stderr, "dumpscope server: crash {}: {}\n", job.id, stored.error().message);
-    if (stored.ok() && *stored && result.ok() && on_processed_) on_processed_(job.id, *result);
+    if (stored.ok() && *stored && answer.crash && on_processed_)
+        on_processed_(job.id, *answer.crash);
     if (auto retained = retention_.enforce(); !retained.ok())
         fmt::print(stderr, "dumpscope server: retention: {}\n", retained.error().message);
 }

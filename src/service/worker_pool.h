@@ -1,7 +1,9 @@
 // The processing workers: N threads, each taking one queued crash at a time from the store
-// (queued -> processing), processing it (process_dump.h) and storing the result (processed) or
-// the error (failed). Woken when a crash is queued, and every few seconds in case another
-// process queued one. An exception from the analysis fails that crash, not the worker.
+// (queued -> processing), analysing it in a child process (analysis_process.h) and storing the
+// result (processed) or the error (failed). An analysis killed by a signal or timed out puts the
+// crash back in the queue, up to `attempts` times in a row; then it fails with why. Woken when a
+// crash is queued, and every few seconds in case another process queued one. stop() kills the
+// running analyses and queues their crashes again.
 #pragma once
 
 #include <atomic>
@@ -11,7 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "analysis/symbol_locator.h"
+#include "common/unique_fd.h"
+#include "service/analysis_process.h"
 #include "service/crash_store.h"
 #include "service/dump_directory.h"
 #include "service/retention.h"
@@ -21,9 +24,9 @@ namespace dumpscope::service {
 class WorkerPool {
 public:
     // `retention` is enforced after each crash is processed (its signature is known then).
+    // `attempts`: analyses of one crash killed or timed out in a row before it fails.
     WorkerPool(CrashStore& store, const DumpDirectory& dumps, Retention& retention,
-               analysis::SymbolOptions options)
-        : store_(store), dumps_(dumps), retention_(retention), options_(std::move(options)) {}
+               AnalysisRun analysis, int64_t attempts);
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
     ~WorkerPool() { stop(); }
@@ -46,7 +49,9 @@ private:
     CrashStore& store_;
     const DumpDirectory& dumps_;
     Retention& retention_;
-    analysis::SymbolOptions options_;
+    AnalysisRun analysis_;
+    int64_t attempts_;
+    UniqueFd stop_fd_;  // an eventfd, readable once stop() is called: ends running analyses
     std::function<void(const std::string&, const ProcessedCrash&)> on_processed_;
     std::vector<std::thread> threads_;
     std::mutex join_mutex_;  // stop() may be called from two threads
