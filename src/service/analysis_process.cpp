@@ -5,7 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,7 +110,9 @@ AnalysisOutcome run_analysis_process(const AnalysisRun& run, const std::string& 
     write_end.reset();
     if (!spawned.ok()) return abnormal(spawned.error().message);
     const pid_t pid = *spawned;
-    UniqueFd exited(::pidfd_open(pid, 0));
+    // A descriptor readable once the child has exited (glibc 2.36's <sys/pidfd.h>
+    // declares pidfd_open without C linkage).
+    UniqueFd exited(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (!exited.valid()) {
         const std::string error = errno_error("cannot watch the analysis process").message;
         kill_and_reap(pid);
