@@ -8,17 +8,20 @@ namespace dumpscope::service {
 
 namespace {
 
-// Migration N (1-based) is kMigrations[N - 1].
-constexpr std::array<const char*, 2> kMigrations = {
+// Migration N (1-based) is kMigrations[N - 1]. One list for SQLite and PostgreSQL, so portable
+// SQL only: integers BIGINT (PostgreSQL's INTEGER is 32 bits; SQLite reads any *INT* type as its
+// 64-bit INTEGER, so migration 1 said INTEGER before PostgreSQL came and means the same), TEXT,
+// no SQLite-only syntax, one ALTER TABLE action per statement.
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: crashes, their annotations, and the indexes the API filters and sorts by.
     R"sql(
 CREATE TABLE crashes (
     id TEXT PRIMARY KEY,
     status TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'processed', 'failed')),
-    received_at INTEGER NOT NULL,
-    processed_at INTEGER,
-    attempt INTEGER NOT NULL DEFAULT 0,
-    dump_size INTEGER NOT NULL,
+    received_at BIGINT NOT NULL,
+    processed_at BIGINT,
+    attempt BIGINT NOT NULL DEFAULT 0,
+    dump_size BIGINT NOT NULL,
     format TEXT,
     signature TEXT,
     program TEXT,
@@ -43,7 +46,18 @@ CREATE INDEX annotations_by_value ON annotations (key, value);
 ALTER TABLE crashes ADD COLUMN crash_class TEXT;
 CREATE INDEX crashes_by_class ON crashes (crash_class, received_at);
 )sql",
+    // 3: leases: the server whose worker claimed a crash, and until when (ms since the epoch) the
+    // claim holds unless renewed; a crash `processing` past its lease goes back to `queued`.
+    R"sql(
+ALTER TABLE crashes ADD COLUMN claimed_by TEXT;
+ALTER TABLE crashes ADD COLUMN lease_until BIGINT;
+CREATE INDEX crashes_by_lease ON crashes (status, lease_until);
+)sql",
 };
+
+// Any number the servers sharing a PostgreSQL database agree on: the advisory lock that lets one
+// of them migrate while the others wait ("dumpscope" in ASCII).
+constexpr int64_t kMigrationLock = 0x64756d7073636f70;
 
 }  // namespace
 
@@ -59,9 +73,14 @@ Result<int64_t> current_schema_version(Database& db) {
 
 Status migrate(Database& db, int64_t target) {
     if (target < 0 || target > latest_schema_version()) target = latest_schema_version();
+    // Two servers starting together: SQLite's BEGIN IMMEDIATE takes the database's write lock;
+    // PostgreSQL takes an advisory lock held to the commit, before reading the version, so the
+    // second server waits and then finds nothing left to do.
     auto transaction = Transaction::begin(db);
     if (!transaction.ok()) return transaction.error();
-    DS_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+    if (db.kind() == DatabaseKind::postgresql)
+        DS_TRY(db.exec(fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLock)));
+    DS_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"));
     auto version = current_schema_version(db);
     if (!version.ok()) return version.error();
     if (*version > latest_schema_version())
