@@ -28,9 +28,17 @@ namespace {
 constexpr Oid kInt8Oid = 20;
 constexpr Oid kTextOid = 25;
 
+// libpq's messages on one line: "...failed: Connection refused\n\tIs the server running...".
 std::string trimmed(const char* message) {
-    std::string text = message != nullptr ? message : "";
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    std::string text;
+    for (const char* c = message != nullptr ? message : ""; *c != '\0'; ++c) {
+        if (*c == '\n' || *c == '\t') {
+            if (!text.empty() && text.back() != ' ') text.push_back(' ');
+        } else {
+            text.push_back(*c);
+        }
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
     return text;
 }
 

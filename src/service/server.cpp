@@ -65,9 +65,13 @@ void Server::add_routes() {
         }
         return httplib::Server::HandlerResponse::Unhandled;
     });
-    // A request that failed because the connection to the database broke meanwhile.
+    // A request that failed because the connection to the database broke meanwhile: 503. Only
+    // the status and a header: the body's length is already counted when this runs.
     http_.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
-        if (res.status == 500 && !store_->available()) send_database_unavailable(res);
+        if (res.status == 500 && !store_->available()) {
+            res.status = 503;
+            res.set_header("Retry-After", "5");
+        }
     });
     http_.set_exception_handler(
         [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& error) {
