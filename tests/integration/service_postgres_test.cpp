@@ -243,7 +243,7 @@ TEST(ServicePostgres, ProcessesUploadsAndAnswersAsSqliteModeDoes) {
                        "SELECT status || '|' || signature || '|' || attempt || '|' || "
                        "(lease_until IS NULL) FROM crashes WHERE id = '" +
                            pg_id + "'"),
-              "processed|" + signature + "|1|t");
+              "processed|" + signature + "|1|true");
     EXPECT_TRUE(claimed_by_pid(claim_of(pg, db, pg_id), pg_server.pid()));
     EXPECT_EQ(pg.query(db,
                        "SELECT string_agg(key || '=' || value, ',' ORDER BY key) FROM "
