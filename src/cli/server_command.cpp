@@ -13,7 +13,9 @@
 #include <thread>
 
 #include "analysis/debug_file_cache.h"
+#include "service/database.h"
 #include "service/server.h"
+#include "service/sql_parameters.h"
 
 namespace dumpscope {
 
@@ -50,6 +52,13 @@ void ServerCommand::add_to(CLI::App& app) {
         ->capture_default_str();
     command_->add_option("--token", token_,
                          "The API's bearer token (default: $DUMPSCOPE_TOKEN; one is required)");
+    command_->add_option("--database", database_,
+                         "postgresql://USER@HOST:PORT/DB: an index and queue several servers "
+                         "share (default: $DUMPSCOPE_DATABASE, else SQLite in the data directory)");
+    // For the tests: how long a dead server's crash waits before another server takes it.
+    command_->add_option("--lease-seconds", lease_seconds_)
+        ->group("")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{86400}));
     command_->add_option("--max-upload-mb", max_upload_mb_, "Largest dump accepted, in MiB")
         ->capture_default_str()
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20));
@@ -124,6 +133,18 @@ int ServerCommand::run() const {
                    "dumpscope server: the API needs a token: --token TOKEN or $DUMPSCOPE_TOKEN\n");
         return 2;
     }
+    options.database = database_;
+    if (options.database.empty()) {
+        if (const char* env = std::getenv("DUMPSCOPE_DATABASE")) options.database = env;
+    }
+    if (!options.database.empty() && !service::Database::is_postgresql_url(options.database)) {
+        fmt::print(stderr,
+                   "dumpscope server: --database {}: expected a postgresql:// URL (without it, "
+                   "SQLite in the data directory)\n",
+                   service::redact_database_url(options.database));
+        return 2;
+    }
+    options.lease_ms = static_cast<int64_t>(lease_seconds_) * 1000;
     options.max_upload_bytes = max_upload_mb_ << 20;
     options.max_symbol_bytes = max_symbol_mb_ << 20;
     options.workers = workers_;
@@ -164,6 +185,8 @@ int ServerCommand::run() const {
     if (const int64_t requeued = (*server)->store().requeued_at_start(); requeued > 0)
         fmt::print(stderr, "dumpscope server: {} crash(es) interrupted mid-analysis queued again\n",
                    requeued);
+    fmt::print(stderr, "dumpscope server: database {}, server id {}\n",
+               (*server)->store().database_name(), (*server)->store().owner());
 
     service::Server* running = server->get();
     std::thread signal_waiter([running, stop_signals] {

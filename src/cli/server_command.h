@@ -20,6 +20,8 @@ private:
     std::string listen_ = "127.0.0.1:8470";
     std::string data_ = "./dumpscope-data";
     std::string token_;
+    std::string database_;
+    uint64_t lease_seconds_ = 60;
     uint64_t max_upload_mb_ = 256;
     uint64_t max_symbol_mb_ = 1024;
     uint64_t uploads_per_minute_ = 0;

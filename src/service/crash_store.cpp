@@ -1,12 +1,17 @@
 #include "service/crash_store.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 
 #include "common/unique_fd.h"
+#include "live/test_stall.h"
+#include "service/crash_id.h"
 #include "service/schema.h"
 
 namespace dumpscope::service {
@@ -17,24 +22,106 @@ int64_t now_ms() {
         .count();
 }
 
-Result<std::unique_ptr<CrashStore>> CrashStore::open(const std::string& path) {
-    // The annotations and reports are as private as the dumps: the database (and the journal
-    // files SQLite makes with its mode) is 0600.
-    UniqueFd created(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!created.valid()) return errno_error("cannot open the database " + path);
-    auto db = Database::open(path);
+namespace {
+
+// host:pid:8 random hex digits: unique among the servers sharing a database, and says where.
+Result<std::string> new_owner_id() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "unknown-host");
+    auto random = new_crash_id();
+    if (!random.ok()) return random.error();
+    return fmt::format("{}:{}:{}", host, ::getpid(), random->substr(0, 8));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CrashStore>> CrashStore::open(const std::string& location,
+                                                     StoreOptions options) {
+    if (!Database::is_postgresql_url(location)) {
+        // The annotations and reports are as private as the dumps: the database (and the journal
+        // files SQLite makes with its mode) is 0600.
+        UniqueFd created(::open(location.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (!created.valid()) return errno_error("cannot open the database " + location);
+    }
+    if (options.owner.empty()) {
+        auto owner = new_owner_id();
+        if (!owner.ok()) return owner.error();
+        options.owner = std::move(*owner);
+    }
+    auto db = Database::open(location);
     if (!db.ok()) return db.error();
     DS_TRY(migrate(*db));
-    std::unique_ptr<CrashStore> store(new CrashStore(std::move(*db)));
+    std::unique_ptr<CrashStore> store(new CrashStore(std::move(*db), std::move(options)));
     DS_TRY(store->requeue_interrupted());
     return store;
 }
 
 Status CrashStore::requeue_interrupted() {
+    if (db_.kind() == DatabaseKind::postgresql) {
+        // Other servers may be working on theirs: only the expired ones.
+        auto requeued = requeue_expired();
+        if (!requeued.ok()) return requeued.error();
+        requeued_at_start_ = *requeued;
+        return {};
+    }
+    // SQLite: this server is the only one, every crash `processing` was a dead server's.
     std::lock_guard lock(mutex_);
-    DS_TRY(db_.exec("UPDATE crashes SET status = 'queued' WHERE status = 'processing'"));
+    DS_TRY(db_.exec(
+        "UPDATE crashes SET status = 'queued', claimed_by = NULL, lease_until = NULL WHERE status "
+        "= 'processing'"));
     requeued_at_start_ = db_.changes();
     return {};
+}
+
+Result<int64_t> CrashStore::renew_leases() {
+    std::lock_guard lock(mutex_);
+    const int64_t now = now_ms();
+    auto update = db_.prepare(
+        "UPDATE crashes SET lease_until = ?2 WHERE status = 'processing' AND claimed_by = ?1 AND "
+        "lease_until >= ?3");
+    if (!update.ok()) return update.error();
+    DS_TRY(update->bind(1, options_.owner).bind(2, now + options_.lease_ms).bind(3, now).run());
+    return db_.changes();
+}
+
+Result<int64_t> CrashStore::requeue_expired() {
+    std::lock_guard lock(mutex_);
+    auto update = db_.prepare(
+        "UPDATE crashes SET status = 'queued', claimed_by = NULL, lease_until = NULL WHERE status "
+        "= 'processing' AND (lease_until IS NULL OR lease_until < ?1)");
+    if (!update.ok()) return update.error();
+    DS_TRY(update->bind(1, now_ms()).run());
+    return db_.changes();
+}
+
+Status CrashStore::ping() {
+    std::lock_guard lock(mutex_);
+    return db_.exec("SELECT 1");
+}
+
+void CrashStore::stop_waiting() {
+    {
+        std::lock_guard lock(wait_mutex_);
+        stop_waiting_ = true;
+    }
+    wait_.notify_all();
+}
+
+template <typename Attempt>
+Result<bool> CrashStore::until_stored(Attempt attempt) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.lease_ms);
+    for (;;) {
+        Result<bool> stored = [&] {
+            std::lock_guard lock(mutex_);
+            return attempt();
+        }();
+        if (stored.ok() || db_.connected() || std::chrono::steady_clock::now() >= deadline)
+            return stored;
+        std::unique_lock lock(wait_mutex_);
+        if (wait_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_waiting_; }))
+            return stored;
+    }
 }
 
 Result<int64_t> CrashStore::schema_version() {
@@ -55,7 +142,8 @@ Status CrashStore::insert(const NewCrash& crash) {
                .run());
     // A key sent twice keeps its last value.
     auto annotation = db_.prepare(
-        "INSERT OR REPLACE INTO annotations (crash_id, key, value) VALUES (?1, ?2, ?3)");
+        "INSERT INTO annotations (crash_id, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (crash_id, "
+        "key) DO UPDATE SET value = excluded.value");
     if (!annotation.ok()) return annotation.error();
     for (const auto& [key, value] : crash.annotations) {
         DS_TRY(annotation->bind(1, crash.id).bind(2, key).bind(3, value).run());
@@ -64,26 +152,40 @@ Status CrashStore::insert(const NewCrash& crash) {
 }
 
 Result<std::optional<ClaimedJob>> CrashStore::claim_next() {
-    std::lock_guard lock(mutex_);
-    auto claim = db_.prepare(
-        "UPDATE crashes SET status = 'processing', attempt = attempt + 1 WHERE id = (SELECT id "
-        "FROM crashes WHERE status = 'queued' ORDER BY received_at, rowid LIMIT 1) RETURNING id, "
-        "attempt");
-    if (!claim.ok()) return claim.error();
-    auto row = claim->step();
-    if (!row.ok()) return row.error();
-    if (!*row) return std::optional<ClaimedJob>();
-    ClaimedJob job{claim->column_string(0), claim->column_int(1)};
-    DS_TRY(claim->run());
-    return std::optional<ClaimedJob>(std::move(job));
+    std::optional<ClaimedJob> job;
+    {
+        std::lock_guard lock(mutex_);
+        // PostgreSQL: the row is locked by the subquery, and a row another server holds locked
+        // is skipped, not waited for. SQLite: one writer at a time anyway.
+        const char* lock_clause =
+            db_.kind() == DatabaseKind::postgresql ? " FOR UPDATE SKIP LOCKED" : "";
+        auto claim = db_.prepare(fmt::format(
+            "UPDATE crashes SET status = 'processing', attempt = attempt + 1, claimed_by = ?1, "
+            "lease_until = ?2 WHERE id = (SELECT id FROM crashes WHERE status = 'queued' ORDER "
+            "BY received_at, id LIMIT 1{}) AND status = 'queued' RETURNING id, attempt",
+            lock_clause));
+        if (!claim.ok()) return claim.error();
+        claim->bind(1, options_.owner).bind(2, now_ms() + options_.lease_ms);
+        auto row = claim->step();
+        if (!row.ok()) return row.error();
+        if (!*row) return std::optional<ClaimedJob>();
+        job = ClaimedJob{claim->column_string(0), claim->column_int(1)};
+        DS_TRY(claim->run());
+    }
+    // Test builds: a server "killed mid-analysis" stops here, its crash claimed (test_stall.h).
+    test_stall_point("service-claimed");
+    return job;
 }
 
 Result<bool> CrashStore::finish_processed(const ClaimedJob& job, const ProcessedCrash& result) {
-    std::lock_guard lock(mutex_);
+    return until_stored([&]() -> Result<bool> { return store_processed(job, result); });
+}
+
+Result<bool> CrashStore::store_processed(const ClaimedJob& job, const ProcessedCrash& result) {
     auto update = db_.prepare(
         "UPDATE crashes SET status = 'processed', processed_at = ?3, format = ?4, signature = ?5, "
-        "program = ?6, analysis_json = ?7, analysis_html = ?8, crash_class = ?9, error = NULL "
-        "WHERE id = ?1 AND attempt = ?2 AND status = 'processing'");
+        "program = ?6, analysis_json = ?7, analysis_html = ?8, crash_class = ?9, error = NULL, "
+        "lease_until = NULL WHERE id = ?1 AND attempt = ?2 AND status = 'processing'");
     if (!update.ok()) return update.error();
     DS_TRY(update->bind(1, job.id)
                .bind(2, job.attempt)
@@ -101,10 +203,13 @@ Result<bool> CrashStore::finish_processed(const ClaimedJob& job, const Processed
 }
 
 Result<bool> CrashStore::finish_failed(const ClaimedJob& job, const std::string& error) {
-    std::lock_guard lock(mutex_);
+    return until_stored([&]() -> Result<bool> { return store_failed(job, error); });
+}
+
+Result<bool> CrashStore::store_failed(const ClaimedJob& job, const std::string& error) {
     auto update = db_.prepare(
-        "UPDATE crashes SET status = 'failed', processed_at = ?3, error = ?4 WHERE id = ?1 AND "
-        "attempt = ?2 AND status = 'processing'");
+        "UPDATE crashes SET status = 'failed', processed_at = ?3, error = ?4, lease_until = NULL "
+        "WHERE id = ?1 AND attempt = ?2 AND status = 'processing'");
     if (!update.ok()) return update.error();
     DS_TRY(update->bind(1, job.id).bind(2, job.attempt).bind(3, now_ms()).bind(4, error).run());
     return db_.changes() == 1;
@@ -131,8 +236,9 @@ Result<std::optional<std::string>> CrashStore::end_without_answer(const ClaimedJ
     const bool give_up = kill_limit > 0 && kills >= kill_limit;
     auto update = db_.prepare(
         give_up ? "UPDATE crashes SET status = 'failed', processed_at = ?1, error = ?2, "
-                  "analysis_kills = 0 WHERE id = ?3"
-                : "UPDATE crashes SET status = 'queued', analysis_kills = ?1 WHERE id = ?2");
+                  "analysis_kills = 0, claimed_by = NULL, lease_until = NULL WHERE id = ?3"
+                : "UPDATE crashes SET status = 'queued', analysis_kills = ?1, claimed_by = NULL, "
+                  "lease_until = NULL WHERE id = ?2");
     if (!update.ok()) return update.error();
     if (give_up)
         update->bind(1, now_ms()).bind(2, error).bind(3, job.id);
@@ -195,7 +301,7 @@ Result<std::vector<CrashSummary>> CrashStore::list(const CrashQuery& query) {
     auto select = db_.prepare(
         "SELECT id, status, received_at, signature, program, crash_class FROM crashes WHERE (?1 IS "
         "NULL OR signature = ?1) AND (?2 IS NULL OR program = ?2) AND (?4 IS NULL OR crash_class "
-        "= ?4) ORDER BY received_at DESC, rowid DESC LIMIT ?3");
+        "= ?4) ORDER BY received_at DESC, id DESC LIMIT ?3");
     if (!select.ok()) return select.error();
     select->bind_optional(1, query.signature)
         .bind_optional(2, query.program)
@@ -265,8 +371,8 @@ Result<bool> CrashStore::requeue(const std::string& id) {
     std::lock_guard lock(mutex_);
     auto update = db_.prepare(
         "UPDATE crashes SET status = 'queued', processed_at = NULL, error = NULL, signature = "
-        "NULL, program = NULL, crash_class = NULL, analysis_json = NULL, analysis_html = NULL "
-        "WHERE id = ?1");
+        "NULL, program = NULL, crash_class = NULL, analysis_json = NULL, analysis_html = NULL, "
+        "claimed_by = NULL, lease_until = NULL WHERE id = ?1");
     if (!update.ok()) return update.error();
     DS_TRY(update->bind(1, id).run());
     return db_.changes() == 1;
@@ -276,7 +382,7 @@ Result<std::vector<RetentionRecord>> CrashStore::retention_records() {
     std::lock_guard lock(mutex_);
     auto select = db_.prepare(
         "SELECT id, status, received_at, dump_size, signature FROM crashes ORDER BY received_at, "
-        "rowid");
+        "id");
     if (!select.ok()) return select.error();
     std::vector<RetentionRecord> records;
     for (;;) {

@@ -1,10 +1,18 @@
-// The index and job queue of the single-process server: one SQLite database (DATA/crashes.db)
-// with a versioned schema (schema_version; migrations run at start-up, schema.cpp). A crash row
-// is its status (queued -> processing -> processed | failed), what the upload said (annotations)
-// and what the analysis found (signature, program, the analyze JSON and HTML). Every call is
-// serialized by one mutex over one connection. Times are milliseconds since the Unix epoch.
+// The index and job queue: a SQLite file (DATA/crashes.db, one server) or a PostgreSQL database
+// (--database postgresql://..., any number of servers sharing it), with a versioned schema
+// (schema_version; migrations run at start-up, schema.cpp). A crash row is its status (queued ->
+// processing -> processed | failed), what the upload said (annotations) and what the analysis
+// found (signature, program, the analyze JSON and HTML). Every call of one store is serialized by
+// one mutex over one connection. Times are milliseconds since the Unix epoch.
+//
+// Leases: a claimed crash carries the claiming server's id (claimed_by) and a lease (lease_until);
+// the server renews the leases of its crashes while it works on them (renew_leases), and any
+// server puts a crash whose lease expired (its server died or lost the database for longer than
+// the lease) back to `queued` (requeue_expired). A result is stored only for the current claim
+// (the `attempt` counter), so a late result from a server that lost its claim is dropped.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -14,8 +22,8 @@
 #include <vector>
 
 #include "common/result.h"
+#include "service/database.h"
 #include "service/retention_policy.h"
-#include "service/sqlite_db.h"
 
 namespace dumpscope::service {
 
@@ -85,17 +93,28 @@ struct SignatureSummary {
 
 int64_t now_ms();
 
+struct StoreOptions {
+    // This server's id in claimed_by; "" makes one (host name, process id, random digits).
+    std::string owner;
+    int64_t lease_ms = 60'000;
+};
+
 class CrashStore {
 public:
-    // Opens DATA/crashes.db, runs the migrations, and puts crashes left in `processing` (a server
-    // killed mid-analysis) back to `queued`.
-    static Result<std::unique_ptr<CrashStore>> open(const std::string& path);
+    // Opens the database (database.h: a SQLite file, created 0600, or a postgresql:// URL), runs
+    // the migrations, and puts crashes a dead server left in `processing` back to `queued`: with
+    // SQLite (one server) every one of them, with PostgreSQL those whose lease expired.
+    static Result<std::unique_ptr<CrashStore>> open(const std::string& location,
+                                                    StoreOptions options = {});
 
     Result<int64_t> schema_version();
     Status insert(const NewCrash& crash);
-    // The oldest queued crash, now `processing`; nullopt when the queue is empty.
+    // The oldest queued crash, now `processing` under this server's lease; nullopt when the queue
+    // is empty. With PostgreSQL, FOR UPDATE SKIP LOCKED: two servers never claim the same crash.
     Result<std::optional<ClaimedJob>> claim_next();
-    // Store a result unless the crash was reprocessed since it was claimed (then false).
+    // Store a result unless the crash was reprocessed or lost its lease since it was claimed (then
+    // false). If the connection to the database is lost, tries again until it is back, for at most
+    // the lease (after that the crash is another server's to process) or until stop_waiting().
     Result<bool> finish_processed(const ClaimedJob& job, const ProcessedCrash& result);
     Result<bool> finish_failed(const ClaimedJob& job, const std::string& error);
     // The analysis of `job` ended without an answer. `kill_limit` 0 (the server is stopping):
@@ -119,13 +138,40 @@ public:
     Result<bool> remove(const std::string& id);
     int64_t requeued_at_start() const { return requeued_at_start_; }
 
+    // Extends the lease of every crash this server is processing whose lease has not expired yet
+    // (an expired one is left to requeue_expired); the number renewed.
+    Result<int64_t> renew_leases();
+    // Crashes `processing` past their lease (or without one) back to `queued`; the number.
+    Result<int64_t> requeue_expired();
+    // False while the connection to the database is lost (PostgreSQL); no database access.
+    bool available() const { return db_.connected(); }
+    // One trivial statement, which makes the connection again if it was lost.
+    Status ping();
+    // Ends the waits of finish_processed/finish_failed for a lost database (the server stops).
+    void stop_waiting();
+    const std::string& owner() const { return options_.owner; }
+    // The file, or the URL without its password.
+    const std::string& database_name() const { return db_.path(); }
+    int64_t lease_ms() const { return options_.lease_ms; }
+    DatabaseKind kind() const { return db_.kind(); }
+
 private:
-    explicit CrashStore(Database db) : db_(std::move(db)) {}
+    CrashStore(Database db, StoreOptions options)
+        : db_(std::move(db)), options_(std::move(options)) {}
     Status requeue_interrupted();
+    template <typename Attempt>
+    Result<bool> until_stored(Attempt attempt);
+    // One try each, under the mutex.
+    Result<bool> store_processed(const ClaimedJob& job, const ProcessedCrash& result);
+    Result<bool> store_failed(const ClaimedJob& job, const std::string& error);
 
     std::mutex mutex_;
     Database db_;
+    StoreOptions options_;
     int64_t requeued_at_start_ = 0;
+    std::mutex wait_mutex_;
+    std::condition_variable wait_;
+    bool stop_waiting_ = false;
 };
 
 }  // namespace dumpscope::service

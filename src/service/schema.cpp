@@ -8,17 +8,20 @@ namespace dumpscope::service {
 
 namespace {
 
-// Migration N (1-based) is kMigrations[N - 1]; a new one is appended, never edited in place.
+// Migration N (1-based) is kMigrations[N - 1], appended, never edited in place. One list for SQLite
+// and PostgreSQL, so portable SQL only: integers BIGINT (PostgreSQL's INTEGER is 32 bits; SQLite
+// reads any *INT* type as its 64-bit INTEGER, so migration 1 said INTEGER before PostgreSQL came
+// and means the same), TEXT, no SQLite-only syntax, one ALTER TABLE action per statement.
 constexpr auto kMigrations = std::to_array<const char*>({
     // 1: crashes, their annotations, and the indexes the API filters and sorts by.
     R"sql(
 CREATE TABLE crashes (
     id TEXT PRIMARY KEY,
     status TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'processed', 'failed')),
-    received_at INTEGER NOT NULL,
-    processed_at INTEGER,
-    attempt INTEGER NOT NULL DEFAULT 0,
-    dump_size INTEGER NOT NULL,
+    received_at BIGINT NOT NULL,
+    processed_at BIGINT,
+    attempt BIGINT NOT NULL DEFAULT 0,
+    dump_size BIGINT NOT NULL,
     format TEXT,
     signature TEXT,
     program TEXT,
@@ -43,7 +46,14 @@ CREATE INDEX annotations_by_value ON annotations (key, value);
 ALTER TABLE crashes ADD COLUMN crash_class TEXT;
 CREATE INDEX crashes_by_class ON crashes (crash_class, received_at);
 )sql",
-    // 3 (symbols): the build-ids of each processed crash's modules and what the analysis had for
+    // 3: leases: the server whose worker claimed a crash, and until when (ms since the epoch) the
+    // claim holds unless renewed; a crash `processing` past its lease goes back to `queued`.
+    R"sql(
+ALTER TABLE crashes ADD COLUMN claimed_by TEXT;
+ALTER TABLE crashes ADD COLUMN lease_until BIGINT;
+CREATE INDEX crashes_by_lease ON crashes (status, lease_until);
+)sql",
+    // 4 (symbols): the build-ids of each processed crash's modules and what the analysis had for
     // them ('dwarf', 'symtab', 'none'), so that a debug file arriving re-queues the crashes that
     // lacked it (symbol_index.h).
     R"sql(
@@ -56,12 +66,16 @@ CREATE TABLE crash_modules (
 );
 CREATE INDEX crash_modules_by_build_id ON crash_modules (build_id, symbols);
 )sql",
-    // 4: analyses of the crash in a row that were killed or timed out (worker_pool.cpp), so that
+    // 5: analyses of the crash in a row that were killed or timed out (worker_pool.cpp), so that
     // a dump which always crashes the analysis fails after a few attempts.
     R"sql(
 ALTER TABLE crashes ADD COLUMN analysis_kills BIGINT NOT NULL DEFAULT 0;
 )sql",
 });
+
+// Any number the servers sharing a PostgreSQL database agree on: the advisory lock that lets one
+// of them migrate while the others wait ("dumpscope" in ASCII).
+constexpr int64_t kMigrationLock = 0x64756d7073636f70;
 
 }  // namespace
 
@@ -77,9 +91,14 @@ Result<int64_t> current_schema_version(Database& db) {
 
 Status migrate(Database& db, int64_t target) {
     if (target < 0 || target > latest_schema_version()) target = latest_schema_version();
+    // Two servers starting together: SQLite's BEGIN IMMEDIATE takes the database's write lock;
+    // PostgreSQL takes an advisory lock held to the commit, before reading the version, so the
+    // second server waits and then finds nothing left to do.
     auto transaction = Transaction::begin(db);
     if (!transaction.ok()) return transaction.error();
-    DS_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+    if (db.kind() == DatabaseKind::postgresql)
+        DS_TRY(db.exec(fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLock)));
+    DS_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"));
     auto version = current_schema_version(db);
     if (!version.ok()) return version.error();
     if (*version > latest_schema_version())

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "common/result.h"
-#include "service/sqlite_db.h"
+#include "service/database.h"
 
 namespace dumpscope::service {
 

@@ -16,6 +16,13 @@ namespace {
 // Room for the form's own bytes and the annotations around the dump.
 constexpr uint64_t kFormOverhead = uint64_t{2} << 20;
 
+// While the database (PostgreSQL) is unreachable: the server stays up, the client retries.
+void send_database_unavailable(httplib::Response& res) {
+    res.status = 503;
+    res.set_header("Retry-After", "5");
+    res.set_content("the database is unreachable; retry later\n", "text/plain; charset=utf-8");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
@@ -24,11 +31,15 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
         return errno_error("cannot run the analysis program " + options.analysis_program);
     auto dumps = DumpDirectory::open(options.data_dir);
     if (!dumps.ok()) return dumps.error();
-    auto store = CrashStore::open(options.data_dir + "/crashes.db");
+    StoreOptions store_options;
+    store_options.lease_ms = options.lease_ms;
+    const std::string database =
+        options.database.empty() ? options.data_dir + "/crashes.db" : options.database;
+    auto store = CrashStore::open(database, store_options);
     if (!store.ok()) return store.error();
     auto symbol_store = SymbolStore::open(options.data_dir);
     if (!symbol_store.ok()) return symbol_store.error();
-    auto symbol_index = SymbolIndex::open(options.data_dir + "/crashes.db");
+    auto symbol_index = SymbolIndex::open(database);
     if (!symbol_index.ok()) return symbol_index.error();
     // The workers' analysis reads the store as one more --symbols directory (its .build-id
     // layout), after the ones given: no network.
@@ -49,6 +60,7 @@ Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDir
       workers_(*store_, dumps_, retention_,
                AnalysisRun{options_.analysis_program, options_.symbols, options_.analysis_limits},
                options_.analysis_attempts),
+      leases_(*store_, workers_),
       upload_rate_(options_.uploads_per_minute),
       context_{*store_,      dumps_,    workers_, options_.token, options_.max_upload_bytes,
                upload_rate_, retention_},
@@ -68,9 +80,21 @@ void Server::add_routes() {
     // An uploader on a slow link may pause longer than the library's 5 s.
     http_.set_read_timeout(std::chrono::seconds(30));
     http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        return refuse_unauthorized_api(context_, req, res)
-                   ? httplib::Server::HandlerResponse::Handled
-                   : httplib::Server::HandlerResponse::Unhandled;
+        if (refuse_unauthorized_api(context_, req, res))
+            return httplib::Server::HandlerResponse::Handled;
+        if (!store_->available()) {
+            send_database_unavailable(res);
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // A request that failed because the connection to the database broke meanwhile: 503. Only
+    // the status and a header: the body's length is already counted when this runs.
+    http_.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+        if (res.status == 500 && !store_->available()) {
+            res.status = 503;
+            res.set_header("Retry-After", "5");
+        }
     });
     http_.set_exception_handler(
         [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& error) {
@@ -115,19 +139,23 @@ Status Server::serve() {
             fmt::print(stderr, "dumpscope server: retention: {}\n", retained.error().message);
         if (!retained.ok() || *retained < options_.retention.max_deletions) break;
     }
+    leases_.start();
     workers_.start(options_.workers);
     workers_.notify();
     if (!http_.listen_after_bind()) {
-        workers_.stop();
+        stop();
         return Error{"the HTTP server stopped with an error"};
     }
-    workers_.stop();
+    stop();
     return {};
 }
 
 void Server::stop() {
     http_.stop();
+    store_->stop_waiting();
     workers_.stop();
+    // After the workers: their leases are kept while they finish.
+    leases_.stop();
 }
 
 }  // namespace dumpscope::service

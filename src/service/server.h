@@ -1,8 +1,8 @@
-// `dumpscope server` in its single-process mode: an HTTP server (cpp-httplib) taking uploads on
-// /submit and answering the JSON API on /api, over a SQLite index and a directory of dumps under
-// --data, with worker threads processing the queue, each analysis in a child process
-// (docs/service.md).
-//   DATA/crashes.db      the index and queue (crash_store.h, schema.cpp)
+// `dumpscope server`: an HTTP server (cpp-httplib) taking uploads on /submit and answering the
+// JSON API on /api, over an index and a directory of dumps under --data, with worker threads
+// processing the queue, each analysis in a child process (docs/service.md).
+//   DATA/crashes.db      the index and queue (crash_store.h, schema.cpp), or a PostgreSQL
+//                        database (--database postgresql://...) that several servers share
 //   DATA/dumps/<id>      the dumps, 0600 (dump_directory.h)
 //   DATA/symbols/        debug files and binaries by build-id (symbol_store.h)
 #pragma once
@@ -18,6 +18,7 @@
 #include "common/result.h"
 #include "service/crash_store.h"
 #include "service/dump_directory.h"
+#include "service/lease_keeper.h"
 #include "service/rate_limiter.h"
 #include "service/retention.h"
 #include "service/service_context.h"
@@ -31,6 +32,10 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     int port = 8470;  // 0: any free port
     std::string data_dir = "dumpscope-data";
+    // "": DATA/crashes.db (SQLite); else a postgresql:// URL (database.h).
+    std::string database;
+    // How long a claimed crash stays this server's without a renewal (crash_store.h).
+    int64_t lease_ms = 60'000;
     std::string token;
     uint64_t max_upload_bytes = uint64_t{256} << 20;
     uint64_t uploads_per_minute = 0;                // per client address; 0: no limit
@@ -48,7 +53,7 @@ struct ServerOptions {
 class Server {
 public:
     // Opens (creating) the data directory and the database, migrating it; crashes a killed
-    // server left in `processing` are queued again.
+    // server left in `processing` are queued again (with PostgreSQL once their lease expired).
     static Result<std::unique_ptr<Server>> open(ServerOptions options);
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -73,6 +78,7 @@ private:
     SymbolService symbols_;
     Retention retention_;
     WorkerPool workers_;
+    LeaseKeeper leases_;
     RateLimiter upload_rate_;
     ServiceContext context_;
     WebPages pages_;

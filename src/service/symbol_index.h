@@ -1,4 +1,4 @@
-// The build-id index (table crash_modules, schema.cpp migration 3): for each processed crash, the
+// The build-id index (table crash_modules, schema.cpp migration 4): for each processed crash, the
 // build-ids of its modules and what the analysis had for each ("dwarf": functions and lines;
 // "symtab": functions only; "none"). A debug file that arrives for a build-id re-queues the
 // processed crashes whose module with that build-id had no DWARF (crashes_lacking). Rows go with
