@@ -19,6 +19,7 @@ private:
     CLI::App* command_ = nullptr;
     std::string listen_ = "127.0.0.1:8470";
     std::string data_ = "./dumpscope-data";
+    std::string store_;
     std::string token_;
     uint64_t max_upload_mb_ = 256;
     uint64_t uploads_per_minute_ = 0;

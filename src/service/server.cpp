@@ -1,7 +1,9 @@
 #include "service/server.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 
 #include "service/api_routes.h"
@@ -17,7 +19,9 @@ constexpr uint64_t kFormOverhead = uint64_t{2} << 20;
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
-    auto dumps = DumpDirectory::open(options.data_dir);
+    if (::mkdir(options.data_dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return errno_error("cannot create the directory " + options.data_dir);
+    auto dumps = open_dump_store(options.store_url, options.data_dir);
     if (!dumps.ok()) return dumps.error();
     auto store = CrashStore::open(options.data_dir + "/crashes.db");
     if (!store.ok()) return store.error();
@@ -25,14 +29,15 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
         new Server(std::move(options), std::move(*store), std::move(*dumps)));
 }
 
-Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps)
+Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store,
+               std::unique_ptr<DumpStore> dumps)
     : options_(std::move(options)),
       store_(std::move(store)),
       dumps_(std::move(dumps)),
-      retention_(*store_, dumps_, options_.retention),
-      workers_(*store_, dumps_, retention_, options_.symbols),
+      retention_(*store_, *dumps_, options_.retention),
+      workers_(*store_, *dumps_, retention_, options_.symbols),
       upload_rate_(options_.uploads_per_minute),
-      context_{*store_,      dumps_,    workers_, options_.token, options_.max_upload_bytes,
+      context_{*store_,      *dumps_,   workers_, options_.token, options_.max_upload_bytes,
                upload_rate_, retention_},
       pages_(context_) {
     add_routes();

@@ -2,7 +2,7 @@
 // /submit and answering the JSON API on /api, over a SQLite index and a directory of dumps under
 // --data, with worker threads processing the queue (docs/service.md).
 //   DATA/crashes.db      the index and queue (crash_store.h, schema.cpp)
-//   DATA/dumps/<id>      the dumps, 0600 (dump_directory.h)
+//   DATA/dumps/<id>      the dumps, 0600, or where --store says (dump_store.h)
 #pragma once
 
 #include <httplib.h>
@@ -15,7 +15,7 @@
 #include "analysis/symbol_locator.h"
 #include "common/result.h"
 #include "service/crash_store.h"
-#include "service/dump_directory.h"
+#include "service/dump_store.h"
 #include "service/rate_limiter.h"
 #include "service/retention.h"
 #include "service/service_context.h"
@@ -28,6 +28,7 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     int port = 8470;  // 0: any free port
     std::string data_dir = "dumpscope-data";
+    std::string store_url;  // --store: "" (DATA/dumps), file:DIR or s3://BUCKET?... (dump_store.h)
     std::string token;
     uint64_t max_upload_bytes = uint64_t{256} << 20;
     uint64_t uploads_per_minute = 0;  // per client address; 0: no limit
@@ -54,12 +55,13 @@ public:
     CrashStore& store() { return *store_; }
 
 private:
-    Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps);
+    Server(ServerOptions options, std::unique_ptr<CrashStore> store,
+           std::unique_ptr<DumpStore> dumps);
     void add_routes();
 
     ServerOptions options_;
     std::unique_ptr<CrashStore> store_;
-    DumpDirectory dumps_;
+    std::unique_ptr<DumpStore> dumps_;
     Retention retention_;
     WorkerPool workers_;
     RateLimiter upload_rate_;

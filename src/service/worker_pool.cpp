@@ -56,8 +56,10 @@ void WorkerPool::run() {
 void WorkerPool::process(const ClaimedJob& job) {
     Result<ProcessedCrash> result = Error{"not processed"};
     try {
-        auto path = dumps_.path_of(job.id);
-        result = path.ok() ? process_dump(*path, options_) : Result<ProcessedCrash>(path.error());
+        // A local file while it is analysed (a temporary copy for a remote store).
+        auto local = dumps_.fetch(job.id);
+        result = local.ok() ? process_dump(local->path(), options_)
+                            : Result<ProcessedCrash>(local.error());
     } catch (const std::exception& e) {
         result = Error{fmt::format("internal error while analysing the dump: {}", e.what())};
     }

@@ -12,7 +12,7 @@
 
 #include "analysis/symbol_locator.h"
 #include "service/crash_store.h"
-#include "service/dump_directory.h"
+#include "service/dump_store.h"
 #include "service/retention.h"
 
 namespace dumpscope::service {
@@ -20,7 +20,7 @@ namespace dumpscope::service {
 class WorkerPool {
 public:
     // `retention` is enforced after each crash is processed (its signature is known then).
-    WorkerPool(CrashStore& store, const DumpDirectory& dumps, Retention& retention,
+    WorkerPool(CrashStore& store, DumpStore& dumps, Retention& retention,
                analysis::SymbolOptions options)
         : store_(store), dumps_(dumps), retention_(retention), options_(std::move(options)) {}
     WorkerPool(const WorkerPool&) = delete;
@@ -38,7 +38,7 @@ private:
     void process(const ClaimedJob& job);
 
     CrashStore& store_;
-    const DumpDirectory& dumps_;
+    DumpStore& dumps_;
     Retention& retention_;
     analysis::SymbolOptions options_;
     std::vector<std::thread> threads_;
