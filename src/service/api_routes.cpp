@@ -170,21 +170,18 @@ void download_dump(ServiceContext& context, const httplib::Request& request,
     auto size = context.dumps.size_of(id);
     if (!size.ok()) return internal_error(response, size.error());
     response.set_header("Content-Disposition", "attachment; filename=\"" + id + ".dmp\"");
-    // Streamed from the store from the offset asked to the end; `total` stops a dump that grew
-    // from sending more than the length announced.
-    const uint64_t total = *size;
+    // Streamed from the store: the range asked (cpp-httplib answers Range headers), all of it.
     response.set_content_provider(
-        static_cast<size_t>(total), "application/octet-stream",
-        [&dumps = context.dumps, id, total](size_t offset, size_t, httplib::DataSink& sink) {
-            uint64_t at = offset;
-            Status read = dumps.read(id, offset, [&](const char* data, size_t n) {
-                if (at >= total) return false;
-                const size_t take = static_cast<size_t>(std::min<uint64_t>(n, total - at));
-                at += take;
-                return sink.write(data, take);
+        static_cast<size_t>(*size), "application/octet-stream",
+        [&dumps = context.dumps, id](size_t offset, size_t length, httplib::DataSink& sink) {
+            uint64_t sent = 0;
+            Status read = dumps.read(id, offset, length, [&](const char* data, size_t n) {
+                const size_t take = static_cast<size_t>(std::min<uint64_t>(n, length - sent));
+                sent += take;
+                return sink.write(data, take) && sent < length;
             });
             if (!read.ok()) fmt::print(stderr, "dumpscope server: {}\n", read.error().message);
-            return read.ok() && at == total;
+            return read.ok() && sent == length;
         });
 }
 

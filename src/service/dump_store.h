@@ -63,8 +63,9 @@ public:
     virtual Result<LocalDump> fetch(std::string_view id) = 0;
     // The stored size of the dump of `id`.
     virtual Result<uint64_t> size_of(std::string_view id) = 0;
-    // Sends the dump's bytes from `offset` to its end to `sink`.
-    virtual Status read(std::string_view id, uint64_t offset, const DumpSink& sink) = 0;
+    // Sends at most `length` bytes of the dump from `offset` to `sink` (fewer at its end).
+    virtual Status read(std::string_view id, uint64_t offset, uint64_t length,
+                        const DumpSink& sink) = 0;
     // Removes the dump of `id` (no error if there is none).
     virtual Status remove(std::string_view id) = 0;
 };

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/unique_fd.h"
@@ -57,20 +58,24 @@ Result<uint64_t> FileDumpStore::size_of(std::string_view id) {
     return static_cast<uint64_t>(st.st_size);
 }
 
-Status FileDumpStore::read(std::string_view id, uint64_t offset, const DumpSink& sink) {
+Status FileDumpStore::read(std::string_view id, uint64_t offset, uint64_t length,
+                           const DumpSink& sink) {
     auto path = dumps_.path_of(id);
     if (!path.ok()) return path.error();
     UniqueFd file(::open(path->c_str(), O_RDONLY | O_CLOEXEC));
     if (!file.valid()) return errno_error("cannot open " + *path);
     char buffer[1 << 16];
-    for (;;) {
-        const ssize_t n = ::pread(file.get(), buffer, sizeof buffer, static_cast<off_t>(offset));
+    while (length > 0) {
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(length, sizeof buffer));
+        const ssize_t n = ::pread(file.get(), buffer, want, static_cast<off_t>(offset));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno_error(fmt::format("cannot read {} at offset {}", *path, offset));
         if (n == 0) return {};
         if (!sink(buffer, static_cast<size_t>(n))) return {};
         offset += static_cast<uint64_t>(n);
+        length -= static_cast<uint64_t>(n);
     }
+    return {};
 }
 
 }  // namespace dumpscope::service

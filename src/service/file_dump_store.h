@@ -23,7 +23,8 @@ public:
     Result<std::unique_ptr<DumpUpload>> begin() override;
     Result<LocalDump> fetch(std::string_view id) override;
     Result<uint64_t> size_of(std::string_view id) override;
-    Status read(std::string_view id, uint64_t offset, const DumpSink& sink) override;
+    Status read(std::string_view id, uint64_t offset, uint64_t length,
+                const DumpSink& sink) override;
     Status remove(std::string_view id) override { return dumps_.remove(id); }
 
 private:
