@@ -252,7 +252,9 @@ TEST_F(ServiceDumpStore, S3RetentionDeletesTheObject) {
     for (uint32_t i = 0; i < 3; ++i) {
         ids.push_back(crash_id_of(submit(server, form_body({}, random_bytes(400 << 10, i)))));
         ASSERT_FALSE(ids.back().empty());
-        if (i < 2) EXPECT_EQ(wait_until_done(server, ids.back()).value("status", ""), "failed");
+        if (i < 2) {
+            EXPECT_EQ(wait_until_done(server, ids.back()).value("status", ""), "failed");
+        }
     }
     int status = 0;
     get_json(server, "/api/crashes/" + ids[0], &status);
