@@ -4,11 +4,13 @@ JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev zlib1g-dev libcli11-dev \
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
 	clang-format clang-tidy bc libreadline-dev libc6-dbg strace libcapstone-dev chromium time python3 \
-	libcpp-httplib-dev libsqlite3-dev libpq-dev postgresql
+	libcpp-httplib-dev libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev
 
 .PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis bench-analyze bench-compress bench-crash-handler bench-service format clean
 
 all: build
+
+NODE_DIR := tests/node
 
 # Installs only what is missing; a no-op (and no root needed) when everything is there.
 deps:
@@ -20,6 +22,18 @@ deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@if ! command -v npm > /dev/null; then \
+		echo "installing: nodejs npm"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends nodejs npm; \
+	fi
+	@# The tests' node tools (tests/node/package.json: s3rver for the S3 store's test), exactly as
+	@# locked; again only when node_modules is missing or older than the lock file.
+	@if [ ! -f $(NODE_DIR)/node_modules/.package-lock.json ] || \
+		[ $(NODE_DIR)/package-lock.json -nt $(NODE_DIR)/node_modules/.package-lock.json ]; then \
+		npm ci --prefix $(NODE_DIR) --no-audit --no-fund; \
 	fi
 
 # The development and CI build: warnings are errors and the tests' fault-injection hooks are in.

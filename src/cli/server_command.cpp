@@ -50,6 +50,10 @@ void ServerCommand::add_to(CLI::App& app) {
         ->capture_default_str();
     command_->add_option("--data", data_, "Directory of the database and the dumps")
         ->capture_default_str();
+    command_->add_option("--store", store_,
+                         "Where the dumps go: file:DIR (DIR/dumps, e.g. shared storage) or "
+                         "s3://BUCKET?endpoint=URL&region=R (credentials: AWS_ACCESS_KEY_ID and "
+                         "AWS_SECRET_ACCESS_KEY); default DATA/dumps");
     command_->add_option("--token", token_,
                          "The API's bearer token (default: $DUMPSCOPE_TOKEN; one is required)");
     command_->add_option("--database", database_,
@@ -124,6 +128,7 @@ int ServerCommand::run() const {
     options.host = listen->host;
     options.port = listen->port;
     options.data_dir = data_;
+    options.store_url = store_;
     options.token = token_;
     if (options.token.empty()) {
         if (const char* env = std::getenv("DUMPSCOPE_TOKEN")) options.token = env;

@@ -19,6 +19,7 @@ private:
     CLI::App* command_ = nullptr;
     std::string listen_ = "127.0.0.1:8470";
     std::string data_ = "./dumpscope-data";
+    std::string store_;
     std::string token_;
     std::string database_;
     uint64_t lease_seconds_ = 60;

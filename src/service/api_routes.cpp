@@ -167,22 +167,22 @@ void download_dump(ServiceContext& context, const httplib::Request& request,
     const std::optional<CrashRecord> crash = crash_of(context, request, response);
     if (!crash) return;
     const std::string& id = crash->id;
-    auto path = context.dumps.path_of(id);
-    if (!path.ok()) return internal_error(response, path.error());
-    auto file = std::make_shared<UniqueFd>(::open(path->c_str(), O_RDONLY | O_CLOEXEC));
-    if (!file->valid()) return internal_error(response, errno_error("cannot open " + *path));
-    const off_t size = ::lseek(file->get(), 0, SEEK_END);
-    if (size < 0) return internal_error(response, errno_error("cannot size " + *path));
+    auto size = context.dumps.size_of(id);
+    if (!size.ok()) return internal_error(response, size.error());
     response.set_header("Content-Disposition", "attachment; filename=\"" + id + ".dmp\"");
-    response.set_content_provider(static_cast<size_t>(size), "application/octet-stream",
-                                  [file](size_t offset, size_t length, httplib::DataSink& sink) {
-                                      char buffer[1 << 16];
-                                      const ssize_t n = ::pread(file->get(), buffer,
-                                                                std::min(length, sizeof buffer),
-                                                                static_cast<off_t>(offset));
-                                      if (n <= 0) return false;
-                                      return sink.write(buffer, static_cast<size_t>(n));
-                                  });
+    // Streamed from the store: the range asked (cpp-httplib answers Range headers), all of it.
+    response.set_content_provider(
+        static_cast<size_t>(*size), "application/octet-stream",
+        [&dumps = context.dumps, id](size_t offset, size_t length, httplib::DataSink& sink) {
+            uint64_t sent = 0;
+            Status read = dumps.read(id, offset, length, [&](const char* data, size_t n) {
+                const size_t take = static_cast<size_t>(std::min<uint64_t>(n, length - sent));
+                sent += take;
+                return sink.write(data, take) && sent < length;
+            });
+            if (!read.ok()) fmt::print(stderr, "dumpscope server: {}\n", read.error().message);
+            return read.ok() && sent == length;
+        });
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <ctime>
 #include <utility>
 
 #include "service/crash_id.h"
@@ -74,16 +75,32 @@ Status PendingDump::commit(const std::string& id) {
     return sync_dir(dir_);
 }
 
+std::string PendingDump::release_temporary() {
+    fd_.reset();
+    committed_ = true;
+    return temp_path_;
+}
+
 Result<DumpDirectory> DumpDirectory::open(const std::string& data_dir) {
     DS_TRY(make_private_dir(data_dir));
-    const std::string dir = data_dir + "/dumps";
+    return open_directory(data_dir + "/dumps");
+}
+
+Result<DumpDirectory> DumpDirectory::open_directory(const std::string& dir,
+                                                    int64_t min_leftover_age_s) {
     DS_TRY(make_private_dir(dir));
     DIR* listing = ::opendir(dir.c_str());
     if (listing == nullptr) return errno_error("cannot list " + dir);
+    const time_t now = ::time(nullptr);
     while (dirent* entry = ::readdir(listing)) {
         const std::string_view name(entry->d_name);
-        if (name.substr(0, kTempPrefix.size()) == kTempPrefix)
-            ::unlinkat(::dirfd(listing), entry->d_name, 0);
+        if (name.empty() || name[0] != '.' || name == "." || name == "..") continue;
+        struct stat st {};
+        if (::fstatat(::dirfd(listing), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (min_leftover_age_s > 0 && now - st.st_mtime < min_leftover_age_s) continue;
+        ::unlinkat(::dirfd(listing), entry->d_name, 0);
     }
     ::closedir(listing);
     return DumpDirectory(dir);

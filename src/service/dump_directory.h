@@ -2,6 +2,7 @@
 // a temporary file in the same directory (DIR/dumps/.upload-<random>) and renamed to its id only
 // once complete and synced, so a dump file is never half-written; temporary files a killed
 // server left behind are removed at start-up. Paths are made from validated ids only.
+// (file_dump_store.h puts the DumpStore interface over it; s3_dump_store.h spools uploads in one.)
 #pragma once
 
 #include <cstdint>
@@ -25,10 +26,13 @@ public:
 
     Status write(std::string_view bytes);
     uint64_t size() const { return size_; }
+    const std::string& temp_path() const { return temp_path_; }
     // The last write failed because the file system is full (ENOSPC, EDQUOT).
     bool disk_full() const { return disk_full_; }
     // Syncs the file and renames it to DIR/dumps/<id> (`id` must be a crash id).
     Status commit(const std::string& id);
+    // Closes the temporary file and hands it over: the caller removes it.
+    std::string release_temporary();
 
 private:
     UniqueFd fd_;
@@ -43,6 +47,11 @@ class DumpDirectory {
 public:
     // Creates DATA/dumps (0700) if needed and removes leftover temporary files.
     static Result<DumpDirectory> open(const std::string& data_dir);
+    // `dir` itself (created 0700 if missing; its parent must exist). Leftover temporary files
+    // (names starting with '.') are removed: all of them, or with `min_leftover_age_s`, only
+    // those not modified for that long (a directory other servers share: theirs are live).
+    static Result<DumpDirectory> open_directory(const std::string& dir,
+                                                int64_t min_leftover_age_s = 0);
 
     const std::string& dir() const { return dir_; }
     // DIR/dumps/<id>; an error for anything that is not a crash id.

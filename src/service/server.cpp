@@ -1,9 +1,11 @@
 #include "service/server.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 #include "service/api_routes.h"
@@ -29,7 +31,9 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
     // The analyses run this program: better refused now than every crash failing later.
     if (::access(options.analysis_program.c_str(), X_OK) != 0)
         return errno_error("cannot run the analysis program " + options.analysis_program);
-    auto dumps = DumpDirectory::open(options.data_dir);
+    if (::mkdir(options.data_dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return errno_error("cannot create the directory " + options.data_dir);
+    auto dumps = open_dump_store(options.store_url, options.data_dir);
     if (!dumps.ok()) return dumps.error();
     StoreOptions store_options;
     store_options.lease_ms = options.lease_ms;
@@ -50,19 +54,19 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
         new Server(std::move(options), std::move(*store), std::move(*dumps), std::move(symbols)));
 }
 
-Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps,
-               SymbolService symbols)
+Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store,
+               std::unique_ptr<DumpStore> dumps, SymbolService symbols)
     : options_(std::move(options)),
       store_(std::move(store)),
       dumps_(std::move(dumps)),
       symbols_(std::move(symbols)),
-      retention_(*store_, dumps_, options_.retention),
-      workers_(*store_, dumps_, retention_,
+      retention_(*store_, *dumps_, options_.retention),
+      workers_(*store_, *dumps_, retention_,
                AnalysisRun{options_.analysis_program, options_.symbols, options_.analysis_limits},
                options_.analysis_attempts),
       leases_(*store_, workers_),
       upload_rate_(options_.uploads_per_minute),
-      context_{*store_,      dumps_,    workers_, options_.token, options_.max_upload_bytes,
+      context_{*store_,      *dumps_,   workers_, options_.token, options_.max_upload_bytes,
                upload_rate_, retention_},
       pages_(context_) {
     workers_.on_processed([this](const std::string& id, const ProcessedCrash& crash) {

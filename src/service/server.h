@@ -3,7 +3,7 @@
 // processing the queue, each analysis in a child process (docs/service.md).
 //   DATA/crashes.db      the index and queue (crash_store.h, schema.cpp), or a PostgreSQL
 //                        database (--database postgresql://...) that several servers share
-//   DATA/dumps/<id>      the dumps, 0600 (dump_directory.h)
+//   DATA/dumps/<id>      the dumps, 0600, or where --store says (dump_store.h)
 //   DATA/symbols/        debug files and binaries by build-id (symbol_store.h)
 #pragma once
 
@@ -17,7 +17,7 @@
 #include "analysis/symbol_locator.h"
 #include "common/result.h"
 #include "service/crash_store.h"
-#include "service/dump_directory.h"
+#include "service/dump_store.h"
 #include "service/lease_keeper.h"
 #include "service/rate_limiter.h"
 #include "service/retention.h"
@@ -36,6 +36,7 @@ struct ServerOptions {
     std::string database;
     // How long a claimed crash stays this server's without a renewal (crash_store.h).
     int64_t lease_ms = 60'000;
+    std::string store_url;  // --store: "" (DATA/dumps), file:DIR or s3://BUCKET?... (dump_store.h)
     std::string token;
     uint64_t max_upload_bytes = uint64_t{256} << 20;
     uint64_t uploads_per_minute = 0;                // per client address; 0: no limit
@@ -68,13 +69,13 @@ public:
     CrashStore& store() { return *store_; }
 
 private:
-    Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps,
-           SymbolService symbols);
+    Server(ServerOptions options, std::unique_ptr<CrashStore> store,
+           std::unique_ptr<DumpStore> dumps, SymbolService symbols);
     void add_routes();
 
     ServerOptions options_;
     std::unique_ptr<CrashStore> store_;
-    DumpDirectory dumps_;
+    std::unique_ptr<DumpStore> dumps_;
     SymbolService symbols_;
     Retention retention_;
     WorkerPool workers_;

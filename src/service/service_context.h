@@ -1,4 +1,4 @@
-// What the HTTP routes share: the store, the dump directory, the workers to wake, the API token
+// What the HTTP routes share: the store, the dump store, the workers to wake, the API token
 // the upload limits (size, rate per client) and retention.
 #pragma once
 
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "service/crash_store.h"
-#include "service/dump_directory.h"
+#include "service/dump_store.h"
 #include "service/rate_limiter.h"
 #include "service/retention.h"
 #include "service/worker_pool.h"
@@ -15,7 +15,7 @@ namespace dumpscope::service {
 
 struct ServiceContext {
     CrashStore& store;
-    const DumpDirectory& dumps;
+    DumpStore& dumps;
     WorkerPool& workers;
     std::string token;
     uint64_t max_upload_bytes = 0;

@@ -53,6 +53,7 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
         fmt::print(stderr, "dumpscope server: {}\n", pending.error().message);
         return answer(response, 500, "cannot store the upload");
     }
+    DumpUpload& upload = **pending;
     const uint64_t limit = context.max_upload_bytes;
     Annotations annotations;
     std::string name, value;
@@ -90,15 +91,15 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
         [&](const char* data, size_t size) {
             if (refused_status != 0) return true;
             if (in_dump) {
-                if (pending->size() + size > limit)
+                if (upload.size() + size > limit)
                     return refuse(413, fmt::format("the dump is larger than the limit of {} MiB "
                                                    "(dumpscope server --max-upload-mb)",
                                                    limit >> 20));
-                if (Status written = pending->write(std::string_view(data, size)); !written.ok()) {
+                if (Status written = upload.write(std::string_view(data, size)); !written.ok()) {
                     fmt::print(stderr, "dumpscope server: {}\n", written.error().message);
-                    return refuse(pending->disk_full() ? 507 : 500,
-                                  pending->disk_full() ? "the server's disk is full"
-                                                       : "cannot store the upload");
+                    return refuse(upload.disk_full() ? 507 : 500, upload.disk_full()
+                                                                      ? "the server's disk is full"
+                                                                      : "cannot store the upload");
                 }
                 return true;
             }
@@ -124,7 +125,7 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
     end_part();
     if (dump_part_count == 0)
         return answer(response, 400, fmt::format("no {} part in the upload", kDumpPart));
-    if (pending->size() == 0)
+    if (upload.size() == 0)
         return answer(response, 400, fmt::format("the {} part is empty", kDumpPart));
 
     auto id = new_crash_id();
@@ -132,11 +133,13 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
         fmt::print(stderr, "dumpscope server: {}\n", id.error().message);
         return answer(response, 500, "cannot make a crash id");
     }
-    if (Status committed = pending->commit(*id); !committed.ok()) {
+    if (Status committed = upload.commit(*id); !committed.ok()) {
         fmt::print(stderr, "dumpscope server: {}\n", committed.error().message);
+        if (upload.store_unavailable())
+            return answer(response, 503, "the dump store did not take the upload: try again later");
         return answer(response, 500, "cannot store the upload");
     }
-    NewCrash crash{*id, now_ms(), pending->size(), std::move(annotations)};
+    NewCrash crash{*id, now_ms(), upload.size(), std::move(annotations)};
     if (Status inserted = context.store.insert(crash); !inserted.ok()) {
         fmt::print(stderr, "dumpscope server: {}\n", inserted.error().message);
         (void)context.dumps.remove(*id);

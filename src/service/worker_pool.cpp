@@ -9,7 +9,7 @@
 
 namespace dumpscope::service {
 
-WorkerPool::WorkerPool(CrashStore& store, const DumpDirectory& dumps, Retention& retention,
+WorkerPool::WorkerPool(CrashStore& store, DumpStore& dumps, Retention& retention,
                        AnalysisRun analysis, int64_t attempts)
     : store_(store),
       dumps_(dumps),
@@ -66,15 +66,16 @@ void WorkerPool::run() {
 }
 
 void WorkerPool::process(const ClaimedJob& job) {
-    auto path = dumps_.path_of(job.id);
+    // A local file while it is analysed (a temporary copy for a remote store).
+    auto local = dumps_.fetch(job.id);
     AnalysisOutcome outcome;
-    if (!path.ok()) {
+    if (!local.ok()) {
         outcome = AnalysisOutcome{
-            AnalysisOutcome::End::answered, {std::nullopt, path.error().message}, ""};
+            AnalysisOutcome::End::answered, {std::nullopt, local.error().message}, ""};
     } else if (!stop_fd_.valid()) {
         outcome.reason = "cannot start the analysis: no eventfd";
     } else {
-        outcome = run_analysis_process(analysis_, *path, stop_fd_.get());
+        outcome = run_analysis_process(analysis_, local->path(), stop_fd_.get());
     }
     if (outcome.end != AnalysisOutcome::End::answered) {
         // Killed, timed out or interrupted: no answer to store, the crash goes back to the queue

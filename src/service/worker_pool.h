@@ -16,7 +16,7 @@
 #include "common/unique_fd.h"
 #include "service/analysis_process.h"
 #include "service/crash_store.h"
-#include "service/dump_directory.h"
+#include "service/dump_store.h"
 #include "service/retention.h"
 
 namespace dumpscope::service {
@@ -25,8 +25,8 @@ class WorkerPool {
 public:
     // `retention` is enforced after each crash is processed (its signature is known then).
     // `attempts`: analyses of one crash killed or timed out in a row before it fails.
-    WorkerPool(CrashStore& store, const DumpDirectory& dumps, Retention& retention,
-               AnalysisRun analysis, int64_t attempts);
+    WorkerPool(CrashStore& store, DumpStore& dumps, Retention& retention, AnalysisRun analysis,
+               int64_t attempts);
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
     ~WorkerPool() { stop(); }
@@ -47,7 +47,7 @@ private:
     void process(const ClaimedJob& job);
 
     CrashStore& store_;
-    const DumpDirectory& dumps_;
+    DumpStore& dumps_;
     Retention& retention_;
     AnalysisRun analysis_;
     int64_t attempts_;
