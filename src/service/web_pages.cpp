@@ -4,41 +4,18 @@
 
 #include <string_view>
 
-#include "diagnosis/html_text.h"
 #include "service/auth.h"
 #include "service/crash_id.h"
+#include "service/page_layout.h"
 #include "service/time_text.h"
 
 namespace dumpscope::service {
 
 namespace {
 
-using diagnosis::html_text;
-
 constexpr const char* kSessionCookie = "dumpscope_session";
-constexpr const char* kPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
-constexpr const char* kStyle =
-    "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"
-    "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3em .6em;"
-    "text-align:left;vertical-align:top}th{background:#f4f4f4}code{font-size:13px}"
-    ".failed{color:#a00}nav a{margin-right:1em}";
-
-void send_page(httplib::Response& response, int status, std::string_view title,
-               const std::string& body) {
-    response.status = status;
-    response.set_header("Content-Security-Policy", kPolicy);
-    response.set_header("X-Content-Type-Options", "nosniff");
-    response.set_content(
-        fmt::format("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<title>{} - dumpscope</title><style>{}</style></head><body>\n<nav><a "
-                    "href=\"/\">Top crashers</a><a href=\"/crashes\">Crashes</a></nav>\n<h1>{}"
-                    "</h1>\n{}</body></html>\n",
-                    html_text(title), kStyle, html_text(title), body),
-        "text/html; charset=utf-8");
-}
-
 std::string text_or_dash(const std::optional<std::string>& text) {
-    return text && !text->empty() ? html_text(*text) : "&mdash;";
+    return text && !text->empty() ? html_escape(*text) : "&mdash;";
 }
 
 std::string cookie_value(const httplib::Request& request, std::string_view name) {
@@ -61,23 +38,9 @@ std::string crash_link(const std::string& id) {
     return fmt::format("<a href=\"/crashes/{0}\"><code>{0}</code></a>", id);
 }
 
-// A query parameter's value: everything but unreserved characters percent-encoded.
-std::string query_value(std::string_view value) {
-    std::string out;
-    for (const char c : value) {
-        const auto u = static_cast<unsigned char>(c);
-        if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~')
-            out += c;
-        else
-            out += fmt::format("%{:02X}", u);
-    }
-    return out;
-}
-
 std::string list_link(const char* key, const std::string& value) {
-    return fmt::format("<a href=\"/crashes?{}={}\">{}</a>", key, query_value(value),
-                       html_text(value));
+    return fmt::format("<a href=\"/crashes?{}={}\">{}</a>", key, query_escape(value),
+                       html_escape(value));
 }
 
 }  // namespace
@@ -92,19 +55,20 @@ bool WebPages::authorized(const httplib::Request& request) {
 
 bool WebPages::refuse(const httplib::Request& request, httplib::Response& response) {
     if (authorized(request)) return false;
-    send_page(response, 401, "Log in",
-              "<form method=\"post\" action=\"/login\"><label>Token <input type=\"password\" "
-              "name=\"token\" autocomplete=\"current-password\"></label> <button>Log "
-              "in</button></form>\n");
+    send_bare_page(response, 401, "Log in",
+                   "<form method=\"post\" action=\"/login\"><label>Token <input type=\"password\" "
+                   "name=\"token\" autocomplete=\"current-password\"></label> <button>Log "
+                   "in</button></form>\n");
     return true;
 }
 
 void WebPages::login(const httplib::Request& request, httplib::Response& response) {
     if (!token_equals(request.get_param_value("token"), context_.token)) {
-        send_page(response, 401, "Log in",
-                  "<p class=\"failed\">Wrong token.</p><form method=\"post\" "
-                  "action=\"/login\"><label>Token <input type=\"password\" name=\"token\"></label> "
-                  "<button>Log in</button></form>\n");
+        send_bare_page(
+            response, 401, "Log in",
+            "<p class=\"failed\">Wrong token.</p><form method=\"post\" "
+            "action=\"/login\"><label>Token <input type=\"password\" name=\"token\"></label> "
+            "<button>Log in</button></form>\n");
         return;
     }
     auto session = new_crash_id();
@@ -119,6 +83,18 @@ void WebPages::login(const httplib::Request& request, httplib::Response& respons
     response.set_header("Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict",
                                                   kSessionCookie, *session));
     response.set_redirect("/", 303);
+}
+
+void WebPages::logout(const httplib::Request& request, httplib::Response& response) {
+    const std::string session = cookie_value(request, kSessionCookie);
+    {
+        std::lock_guard lock(mutex_);
+        sessions_.erase(session);
+    }
+    response.set_header(
+        "Set-Cookie",
+        fmt::format("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", kSessionCookie));
+    response.set_redirect("/login", 303);
 }
 
 void WebPages::top_crashers(const httplib::Request& request, httplib::Response& response) {
@@ -158,14 +134,14 @@ void WebPages::crash_list(const httplib::Request& request, httplib::Response& re
     }
     std::string body;
     if (query.signature)
-        body += "<p>Signature: <code>" + html_text(*query.signature) + "</code></p>";
-    if (query.program) body += "<p>Program: " + html_text(*query.program) + "</p>";
+        body += "<p>Signature: <code>" + html_escape(*query.signature) + "</code></p>";
+    if (query.program) body += "<p>Program: " + html_escape(*query.program) + "</p>";
     body +=
         "<table><tr><th>Crash</th><th>Received</th><th>Status</th><th>Program</th>"
         "<th>Signature</th></tr>\n";
     for (const CrashSummary& c : *crashes)
         body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                            crash_link(c.id), iso_time(c.received_ms), html_text(c.status),
+                            crash_link(c.id), iso_time(c.received_ms), html_escape(c.status),
                             text_or_dash(c.program), text_or_dash(c.signature));
     send_page(response, 200, "Crashes", body + "</table>\n");
 }
@@ -187,7 +163,7 @@ void WebPages::crash_page(const httplib::Request& request, httplib::Response& re
     std::string body = "<table>\n";
     body += fmt::format("<tr><th>Id</th><td><code>{}</code></td></tr>\n", c.id);
     body +=
-        fmt::format("<tr><th>Status</th><td class=\"{0}\">{0}</td></tr>\n", html_text(c.status));
+        fmt::format("<tr><th>Status</th><td class=\"{0}\">{0}</td></tr>\n", html_escape(c.status));
     body += fmt::format("<tr><th>Received</th><td>{}</td></tr>\n", iso_time(c.received_ms));
     body += fmt::format("<tr><th>Program</th><td>{}</td></tr>\n", text_or_dash(c.program));
     body += fmt::format("<tr><th>Signature</th><td><code>{}</code></td></tr>\n",
@@ -196,9 +172,10 @@ void WebPages::crash_page(const httplib::Request& request, httplib::Response& re
                         text_or_dash(c.format));
     if (c.error)
         body += fmt::format("<tr><th>Error</th><td class=\"failed\">{}</td></tr>\n",
-                            html_text(*c.error));
+                            html_escape(*c.error));
     for (const auto& [key, value] : c.annotations)
-        body += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", html_text(key), html_text(value));
+        body +=
+            fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", html_escape(key), html_escape(value));
     body += "</table>\n";
     if (c.status == "processed")
         body +=
@@ -242,6 +219,8 @@ void WebPages::add_routes(httplib::Server& server) {
     });
     server.Post("/login",
                 [this](const httplib::Request& req, httplib::Response& res) { login(req, res); });
+    server.Post("/logout",
+                [this](const httplib::Request& req, httplib::Response& res) { logout(req, res); });
 }
 
 }  // namespace dumpscope::service

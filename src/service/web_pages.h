@@ -30,6 +30,7 @@ private:
     // Answers the login form (401) unless the request is authorized.
     bool refuse(const httplib::Request& request, httplib::Response& response);
     void login(const httplib::Request& request, httplib::Response& response);
+    void logout(const httplib::Request& request, httplib::Response& response);
     void top_crashers(const httplib::Request& request, httplib::Response& response);
     void crash_list(const httplib::Request& request, httplib::Response& response);
     void crash_page(const httplib::Request& request, httplib::Response& response);
