@@ -21,11 +21,16 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
     if (!dumps.ok()) return dumps.error();
     auto store = CrashStore::open(options.data_dir + "/crashes.db");
     if (!store.ok()) return store.error();
+    // The pages' queries on a connection of their own (web_queries.h), opened once the store
+    // has migrated the schema.
+    auto page_db = Database::open(options.data_dir + "/crashes.db");
+    if (!page_db.ok()) return page_db.error();
     return std::unique_ptr<Server>(
-        new Server(std::move(options), std::move(*store), std::move(*dumps)));
+        new Server(std::move(options), std::move(*store), std::move(*dumps), std::move(*page_db)));
 }
 
-Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps)
+Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps,
+               Database page_db)
     : options_(std::move(options)),
       store_(std::move(store)),
       dumps_(std::move(dumps)),
@@ -34,7 +39,10 @@ Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDir
       upload_rate_(options_.uploads_per_minute),
       context_{*store_,      dumps_,    workers_, options_.token, options_.max_upload_bytes,
                upload_rate_, retention_},
-      pages_(context_) {
+      web_login_(options_.token),
+      web_queries_(std::move(page_db)),
+      pages_(context_, web_login_, web_queries_) {
+    context_.web_login = &web_login_;
     add_routes();
 }
 

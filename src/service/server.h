@@ -19,7 +19,9 @@
 #include "service/rate_limiter.h"
 #include "service/retention.h"
 #include "service/service_context.h"
+#include "service/web_login.h"
 #include "service/web_pages.h"
+#include "service/web_queries.h"
 #include "service/worker_pool.h"
 
 namespace dumpscope::service {
@@ -54,7 +56,8 @@ public:
     CrashStore& store() { return *store_; }
 
 private:
-    Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps);
+    Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps,
+           Database page_db);
     void add_routes();
 
     ServerOptions options_;
@@ -64,6 +67,8 @@ private:
     WorkerPool workers_;
     RateLimiter upload_rate_;
     ServiceContext context_;
+    WebLogin web_login_;
+    WebQueries web_queries_;
     WebPages pages_;
     httplib::Server http_;
 };
