@@ -14,6 +14,7 @@
 
 #include <httplib.h>
 
+#include "service/page_layout.h"
 #include "service/service_context.h"
 #include "service/web_login.h"
 #include "service/web_queries.h"
@@ -25,6 +26,18 @@ public:
     WebPages(ServiceContext& context, WebLogin& login, WebQueries& queries)
         : context_(context), login_(login), queries_(queries) {}
     void add_routes(httplib::Server& server);
+
+    // For other features' pages: the login form (401) unless the request is logged in (a live
+    // session or the API's token), as WebLogin::refuse.
+    bool refuse(const httplib::Request& request, httplib::Response& response) {
+        return login_.refuse(request, response);
+    }
+    // The request's live session id (its cookie), or "" (none, unknown, expired, or only the
+    // API's header).
+    std::string session_of(const httplib::Request& request) {
+        const std::string session = WebLogin::session_of(request);
+        return login_.valid(session) ? session : "";
+    }
 
 private:
     void top_crashers(const httplib::Request& request, httplib::Response& response);
