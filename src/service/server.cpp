@@ -50,12 +50,17 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
     options.symbols.symbol_dirs.push_back(symbol_store->dir());
     SymbolService symbols{std::move(*symbol_store), std::move(*symbol_index),
                           options.max_symbol_bytes};
-    return std::unique_ptr<Server>(
-        new Server(std::move(options), std::move(*store), std::move(*dumps), std::move(symbols)));
+    // The pages' queries on a connection of their own (web_queries.h), opened once the store
+    // has migrated the schema.
+    auto page_db = Database::open(database);
+    if (!page_db.ok()) return page_db.error();
+    return std::unique_ptr<Server>(new Server(std::move(options), std::move(*store),
+                                              std::move(*dumps), std::move(symbols),
+                                              std::move(*page_db)));
 }
 
 Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store,
-               std::unique_ptr<DumpStore> dumps, SymbolService symbols)
+               std::unique_ptr<DumpStore> dumps, SymbolService symbols, Database page_db)
     : options_(std::move(options)),
       store_(std::move(store)),
       dumps_(std::move(dumps)),
@@ -68,7 +73,10 @@ Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store,
       upload_rate_(options_.uploads_per_minute),
       context_{*store_,      *dumps_,   workers_, options_.token, options_.max_upload_bytes,
                upload_rate_, retention_},
-      pages_(context_) {
+      web_login_(options_.token),
+      web_queries_(std::move(page_db)),
+      pages_(context_, web_login_, web_queries_) {
+    context_.web_login = &web_login_;
     workers_.on_processed([this](const std::string& id, const ProcessedCrash& crash) {
         if (Status indexed = symbols_.index->record(id, crash.modules); !indexed.ok())
             fmt::print(stderr, "dumpscope server: crash {}: {}\n", id, indexed.error().message);

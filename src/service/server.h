@@ -23,7 +23,9 @@
 #include "service/retention.h"
 #include "service/service_context.h"
 #include "service/symbol_routes.h"
+#include "service/web_login.h"
 #include "service/web_pages.h"
+#include "service/web_queries.h"
 #include "service/worker_pool.h"
 
 namespace dumpscope::service {
@@ -70,7 +72,7 @@ public:
 
 private:
     Server(ServerOptions options, std::unique_ptr<CrashStore> store,
-           std::unique_ptr<DumpStore> dumps, SymbolService symbols);
+           std::unique_ptr<DumpStore> dumps, SymbolService symbols, Database page_db);
     void add_routes();
 
     ServerOptions options_;
@@ -82,6 +84,8 @@ private:
     LeaseKeeper leases_;
     RateLimiter upload_rate_;
     ServiceContext context_;
+    WebLogin web_login_;
+    WebQueries web_queries_;
     WebPages pages_;
     httplib::Server http_;
 };

@@ -9,6 +9,7 @@
 #include "service/dump_store.h"
 #include "service/rate_limiter.h"
 #include "service/retention.h"
+#include "service/web_login.h"
 #include "service/worker_pool.h"
 
 namespace dumpscope::service {
@@ -21,6 +22,8 @@ struct ServiceContext {
     uint64_t max_upload_bytes = 0;
     RateLimiter& upload_rate;
     Retention& retention;
+    // Who may see the web UI's pages (web_login.h); set by the server before it serves.
+    WebLogin* web_login = nullptr;
 };
 
 }  // namespace dumpscope::service

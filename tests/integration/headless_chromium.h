@@ -159,6 +159,25 @@ public:
         return std::nullopt;
     }
 
+    // Waits for the event `method` (of `session`) among the events from index `from` of
+    // events() on (those received after a point the caller noted); nullopt at the timeout.
+    std::optional<nlohmann::json> wait_event_since(const std::string& method,
+                                                   const std::string& session, size_t from,
+                                                   int timeout_seconds) {
+        for (size_t i = from; i < events_.size(); ++i)
+            if (events_[i].value("method", "") == method &&
+                events_[i].value("sessionId", "") == session)
+                return events_[i];
+        const auto deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
+        while (auto message = next_message(deadline)) {
+            events_.push_back(*message);
+            if (message->value("method", "") == method &&
+                message->value("sessionId", "") == session)
+                return message;
+        }
+        return std::nullopt;
+    }
+
     // Every event received so far.
     const std::vector<nlohmann::json>& events() const { return events_; }
 

@@ -411,7 +411,11 @@ TEST(Service, PagesNeedALoginAndShowTheCrash) {
     auto no_crash = c.Get("/crashes/" + id);
     ASSERT_TRUE(no_crash);
     EXPECT_EQ(no_crash->status, 401);
-    EXPECT_EQ(no_crash->body.find(id), std::string::npos);
+    // The login form comes back to the page asked for (its id), and shows nothing of the crash.
+    EXPECT_NE(no_crash->body.find("name=\"next\" value=\"/crashes/" + id + "\""),
+              std::string::npos);
+    EXPECT_EQ(no_crash->body.find("alert(1)"), std::string::npos);
+    EXPECT_EQ(no_crash->body.find("fixture_healthy"), std::string::npos);
 
     auto wrong = c.Post("/login", httplib::Params{{"token", "nope"}});
     ASSERT_TRUE(wrong);
@@ -428,7 +432,12 @@ TEST(Service, PagesNeedALoginAndShowTheCrash) {
     auto top = c.Get("/", session);
     ASSERT_TRUE(top);
     EXPECT_EQ(top->status, 200);
-    EXPECT_NE(top->body.find("fixture_healthy"), std::string::npos) << top->body;
+    EXPECT_NE(top->body.find("<svg class=\"trend\""), std::string::npos) << top->body;
+    // The healthy dump's (empty) signature: its page names the program.
+    auto signature = c.Get("/signature?signature=", session);
+    ASSERT_TRUE(signature);
+    EXPECT_EQ(signature->status, 200);
+    EXPECT_NE(signature->body.find("fixture_healthy"), std::string::npos) << signature->body;
     EXPECT_NE(top->get_header_value("Content-Security-Policy").find("default-src 'none'"),
               std::string::npos);
     auto list = c.Get("/crashes", session);

@@ -1,0 +1,179 @@
+#include "service/web_queries.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "service/crash_id.h"
+
+namespace dumpscope::service {
+
+namespace {
+
+constexpr int64_t kMaxLimit = 500;
+constexpr int64_t kMaxOffset = 1000000;
+
+int64_t clamp_limit(int64_t limit) { return std::clamp<int64_t>(limit, 1, kMaxLimit); }
+
+// The grouped query of top_signatures: per signature its count, first and last time and one
+// column per day. Parameters: ?1..?(kTrendDays + 1) the days' edges, then the signature (when
+// `one_signature`), then LIMIT and OFFSET.
+std::string top_signatures_sql(bool one_signature) {
+    std::string sql = "SELECT signature, COUNT(*), MIN(received_at), MAX(received_at)";
+    for (int day = 0; day < kTrendDays; ++day)
+        sql += fmt::format(
+            ", SUM(CASE WHEN received_at >= ?{} AND received_at < ?{} THEN 1 ELSE 0 END)", day + 1,
+            day + 2);
+    int next = kTrendDays + 2;
+    sql += " FROM crashes WHERE status = 'processed' AND signature IS NOT NULL";
+    if (one_signature) sql += fmt::format(" AND signature = ?{}", next++);
+    sql += fmt::format(" GROUP BY signature ORDER BY COUNT(*) DESC, signature LIMIT ?{} OFFSET ?{}",
+                       next, next + 1);
+    return sql;
+}
+
+}  // namespace
+
+int64_t trend_start(int64_t now_ms) {
+    const int64_t today = now_ms >= 0 ? now_ms / kDayMs : (now_ms - kDayMs + 1) / kDayMs;
+    return (today - (kTrendDays - 1)) * kDayMs;
+}
+
+std::string CrashCursor::text() const { return fmt::format("{}.{}", received_ms, id); }
+
+std::optional<CrashCursor> CrashCursor::parse(std::string_view text) {
+    const size_t dot = text.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot > 19) return std::nullopt;
+    CrashCursor cursor;
+    const char* first = text.data();
+    const char* last = text.data() + dot;
+    if (*first < '0' || *first > '9') return std::nullopt;
+    const auto parsed = std::from_chars(first, last, cursor.received_ms);
+    if (parsed.ec != std::errc() || parsed.ptr != last) return std::nullopt;
+    cursor.id = std::string(text.substr(dot + 1));
+    if (!is_crash_id(cursor.id)) return std::nullopt;
+    return cursor;
+}
+
+Result<SignaturePage> WebQueries::top_signatures(int64_t now_ms, int64_t limit, int64_t offset,
+                                                 const std::optional<std::string>& only) {
+    limit = clamp_limit(limit);
+    offset = std::clamp<int64_t>(offset, 0, kMaxOffset);
+    const int64_t start = trend_start(now_ms);
+    std::lock_guard lock(mutex_);
+    auto select = db_.prepare(top_signatures_sql(only.has_value()));
+    if (!select.ok()) return select.error();
+    int index = 1;
+    for (int edge = 0; edge <= kTrendDays; ++edge) select->bind(index++, start + edge * kDayMs);
+    if (only) select->bind(index++, *only);
+    select->bind(index++, limit + 1);  // one more: is there a next page?
+    select->bind(index, offset);
+    SignaturePage page;
+    for (;;) {
+        auto row = select->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        if (static_cast<int64_t>(page.rows.size()) == limit) {
+            page.more = true;
+            break;
+        }
+        SignatureRow s;
+        s.signature = select->column_string(0);
+        s.count = select->column_int(1);
+        s.first_ms = select->column_int(2);
+        s.last_ms = select->column_int(3);
+        for (int day = 0; day < kTrendDays; ++day)
+            s.daily[static_cast<size_t>(day)] = select->column_int(4 + day);
+        page.rows.push_back(std::move(s));
+    }
+    return page;
+}
+
+Result<CrashPage> WebQueries::crashes(const CrashFilter& filter,
+                                      const std::optional<CrashCursor>& after, int64_t limit) {
+    limit = clamp_limit(limit);
+    std::string sql =
+        "SELECT id, status, received_at, signature, program, crash_class FROM crashes WHERE 1 = 1";
+    int next = 1;
+    const std::pair<const char*, const std::optional<std::string>*> columns[] = {
+        {"signature", &filter.signature},
+        {"program", &filter.program},
+        {"crash_class", &filter.crash_class},
+        {"status", &filter.status}};
+    for (const auto& [column, value] : columns)
+        if (value->has_value()) sql += fmt::format(" AND {} = ?{}", column, next++);
+    if (after) {
+        sql += fmt::format(" AND (received_at < ?{} OR (received_at = ?{} AND id < ?{}))", next,
+                           next + 1, next + 2);
+        next += 3;
+    }
+    sql += fmt::format(" ORDER BY received_at DESC, id DESC LIMIT ?{}", next);
+    std::lock_guard lock(mutex_);
+    auto select = db_.prepare(sql);
+    if (!select.ok()) return select.error();
+    int index = 1;
+    for (const auto& [column, value] : columns)
+        if (value->has_value()) select->bind(index++, **value);
+    if (after) {
+        select->bind(index++, after->received_ms);
+        select->bind(index++, after->received_ms);
+        select->bind(index++, after->id);
+    }
+    select->bind(index, limit + 1);
+    CrashPage page;
+    for (;;) {
+        auto row = select->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        if (static_cast<int64_t>(page.rows.size()) == limit) {
+            const CrashRow& last = page.rows.back();
+            page.next = CrashCursor{last.received_ms, last.id};
+            break;
+        }
+        page.rows.push_back(CrashRow{select->column_string(0), select->column_string(1),
+                                     select->column_int(2), select->column_text(3),
+                                     select->column_text(4), select->column_text(5)});
+    }
+    return page;
+}
+
+Result<std::vector<ValueCount>> WebQueries::counted(const std::string& sql,
+                                                    const std::string& signature) {
+    std::lock_guard lock(mutex_);
+    auto select = db_.prepare(sql);
+    if (!select.ok()) return select.error();
+    select->bind(1, signature);
+    std::vector<ValueCount> out;
+    for (;;) {
+        auto row = select->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        out.push_back(ValueCount{select->column_text(0), select->column_int(1)});
+    }
+    return out;
+}
+
+Result<std::vector<ValueCount>> WebQueries::programs(const std::string& signature) {
+    return counted(
+        "SELECT program, COUNT(*) FROM crashes WHERE status = 'processed' AND signature = ?1 "
+        "GROUP BY program ORDER BY COUNT(*) DESC, program LIMIT 100",
+        signature);
+}
+
+Result<std::vector<ValueCount>> WebQueries::versions(const std::string& signature) {
+    return counted(
+        "SELECT a.value, COUNT(*) FROM crashes c JOIN annotations a ON a.crash_id = c.id "
+        "WHERE c.status = 'processed' AND c.signature = ?1 AND a.key IN ('ver', 'version') "
+        "GROUP BY a.value ORDER BY COUNT(*) DESC, a.value LIMIT 100",
+        signature);
+}
+
+Result<std::vector<ValueCount>> WebQueries::crash_classes(const std::string& signature) {
+    return counted(
+        "SELECT crash_class, COUNT(*) FROM crashes WHERE status = 'processed' AND signature = ?1 "
+        "GROUP BY crash_class ORDER BY COUNT(*) DESC, crash_class LIMIT 100",
+        signature);
+}
+
+}  // namespace dumpscope::service
