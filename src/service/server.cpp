@@ -4,8 +4,10 @@
 
 #include <chrono>
 
+#include "service/agent_routes.h"
 #include "service/api_routes.h"
 #include "service/submit_route.h"
+#include "service/upload_routes.h"
 
 namespace dumpscope::service {
 
@@ -21,20 +23,28 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
     if (!dumps.ok()) return dumps.error();
     auto store = CrashStore::open(options.data_dir + "/crashes.db");
     if (!store.ok()) return store.error();
+    auto agent_store = AgentStore::open(options.data_dir + "/crashes.db");
+    if (!agent_store.ok()) return agent_store.error();
+    auto uploads = UploadStore::open(options.data_dir);
+    if (!uploads.ok()) return uploads.error();
+    auto agents = std::make_unique<AgentHub>(std::move(*agent_store), std::move(*uploads));
     return std::unique_ptr<Server>(
-        new Server(std::move(options), std::move(*store), std::move(*dumps)));
+        new Server(std::move(options), std::move(*store), std::move(*dumps), std::move(agents)));
 }
 
-Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps)
+Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps,
+               std::unique_ptr<AgentHub> agents)
     : options_(std::move(options)),
       store_(std::move(store)),
       dumps_(std::move(dumps)),
+      agents_(std::move(agents)),
       retention_(*store_, dumps_, options_.retention),
       workers_(*store_, dumps_, retention_, options_.symbols),
       upload_rate_(options_.uploads_per_minute),
-      context_{*store_,      dumps_,    workers_, options_.token, options_.max_upload_bytes,
-               upload_rate_, retention_},
-      pages_(context_) {
+      context_{*store_,      dumps_,     workers_,     options_.token, options_.max_upload_bytes,
+               upload_rate_, retention_, agents_.get()},
+      pages_(context_),
+      agent_pages_(context_, pages_) {
     add_routes();
 }
 
@@ -67,7 +77,10 @@ void Server::add_routes() {
         handle_submit(context_, req, res, reader);
     });
     add_api_routes(http_, context_);
+    add_agent_routes(http_, context_);
+    add_upload_routes(http_, context_);
     pages_.add_routes(http_);
+    agent_pages_.add_routes(http_);
 }
 
 Result<int> Server::bind() {
@@ -102,6 +115,7 @@ Status Server::serve() {
 }
 
 void Server::stop() {
+    agents_->stop();  // held agent polls and process-list waits end now
     http_.stop();
     workers_.stop();
 }

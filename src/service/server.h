@@ -14,6 +14,8 @@
 
 #include "analysis/symbol_locator.h"
 #include "common/result.h"
+#include "service/agent_hub.h"
+#include "service/agent_pages.h"
 #include "service/crash_store.h"
 #include "service/dump_directory.h"
 #include "service/rate_limiter.h"
@@ -54,17 +56,20 @@ public:
     CrashStore& store() { return *store_; }
 
 private:
-    Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps);
+    Server(ServerOptions options, std::unique_ptr<CrashStore> store, DumpDirectory dumps,
+           std::unique_ptr<AgentHub> agents);
     void add_routes();
 
     ServerOptions options_;
     std::unique_ptr<CrashStore> store_;
     DumpDirectory dumps_;
+    std::unique_ptr<AgentHub> agents_;
     Retention retention_;
     WorkerPool workers_;
     RateLimiter upload_rate_;
     ServiceContext context_;
     WebPages pages_;
+    AgentPages agent_pages_;
     httplib::Server http_;
 };
 

@@ -13,6 +13,8 @@
 
 namespace dumpscope::service {
 
+class AgentHub;
+
 struct ServiceContext {
     CrashStore& store;
     const DumpDirectory& dumps;
@@ -21,6 +23,8 @@ struct ServiceContext {
     uint64_t max_upload_bytes = 0;
     RateLimiter& upload_rate;
     Retention& retention;
+    // Remote collection: agents, collections, resumable uploads (agent_hub.h).
+    AgentHub* agents = nullptr;
 };
 
 }  // namespace dumpscope::service

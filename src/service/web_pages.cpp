@@ -23,6 +23,8 @@ constexpr const char* kStyle =
     "text-align:left;vertical-align:top}th{background:#f4f4f4}code{font-size:13px}"
     ".failed{color:#a00}nav a{margin-right:1em}";
 
+}  // namespace
+
 void send_page(httplib::Response& response, int status, std::string_view title,
                const std::string& body) {
     response.status = status;
@@ -36,6 +38,8 @@ void send_page(httplib::Response& response, int status, std::string_view title,
                     html_text(title), kStyle, html_text(title), body),
         "text/html; charset=utf-8");
 }
+
+namespace {
 
 std::string text_or_dash(const std::optional<std::string>& text) {
     return text && !text->empty() ? html_text(*text) : "&mdash;";
@@ -81,6 +85,13 @@ std::string list_link(const char* key, const std::string& value) {
 }
 
 }  // namespace
+
+std::string WebPages::session_of(const httplib::Request& request) {
+    const std::string session = cookie_value(request, kSessionCookie);
+    if (!is_crash_id(session)) return "";
+    std::lock_guard lock(mutex_);
+    return sessions_.count(session) != 0 ? session : "";
+}
 
 bool WebPages::authorized(const httplib::Request& request) {
     if (bearer_authorized(request.get_header_value("Authorization"), context_.token)) return true;

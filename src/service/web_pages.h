@@ -15,20 +15,29 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "service/service_context.h"
 
 namespace dumpscope::service {
+
+// A page in the shared layout (title, navigation, style, Content-Security-Policy); `body` is
+// HTML the caller escaped.
+void send_page(httplib::Response& response, int status, std::string_view title,
+               const std::string& body);
 
 class WebPages {
 public:
     explicit WebPages(ServiceContext& context) : context_(context) {}
     void add_routes(httplib::Server& server);
 
-private:
     bool authorized(const httplib::Request& request);
     // Answers the login form (401) unless the request is authorized.
     bool refuse(const httplib::Request& request, httplib::Response& response);
+    // The request's valid session id (its cookie), or "" (none, unknown, or the API's header).
+    std::string session_of(const httplib::Request& request);
+
+private:
     void login(const httplib::Request& request, httplib::Response& response);
     void top_crashers(const httplib::Request& request, httplib::Response& response);
     void crash_list(const httplib::Request& request, httplib::Response& response);
