@@ -176,7 +176,7 @@ void put_upload(ServiceContext& context, const httplib::Request& request,
         return answer_json(
             response, 400,
             json{{"error", "the body does not match its Content-Range"}, {"received", received}});
-    response.set_header("Connection", "keep-alive");
+    response.headers.erase("Connection");  // read whole: the connection can carry the next one
     answer_json(response, 200, upload_json(UploadInfo{upload->id, upload->size, received, {}}));
 }
 

@@ -11,10 +11,12 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <list>
 #include <mutex>
 #include <sstream>
 
+#include "headless_chromium.h"
 #include "monitored_child.h"
 #include "service_support.h"
 
@@ -62,8 +64,9 @@ private:
 };
 
 // A TCP proxy on 127.0.0.1 in front of a server (whose port may change: a restarted server). With
-// cut_put_after(N), the first connection that carries a PUT is cut once N bytes of it went
-// through. Every "Content-Range: bytes FIRST-" it forwards is recorded.
+// cut_put_after(N), the connection carrying PUTs is cut once (in the middle of one read) when N
+// bytes of PUT requests went through in all. Every "Content-Range: bytes FIRST-" it forwards is
+// recorded.
 class CuttingProxy {
 public:
     explicit CuttingProxy(int upstream_port) : upstream_(upstream_port) {
@@ -130,7 +133,6 @@ private:
             return;
         }
         bool carries_put = false;
-        uint64_t put_bytes = 0;
         while (!stop_) {
             pollfd p[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
             if (::poll(p, 2, 100) <= 0) continue;
@@ -149,8 +151,8 @@ private:
                     note_ranges(chunk);
                     if (chunk.rfind("PUT /api/uploads/", 0) == 0) carries_put = true;
                     if (carries_put && !cut_done_ && cut_after_ > 0) {
-                        put_bytes += static_cast<uint64_t>(n);
-                        if (put_bytes >= cut_after_) {
+                        put_bytes_ += static_cast<uint64_t>(n);
+                        if (put_bytes_ >= cut_after_) {
                             // Half of this read goes through, then the connection is cut.
                             (void)::write(server, buffer, static_cast<size_t>(n) / 2);
                             cut_done_ = true;
@@ -174,6 +176,7 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<uint64_t> cut_after_{0};
     std::atomic<bool> cut_done_{false};
+    std::atomic<uint64_t> put_bytes_{0};
     std::thread acceptor_;
     std::list<std::thread> connections_;
     std::mutex mutex_;
@@ -474,6 +477,133 @@ TEST_F(ServiceAgent, ReregistersWithARestartedServerAndAfterItsOwnRestart) {
     const json now = agent_entry(second, "box-6");
     EXPECT_GT(now.value("registered_at", ""), entry.value("registered_at", ""));
     EXPECT_TRUE(eventually_running(idle.pid()));
+}
+
+// Evaluates `expression` in the page until it gives `wanted` (a page being replaced by the next
+// one may not answer meanwhile); the last value.
+json evaluate_until(HeadlessChromium& browser, const std::string& session,
+                    const std::string& expression, const std::function<bool(const json&)>& wanted,
+                    int seconds = 60) {
+    const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    json value;
+    while (Clock::now() < deadline) {
+        try {
+            const json result =
+                browser.call("Runtime.evaluate",
+                             {{"expression", expression}, {"returnByValue", true}}, session, 10);
+            value = result.at("result").value("value", json());
+            if (wanted(value)) return value;
+        } catch (const std::exception&) {
+            // The context was destroyed by a navigation: ask again.
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return value;
+}
+
+// Console errors and warnings, exceptions, error log entries of the session so far.
+std::vector<std::string> page_problems(const HeadlessChromium& browser,
+                                       const std::string& session) {
+    std::vector<std::string> problems;
+    for (const json& e : browser.events()) {
+        if (e.value("sessionId", "") != session) continue;
+        const std::string method = e.value("method", "");
+        const json& params = e.contains("params") ? e["params"] : json();
+        if (method == "Runtime.consoleAPICalled") {
+            const std::string type = params.value("type", "");
+            if (type == "error" || type == "warning" || type == "assert")
+                problems.push_back("console." + type + ": " + params["args"].dump());
+        } else if (method == "Runtime.exceptionThrown") {
+            problems.push_back("page error: " + params["exceptionDetails"].dump());
+        } else if (method == "Log.entryAdded") {
+            const std::string level = params["entry"].value("level", "");
+            if (level == "error" || level == "warning")
+                problems.push_back("log " + level + ": " + params["entry"].dump());
+        }
+    }
+    return problems;
+}
+
+// Logged in through the form, the agent's page lists the fixture with a Collect button; a click
+// posts the form (with the session's CSRF token) and lands on the collection's page; the
+// collection finishes. No console error on the way. A POST without the token is refused.
+TEST_F(ServiceAgent, CollectButtonInHeadlessChromium) {
+    const std::string chromium = HeadlessChromium::find_binary();
+    ASSERT_FALSE(chromium.empty()) << "chromium is not installed (make deps installs it)";
+    ServerProcess server(dir_.path() + "/data");
+    Fixture target("fixture_healthy", {}, unique_name("agent_button"));
+    AgentProcess agent(server.url(), "box-7", log("box-7"));
+    ASSERT_TRUE(wait_online(server, "box-7").is_object()) << agent.log();
+
+    TempDir profile;
+    pid_t group = -1;
+    std::string collection;
+    {
+        HeadlessChromium browser(chromium, profile.path() + "/profile",
+                                 profile.path() + "/chromium.log");
+        group = browser.pid();
+        const std::string tab =
+            browser.call("Target.createTarget", {{"url", "about:blank"}}).at("targetId");
+        const std::string session =
+            browser.call("Target.attachToTarget", {{"targetId", tab}, {"flatten", true}})
+                .at("sessionId");
+        for (const char* domain : {"Runtime.enable", "Log.enable", "Page.enable"})
+            browser.call(domain, {}, session);
+        auto page_is = [&](const std::string& path) {
+            return evaluate_until(browser, session,
+                                  "document.readyState === 'complete' ? location.pathname + ' ' + "
+                                  "document.title : ''",
+                                  [&](const json& v) {
+                                      return v.is_string() &&
+                                             v.get<std::string>().rfind(path, 0) == 0;
+                                  });
+        };
+        browser.call("Page.navigate", {{"url", server.url() + "/login"}}, session);
+        EXPECT_EQ(page_is("/login"), "/login Log in - dumpscope");
+        browser.call("Runtime.evaluate",
+                     {{"expression", std::string("document.querySelector('input[name=token]')"
+                                                 ".value = '") +
+                                         kToken + "'; document.querySelector('form').submit();"}},
+                     session);
+        EXPECT_EQ(page_is("/ "), "/ Top crashers - dumpscope");
+        browser.call("Page.navigate", {{"url", server.url() + "/agents"}}, session);
+        EXPECT_EQ(page_is("/agents"), "/agents Agents - dumpscope");
+        browser.call("Page.navigate", {{"url", server.url() + "/agents/box-7"}}, session);
+        EXPECT_EQ(page_is("/agents/box-7"), "/agents/box-7 Agent box-7 - dumpscope");
+        const std::string button = "collect-" + std::to_string(target.pid());
+        const json clicked = browser.call(
+            "Runtime.evaluate",
+            {{"expression", "(() => { const b = document.getElementById('" + button +
+                                "'); if (!b) return false; b.click(); return true; })()"},
+             {"returnByValue", true}},
+            session);
+        EXPECT_EQ(clicked.at("result").value("value", json()), true) << "no button " << button;
+        const json landed = page_is("/collections/");
+        ASSERT_TRUE(landed.is_string()) << landed.dump();
+        const std::string where = landed.get<std::string>();
+        collection = where.substr(std::string("/collections/").size(), 32);
+        EXPECT_EQ(page_problems(browser, session), std::vector<std::string>{});
+        EXPECT_TRUE(browser.shut_down());
+    }
+    EXPECT_TRUE(HeadlessChromium::live_group_members(group).empty());
+    const json c = wait_collection(server, collection);
+    EXPECT_EQ(c.value("status", ""), "done") << c.dump() << agent.log();
+    EXPECT_EQ(c["target"], std::to_string(target.pid()));
+
+    // The same form without the session's token: refused, nothing queued.
+    httplib::Client client = server.client();
+    auto login =
+        client.Post("/login", "token=" + std::string(kToken), "application/x-www-form-urlencoded");
+    ASSERT_TRUE(login);
+    const std::string cookie = login->get_header_value("Set-Cookie");
+    const std::string session_cookie = cookie.substr(0, cookie.find(';'));
+    auto forged = client.Post(
+        "/agents/box-7/collect", {{"Cookie", session_cookie}},
+        "target=" + std::to_string(target.pid()) + "&type=mini&csrf=" + std::string(32, '0'),
+        "application/x-www-form-urlencoded");
+    ASSERT_TRUE(forged);
+    EXPECT_EQ(forged->status, 403);
+    EXPECT_EQ(get_json(server, "/api/collections")["collections"].size(), 1u);
 }
 
 }  // namespace
