@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/agent_command.h"
 #include "cli/analysis_cli.h"
 #include "cli/collect_command.h"
 #include "cli/convert_command.h"
@@ -96,6 +97,8 @@ int run(int argc, char** argv) {
     crash_handler.add_to(app);
     dumpscope::ServerCommand server;
     server.add_to(app);
+    dumpscope::AgentCommand agent;
+    agent.add_to(app);
 
     std::vector<std::string> args = translate_procdump_aliases(argc, argv);
     std::vector<char*> cargs;
@@ -121,6 +124,8 @@ int run(int argc, char** argv) {
         status = crash_handler.run();
     else if (server.requested())
         status = server.run();
+    else if (agent.requested())
+        status = agent.run();
     return checked_reads(status);
 }
 

@@ -71,6 +71,45 @@ CREATE INDEX crash_modules_by_build_id ON crash_modules (build_id, symbols);
     R"sql(
 ALTER TABLE crashes ADD COLUMN analysis_kills BIGINT NOT NULL DEFAULT 0;
 )sql",
+    // 6: remote collection (agent_store.h): the agents that registered, the collections asked of
+    // them, and the process-list requests waiting for an agent's answer.
+    R"sql(
+CREATE TABLE agents (
+    name TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    kernel TEXT NOT NULL,
+    version TEXT NOT NULL,
+    allow_list TEXT NOT NULL,
+    session TEXT NOT NULL,
+    registered_at BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL
+);
+CREATE TABLE collections (
+    id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    target TEXT NOT NULL,
+    dump_type TEXT NOT NULL,
+    compress BIGINT NOT NULL,
+    trigger_json TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    crash_id TEXT,
+    error TEXT,
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    finished_at BIGINT
+);
+CREATE INDEX collections_by_agent ON collections (agent, created_at);
+CREATE INDEX collections_by_status ON collections (agent, status, created_at);
+CREATE TABLE agent_requests (
+    id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    claimed BIGINT NOT NULL DEFAULT 0,
+    answer TEXT
+);
+CREATE INDEX agent_requests_by_agent ON agent_requests (agent, claimed, created_at);
+)sql",
 });
 
 // Any number the servers sharing a PostgreSQL database agree on: the advisory lock that lets one

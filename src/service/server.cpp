@@ -8,8 +8,10 @@
 #include <cerrno>
 #include <chrono>
 
+#include "service/agent_routes.h"
 #include "service/api_routes.h"
 #include "service/submit_route.h"
+#include "service/upload_routes.h"
 
 namespace dumpscope::service {
 
@@ -50,32 +52,40 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
     options.symbols.symbol_dirs.push_back(symbol_store->dir());
     SymbolService symbols{std::move(*symbol_store), std::move(*symbol_index),
                           options.max_symbol_bytes};
+    auto agent_store = AgentStore::open(database);
+    if (!agent_store.ok()) return agent_store.error();
+    auto uploads = UploadStore::open(options.data_dir);
+    if (!uploads.ok()) return uploads.error();
+    auto agents = std::make_unique<AgentHub>(std::move(*agent_store), std::move(*uploads));
     // The pages' queries on a connection of their own (web_queries.h), opened once the store
     // has migrated the schema.
     auto page_db = Database::open(database);
     if (!page_db.ok()) return page_db.error();
     return std::unique_ptr<Server>(new Server(std::move(options), std::move(*store),
                                               std::move(*dumps), std::move(symbols),
-                                              std::move(*page_db)));
+                                              std::move(*page_db), std::move(agents)));
 }
 
 Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store,
-               std::unique_ptr<DumpStore> dumps, SymbolService symbols, Database page_db)
+               std::unique_ptr<DumpStore> dumps, SymbolService symbols, Database page_db,
+               std::unique_ptr<AgentHub> agents)
     : options_(std::move(options)),
       store_(std::move(store)),
       dumps_(std::move(dumps)),
       symbols_(std::move(symbols)),
+      agents_(std::move(agents)),
       retention_(*store_, *dumps_, options_.retention),
       workers_(*store_, *dumps_, retention_,
                AnalysisRun{options_.analysis_program, options_.symbols, options_.analysis_limits},
                options_.analysis_attempts),
       leases_(*store_, workers_),
       upload_rate_(options_.uploads_per_minute),
-      context_{*store_,      *dumps_,   workers_, options_.token, options_.max_upload_bytes,
-               upload_rate_, retention_},
+      context_{*store_,      *dumps_,    workers_,     options_.token, options_.max_upload_bytes,
+               upload_rate_, retention_, agents_.get()},
       web_login_(options_.token),
       web_queries_(std::move(page_db)),
-      pages_(context_, web_login_, web_queries_) {
+      pages_(context_, web_login_, web_queries_),
+      agent_pages_(context_, pages_) {
     context_.web_login = &web_login_;
     workers_.on_processed([this](const std::string& id, const ProcessedCrash& crash) {
         if (Status indexed = symbols_.index->record(id, crash.modules); !indexed.ok())
@@ -127,7 +137,10 @@ void Server::add_routes() {
     });
     add_api_routes(http_, context_);
     add_symbol_routes(http_, context_, symbols_);
+    add_agent_routes(http_, context_);
+    add_upload_routes(http_, context_);
     pages_.add_routes(http_);
+    agent_pages_.add_routes(http_);
 }
 
 Result<int> Server::bind() {
@@ -163,6 +176,7 @@ Status Server::serve() {
 }
 
 void Server::stop() {
+    agents_->stop();  // held agent polls and process-list waits end now
     http_.stop();
     store_->stop_waiting();
     workers_.stop();

@@ -16,6 +16,8 @@
 
 #include "analysis/symbol_locator.h"
 #include "common/result.h"
+#include "service/agent_hub.h"
+#include "service/agent_pages.h"
 #include "service/crash_store.h"
 #include "service/dump_store.h"
 #include "service/lease_keeper.h"
@@ -72,13 +74,15 @@ public:
 
 private:
     Server(ServerOptions options, std::unique_ptr<CrashStore> store,
-           std::unique_ptr<DumpStore> dumps, SymbolService symbols, Database page_db);
+           std::unique_ptr<DumpStore> dumps, SymbolService symbols, Database page_db,
+           std::unique_ptr<AgentHub> agents);
     void add_routes();
 
     ServerOptions options_;
     std::unique_ptr<CrashStore> store_;
     std::unique_ptr<DumpStore> dumps_;
     SymbolService symbols_;
+    std::unique_ptr<AgentHub> agents_;
     Retention retention_;
     WorkerPool workers_;
     LeaseKeeper leases_;
@@ -87,6 +91,7 @@ private:
     WebLogin web_login_;
     WebQueries web_queries_;
     WebPages pages_;
+    AgentPages agent_pages_;
     httplib::Server http_;
 };
 

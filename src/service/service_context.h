@@ -14,6 +14,8 @@
 
 namespace dumpscope::service {
 
+class AgentHub;
+
 struct ServiceContext {
     CrashStore& store;
     DumpStore& dumps;
@@ -22,6 +24,8 @@ struct ServiceContext {
     uint64_t max_upload_bytes = 0;
     RateLimiter& upload_rate;
     Retention& retention;
+    // Remote collection: agents, collections, resumable uploads (agent_hub.h).
+    AgentHub* agents = nullptr;
     // Who may see the web UI's pages (web_login.h); set by the server before it serves.
     WebLogin* web_login = nullptr;
 };

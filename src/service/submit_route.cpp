@@ -4,16 +4,13 @@
 
 #include <string>
 
-#include "service/crash_id.h"
+#include "service/ingest.h"
 
 namespace dumpscope::service {
 
 namespace {
 
 constexpr const char* kDumpPart = "upload_file_minidump";
-// Annotations: at most this many parts and this many bytes in all (names and values).
-constexpr size_t kMaxAnnotations = 256;
-constexpr size_t kMaxAnnotationBytes = 1 << 20;
 
 void answer(httplib::Response& response, int status, const std::string& text) {
     response.status = status;
@@ -128,29 +125,10 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
     if (upload.size() == 0)
         return answer(response, 400, fmt::format("the {} part is empty", kDumpPart));
 
-    auto id = new_crash_id();
-    if (!id.ok()) {
-        fmt::print(stderr, "dumpscope server: {}\n", id.error().message);
-        return answer(response, 500, "cannot make a crash id");
-    }
-    if (Status committed = upload.commit(*id); !committed.ok()) {
-        fmt::print(stderr, "dumpscope server: {}\n", committed.error().message);
-        if (upload.store_unavailable())
-            return answer(response, 503, "the dump store did not take the upload: try again later");
-        return answer(response, 500, "cannot store the upload");
-    }
-    NewCrash crash{*id, now_ms(), upload.size(), std::move(annotations)};
-    if (Status inserted = context.store.insert(crash); !inserted.ok()) {
-        fmt::print(stderr, "dumpscope server: {}\n", inserted.error().message);
-        (void)context.dumps.remove(*id);
-        return answer(response, 500, "cannot record the upload");
-    }
-    context.workers.notify();
-    // Before the answer, so a client that sees its CrashID sees the store within its quota.
-    if (auto retained = context.retention.enforce(); !retained.ok())
-        fmt::print(stderr, "dumpscope server: retention: {}\n", retained.error().message);
+    IngestResult stored = ingest_dump(context, upload, std::move(annotations));
+    if (stored.status != 200) return answer(response, stored.status, stored.message);
     response.status = 200;
-    response.set_content("CrashID=" + *id + "\n", "text/plain; charset=utf-8");
+    response.set_content("CrashID=" + stored.crash_id + "\n", "text/plain; charset=utf-8");
 }
 
 }  // namespace dumpscope::service
