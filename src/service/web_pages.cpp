@@ -29,8 +29,6 @@ constexpr const char* kReportPolicy =
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri "
     "'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-scripts";
 
-namespace {
-
 std::string text_or_dash(const std::optional<std::string>& text) {
     return text && !text->empty() ? html_escape(*text) : "&mdash;";
 }

@@ -21,11 +21,6 @@
 
 namespace dumpscope::service {
 
-// A page in the shared layout (title, navigation, style, Content-Security-Policy); `body` is
-// HTML the caller escaped.
-void send_page(httplib::Response& response, int status, std::string_view title,
-               const std::string& body);
-
 class WebPages {
 public:
     WebPages(ServiceContext& context, WebLogin& login, WebQueries& queries)
