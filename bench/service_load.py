@@ -246,6 +246,7 @@ def phase_list(args, workdir):
     connection = server.connection()
     routes = [
         ("page: top crashers", "/"),
+        ("page: a signature", "/signature?signature=" + quote(top)),
         ("page: a signature's crashes", "/crashes?signature=" + quote(top)),
         ("page: newest crashes", "/crashes"),
         ("api: /api/signatures", "/api/signatures"),
