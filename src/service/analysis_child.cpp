@@ -177,6 +177,10 @@ Result<AnalysisChildArgs> parse_analysis_child_arguments(int argc, char** argv) 
     return out;
 }
 
+namespace {
+constexpr int kAnalysisNice = 10;
+}  // namespace
+
 int analysis_child_main(int argc, char** argv) {
     auto args = parse_analysis_child_arguments(argc, argv);
     if (!args.ok()) {
@@ -192,6 +196,10 @@ int analysis_child_main(int argc, char** argv) {
         fmt::print(stderr, "dumpscope {}: {}\n", kAnalysisChildArg, limited.error().message);
         return 3;
     }
+    // Below the server's own threads: an upload's answer should not wait for an analysis (the
+    // analyses still take every CPU the uploads leave).
+    errno = 0;
+    if (::nice(kAnalysisNice) == -1 && errno != 0) return 3;
 #if DUMPSCOPE_TEST_HOOKS
     test_hooks(args->dump);
 #endif

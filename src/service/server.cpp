@@ -19,6 +19,7 @@ namespace {
 
 // Room for the form's own bytes and the annotations around the dump.
 constexpr uint64_t kFormOverhead = uint64_t{2} << 20;
+constexpr size_t kHttpThreads = 32;
 
 // While the database (PostgreSQL) is unreachable: the server stays up, the client retries.
 void send_database_unavailable(httplib::Response& res) {
@@ -104,6 +105,9 @@ void Server::add_routes() {
     // Headers and body go out in separate writes: without TCP_NODELAY the body waits for the
     // client's delayed ACK (40 ms on Linux) on every answer.
     http_.set_tcp_nodelay(true);
+    // Requests wait on the disk (each dump and the index are synced), not only on the CPU: more
+    // threads than cpp-httplib's default of 8 keep the queue short with many uploaders.
+    http_.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
     http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         if (refuse_unauthorized_api(context_, req, res))
             return httplib::Server::HandlerResponse::Handled;
