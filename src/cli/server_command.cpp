@@ -75,9 +75,12 @@ void ServerCommand::add_to(CLI::App& app) {
         ->add_option("--max-uploads-per-minute", uploads_per_minute_,
                      "Uploads accepted per minute from one client address (0: no limit)")
         ->capture_default_str();
-    command_->add_option("--workers", workers_, "Threads processing uploaded dumps")
+    command_
+        ->add_option("--workers", workers_,
+                     "Threads processing uploaded dumps (0: an ingest-only server; others sharing "
+                     "its database process the queue)")
         ->capture_default_str()
-        ->check(CLI::Range(1u, 256u));
+        ->check(CLI::Range(0u, 256u));
     command_
         ->add_option("--quota-mb", quota_mb_,
                      "Total MiB of stored dumps; past it the oldest crashes are deleted (0: none)")

@@ -392,6 +392,24 @@ TEST(Service, RestartKeepsCrashesAndRequeuesInterruptedOnes) {
     EXPECT_EQ(again.at("analysis").at("findings"), before.at("analysis").at("findings"));
 }
 
+// --workers 0: an ingest-only server takes uploads and leaves them queued (no worker exists, so
+// "still queued" right after the upload is certain, not a race); a server with workers on the same
+// data processes them.
+TEST(Service, IngestOnlyServerLeavesCrashesForOthersToProcess) {
+    TempDir data, dumps;
+    const std::string dump = file_text(healthy_dump(dumps));
+    std::string id;
+    {
+        ServerProcess ingest(data.path(), {"--workers", "0"});
+        id = crash_id_of(submit(ingest, form_body({{"prod", "ingest-only"}}, dump)));
+        ASSERT_FALSE(id.empty());
+        EXPECT_EQ(get_json(ingest, "/api/crashes/" + id).value("status", ""), "queued");
+        EXPECT_EQ(ingest.terminate(60), 0);
+    }
+    ServerProcess worker(data.path());
+    EXPECT_EQ(wait_until_done(worker, id).value("status", ""), "processed");
+}
+
 // The pages: the login form without a session; the token through the form gives a session
 // cookie; then top crashers, the crash with its annotations escaped, and the stored report.
 TEST(Service, PagesNeedALoginAndShowTheCrash) {
