@@ -46,13 +46,25 @@ std::vector<uint8_t> encode_settings(const HandlerSettings& s) {
         s.pid, s.dump_type, json_escaped(s.dump_dir), json_escaped(s.upload_url), s.has_callback,
         fmt::join(s.leave_running, ","), s.annotations_address, s.exception_tid, s.siginfo_address,
         s.ucontext_address, s.user_streams.size());
-    std::vector<uint8_t> out;
-    append_le32(out, static_cast<uint32_t>(text.size()));
-    out.insert(out.end(), text.begin(), text.end());
+    // Sized up front and filled by offset: g++ 12 at -O3 warns falsely on vector::insert here.
+    size_t total = 4 + text.size();
+    for (const UserStream& stream : s.user_streams) total += 8 + stream.bytes().size();
+    std::vector<uint8_t> out(total);
+    size_t at = 0;
+    const auto put = [&](const void* bytes, size_t size) {
+        if (size != 0) std::memcpy(out.data() + at, bytes, size);
+        at += size;
+    };
+    const auto put_le32 = [&](uint32_t v) {
+        store_le32(out, at, v);
+        at += 4;
+    };
+    put_le32(static_cast<uint32_t>(text.size()));
+    put(text.data(), text.size());
     for (const UserStream& stream : s.user_streams) {
-        append_le32(out, stream.type);
-        append_le32(out, static_cast<uint32_t>(stream.bytes().size()));
-        out.insert(out.end(), stream.bytes().begin(), stream.bytes().end());
+        put_le32(stream.type);
+        put_le32(static_cast<uint32_t>(stream.bytes().size()));
+        put(stream.bytes().data(), stream.bytes().size());
     }
     return out;
 }

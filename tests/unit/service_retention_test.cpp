@@ -13,6 +13,13 @@
 namespace dumpscope::service {
 namespace {
 
+// "a" + std::to_string(i), without g++ 12's false -Wrestrict on operator+ at -O3.
+std::string numbered(const char* prefix, int i) {
+    std::string name(prefix);
+    name += std::to_string(i);
+    return name;
+}
+
 using test_files::TempDir;
 
 RetentionRecord processed(const std::string& id, int64_t at, const std::string& signature,
@@ -33,7 +40,7 @@ std::vector<std::string> ids(const std::vector<RetentionChoice>& chosen) {
 
 TEST(ServiceRetention, NothingWithoutAQuotaOrACap) {
     std::vector<RetentionRecord> crashes;
-    for (int i = 0; i < 20; ++i) crashes.push_back(processed("a" + std::to_string(i), i, "f"));
+    for (int i = 0; i < 20; ++i) crashes.push_back(processed(numbered("a", i), i, "f"));
     EXPECT_TRUE(choose_deletions(crashes, RetentionPolicy{}).empty());
 }
 
@@ -80,7 +87,7 @@ TEST(ServiceRetention, QuotaWeighsSizesAndNeverTakesACrashBeingProcessed) {
 
 TEST(ServiceRetention, SignatureCapDeletesTheOldestBeyondItKeepingTheFirstFew) {
     std::vector<RetentionRecord> crashes;
-    for (int i = 0; i < 6; ++i) crashes.push_back(processed("a" + std::to_string(i), i, "f"));
+    for (int i = 0; i < 6; ++i) crashes.push_back(processed(numbered("a", i), i, "f"));
     crashes.push_back(processed("b0", 10, "g"));
     crashes.push_back(other("x0", 11, "failed"));  // no signature: no cap
     crashes.push_back(other("x1", 12, "failed"));
@@ -103,8 +110,8 @@ TEST(ServiceRetention, SignatureCapDeletesTheOldestBeyondItKeepingTheFirstFew) {
 
 TEST(ServiceRetention, CapAndQuotaTogetherAreOldestFirstAndBounded) {
     std::vector<RetentionRecord> crashes;
-    for (int i = 0; i < 10; ++i) crashes.push_back(other("x" + std::to_string(i), i, "failed"));
-    for (int i = 0; i < 5; ++i) crashes.push_back(processed("a" + std::to_string(i), 20 + i, "f"));
+    for (int i = 0; i < 10; ++i) crashes.push_back(other(numbered("x", i), i, "failed"));
+    for (int i = 0; i < 5; ++i) crashes.push_back(processed(numbered("a", i), 20 + i, "f"));
     RetentionPolicy policy;
     policy.max_per_signature = 4;  // a2 goes (a0, a1 are the first two, kept)
     policy.quota_bytes = 1000;     // 1500 in all, 1400 after the cap: 4 failed ones go
