@@ -75,7 +75,7 @@ constexpr int64_t kDay = 86'400'000;
 
 TEST(ServiceSignatureStats, ExactThroughRandomTransitions) {
     TempDir dir;
-    const std::string path = dir.path() + "/crashes.db";
+    const std::string path = dir.path + "/crashes.db";
     auto store = CrashStore::open(path, StoreOptions{"test-owner", 60'000});
     ASSERT_TRUE(store.ok()) << store.error().message;
     auto reader = Database::open(path);
@@ -150,7 +150,7 @@ TEST(ServiceSignatureStats, ExactThroughRandomTransitions) {
 
 TEST(ServiceSignatureStats, SignaturesListReadsTheSummariesAsTheCrashesSay) {
     TempDir dir;
-    const std::string path = dir.path() + "/crashes.db";
+    const std::string path = dir.path + "/crashes.db";
     auto store = CrashStore::open(path, StoreOptions{"test-owner", 60'000});
     ASSERT_TRUE(store.ok()) << store.error().message;
     // "hot": three crashes (two programs, versions 1.0 and 2.0); "cold": one, then a second one
@@ -173,7 +173,9 @@ TEST(ServiceSignatureStats, SignaturesListReadsTheSummariesAsTheCrashesSay) {
         ASSERT_TRUE(job.ok() && *job);
         ASSERT_TRUE(*(*store)->finish_processed(
             **job, ProcessedCrash{"minidump", "", plan.signature, plan.program, "{}", ""}));
-        if (plan.requeue) ASSERT_TRUE(*(*store)->requeue(*id));
+        if (plan.requeue) {
+            ASSERT_TRUE(*(*store)->requeue(*id));
+        }
     }
     auto list = (*store)->signatures(10);
     ASSERT_TRUE(list.ok()) << list.error().message;
@@ -200,7 +202,7 @@ TEST(ServiceSignatureStats, SignaturesListReadsTheSummariesAsTheCrashesSay) {
 
 TEST(ServiceSignatureStats, MigrationFillsThemFromExistingCrashes) {
     TempDir dir;
-    const std::string path = dir.path() + "/crashes.db";
+    const std::string path = dir.path + "/crashes.db";
     auto db = Database::open(path);
     ASSERT_TRUE(db.ok()) << db.error().message;
     ASSERT_TRUE(migrate(*db, latest_schema_version() - 1).ok());
