@@ -216,6 +216,27 @@ def iso_ms(text):
     return seconds * 1000 + int(text[20:23])
 
 
+# The signature summaries from the crashes: the backfill of src/service/schema.cpp's migration.
+PROCESSED = "status = 'processed' AND signature IS NOT NULL"
+SUMMARY_BACKFILL = [
+    "DELETE FROM signature_stats", "DELETE FROM signature_programs",
+    "DELETE FROM signature_versions", "DELETE FROM signature_days",
+    "INSERT INTO signature_stats (signature, count, first_ms, last_ms) SELECT signature, "
+    "COUNT(*), MIN(received_at), MAX(received_at) FROM crashes WHERE " + PROCESSED +
+    " GROUP BY signature",
+    "INSERT INTO signature_programs (signature, program, count) SELECT signature, program, "
+    "COUNT(*) FROM crashes WHERE " + PROCESSED + " AND program IS NOT NULL "
+    "GROUP BY signature, program",
+    "INSERT INTO signature_versions (signature, version, count) SELECT c.signature, a.value, "
+    "COUNT(*) FROM crashes c JOIN annotations a ON a.crash_id = c.id WHERE c.status = "
+    "'processed' AND c.signature IS NOT NULL AND a.key IN ('ver', 'version') "
+    "GROUP BY c.signature, a.value",
+    "INSERT INTO signature_days (signature, day, count) SELECT signature, received_at / "
+    "86400000, COUNT(*) FROM crashes WHERE " + PROCESSED + " GROUP BY signature, "
+    "received_at / 86400000",
+]
+
+
 def phase_list(args, workdir):
     data = os.path.join(workdir, "list")
     Server(args.dumpscope, data, 1).stop()  # creates the schema
@@ -239,6 +260,12 @@ def phase_list(args, workdir):
                                                              ", ".join("?" * len(names))),
                    [row[:len(names)] for row in rows])
     db.execute("INSERT INTO annotations (crash_id, key, value) SELECT id, 'ver', '2.1' FROM crashes")
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "signature_stats" in tables:
+        # The rows went in behind the server's back: fill its signature summaries as the schema
+        # migration does (src/service/schema.cpp, signature_stats.h), so the pages read them.
+        for statement in SUMMARY_BACKFILL:
+            db.execute(statement)
     db.commit()
     db.close()
     top = signatures[0]

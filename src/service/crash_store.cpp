@@ -13,6 +13,7 @@
 #include "live/test_stall.h"
 #include "service/crash_id.h"
 #include "service/schema.h"
+#include "service/signature_stats.h"
 
 namespace dumpscope::service {
 
@@ -182,6 +183,8 @@ Result<bool> CrashStore::finish_processed(const ClaimedJob& job, const Processed
 }
 
 Result<bool> CrashStore::store_processed(const ClaimedJob& job, const ProcessedCrash& result) {
+    auto transaction = Transaction::begin(db_);
+    if (!transaction.ok()) return transaction.error();
     auto update = db_.prepare(
         "UPDATE crashes SET status = 'processed', processed_at = ?3, format = ?4, signature = ?5, "
         "program = ?6, analysis_json = ?7, analysis_html = ?8, crash_class = ?9, error = NULL, "
@@ -199,7 +202,12 @@ Result<bool> CrashStore::store_processed(const ClaimedJob& job, const ProcessedC
                                      ? std::nullopt
                                      : std::optional<std::string>(result.crash_class))
                .run());
-    return db_.changes() == 1;
+    if (db_.changes() != 1) return false;
+    auto contribution = processed_contribution(db_, job.id);
+    if (!contribution.ok()) return contribution.error();
+    if (*contribution) DS_TRY(add_contribution(db_, **contribution));
+    DS_TRY(transaction->commit());
+    return true;
 }
 
 Result<bool> CrashStore::finish_failed(const ClaimedJob& job, const std::string& error) {
@@ -321,61 +329,72 @@ Result<std::vector<CrashSummary>> CrashStore::list(const CrashQuery& query) {
 
 Result<std::vector<SignatureSummary>> CrashStore::signatures(int64_t limit) {
     std::lock_guard lock(mutex_);
+    // The summaries (signature_stats.h): the top `limit` signatures, then the programs and
+    // versions of those only.
     auto select = db_.prepare(
-        "SELECT signature, program, COUNT(*), MIN(received_at), MAX(received_at) FROM crashes "
-        "WHERE status = 'processed' GROUP BY signature, program");
+        "SELECT signature, count, first_ms, last_ms FROM signature_stats ORDER BY count DESC, "
+        "last_ms DESC, signature LIMIT ?1");
     if (!select.ok()) return select.error();
-    std::map<std::string, SignatureSummary> by_signature;
+    select->bind(1, limit);
+    std::vector<SignatureSummary> out;
+    std::map<std::string, size_t> index;
     for (;;) {
         auto row = select->step();
         if (!row.ok()) return row.error();
         if (!*row) break;
-        const std::string signature = select->column_string(0);
-        SignatureSummary& s = by_signature[signature];
-        const int64_t first = select->column_int(3);
-        const int64_t last = select->column_int(4);
-        if (s.count == 0) {
-            s.signature = signature;
-            s.first_ms = first;
-            s.last_ms = last;
+        SignatureSummary s;
+        s.signature = select->column_string(0);
+        s.count = select->column_int(1);
+        s.first_ms = select->column_int(2);
+        s.last_ms = select->column_int(3);
+        index.emplace(s.signature, out.size());
+        out.push_back(std::move(s));
+    }
+    if (out.empty()) return out;
+    std::string in;
+    for (size_t i = 0; i < out.size(); ++i) in += fmt::format("{}?{}", i == 0 ? "" : ", ", i + 1);
+    const auto members = [&](const char* sql,
+                             std::vector<std::string> SignatureSummary::*list) -> Status {
+        auto rows = db_.prepare(fmt::format(fmt::runtime(sql), in));
+        if (!rows.ok()) return rows.error();
+        for (size_t i = 0; i < out.size(); ++i)
+            rows->bind(static_cast<int>(i + 1), out[i].signature);
+        for (;;) {
+            auto row = rows->step();
+            if (!row.ok()) return row.error();
+            if (!*row) break;
+            auto found = index.find(rows->column_string(0));
+            if (found != index.end()) (out[found->second].*list).push_back(rows->column_string(1));
         }
-        s.count += select->column_int(2);
-        s.first_ms = std::min(s.first_ms, first);
-        s.last_ms = std::max(s.last_ms, last);
-        if (auto program = select->column_text(1)) s.programs.push_back(*program);
-    }
-    auto versions = db_.prepare(
-        "SELECT c.signature, a.value FROM crashes c JOIN annotations a ON a.crash_id = c.id WHERE "
-        "c.status = 'processed' AND a.key IN ('ver', 'version') GROUP BY c.signature, a.value "
-        "ORDER BY a.value");
-    if (!versions.ok()) return versions.error();
-    for (;;) {
-        auto row = versions->step();
-        if (!row.ok()) return row.error();
-        if (!*row) break;
-        auto found = by_signature.find(versions->column_string(0));
-        if (found != by_signature.end())
-            found->second.versions.push_back(versions->column_string(1));
-    }
-    std::vector<SignatureSummary> out;
-    out.reserve(by_signature.size());
-    for (auto& [signature, summary] : by_signature) out.push_back(std::move(summary));
-    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return a.count != b.count ? a.count > b.count : a.last_ms > b.last_ms;
-    });
-    if (out.size() > static_cast<size_t>(limit)) out.resize(static_cast<size_t>(limit));
+        return {};
+    };
+    DS_TRY(members(
+        "SELECT signature, program FROM signature_programs WHERE signature IN ({}) ORDER BY "
+        "signature, program",
+        &SignatureSummary::programs));
+    DS_TRY(members(
+        "SELECT signature, version FROM signature_versions WHERE signature IN ({}) ORDER BY "
+        "signature, version",
+        &SignatureSummary::versions));
     return out;
 }
 
 Result<bool> CrashStore::requeue(const std::string& id) {
     std::lock_guard lock(mutex_);
+    auto transaction = Transaction::begin(db_);
+    if (!transaction.ok()) return transaction.error();
+    auto was_processed = processed_contribution(db_, id);
+    if (!was_processed.ok()) return was_processed.error();
     auto update = db_.prepare(
         "UPDATE crashes SET status = 'queued', processed_at = NULL, error = NULL, signature = "
         "NULL, program = NULL, crash_class = NULL, analysis_json = NULL, analysis_html = NULL, "
         "claimed_by = NULL, lease_until = NULL WHERE id = ?1");
     if (!update.ok()) return update.error();
     DS_TRY(update->bind(1, id).run());
-    return db_.changes() == 1;
+    if (db_.changes() != 1) return false;
+    if (*was_processed) DS_TRY(subtract_contribution(db_, **was_processed));
+    DS_TRY(transaction->commit());
+    return true;
 }
 
 Result<std::vector<RetentionRecord>> CrashStore::retention_records() {
@@ -400,6 +419,8 @@ Result<bool> CrashStore::remove(const std::string& id) {
     std::lock_guard lock(mutex_);
     auto transaction = Transaction::begin(db_);
     if (!transaction.ok()) return transaction.error();
+    auto was_processed = processed_contribution(db_, id);
+    if (!was_processed.ok()) return was_processed.error();
     auto row = db_.prepare("DELETE FROM crashes WHERE id = ?1 AND status != 'processing'");
     if (!row.ok()) return row.error();
     DS_TRY(row->bind(1, id).run());
@@ -407,6 +428,7 @@ Result<bool> CrashStore::remove(const std::string& id) {
     auto annotations = db_.prepare("DELETE FROM annotations WHERE crash_id = ?1");
     if (!annotations.ok()) return annotations.error();
     DS_TRY(annotations->bind(1, id).run());
+    if (*was_processed) DS_TRY(subtract_contribution(db_, **was_processed));
     DS_TRY(transaction->commit());
     return true;
 }

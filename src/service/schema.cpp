@@ -110,6 +110,53 @@ CREATE TABLE agent_requests (
 );
 CREATE INDEX agent_requests_by_agent ON agent_requests (agent, claimed, created_at);
 )sql",
+    // 7: signature summaries (signature_stats.h), kept by CrashStore in the transaction of each
+    // crash's change, so the list pages read a few rows rather than every crash; filled here from
+    // the crashes already processed. The index on crashes recomputes a signature's first/last time
+    // when one of its crashes goes.
+    R"sql(
+CREATE TABLE signature_stats (
+    signature TEXT PRIMARY KEY,
+    count BIGINT NOT NULL,
+    first_ms BIGINT NOT NULL,
+    last_ms BIGINT NOT NULL
+);
+CREATE INDEX signature_stats_by_count ON signature_stats (count, last_ms);
+CREATE INDEX signature_stats_by_rank ON signature_stats (count, signature);
+CREATE TABLE signature_programs (
+    signature TEXT NOT NULL,
+    program TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (signature, program)
+);
+CREATE TABLE signature_versions (
+    signature TEXT NOT NULL,
+    version TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (signature, version)
+);
+CREATE TABLE signature_days (
+    signature TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (signature, day)
+);
+CREATE INDEX crashes_by_status_signature ON crashes (status, signature, received_at);
+INSERT INTO signature_stats (signature, count, first_ms, last_ms)
+    SELECT signature, COUNT(*), MIN(received_at), MAX(received_at) FROM crashes
+    WHERE status = 'processed' AND signature IS NOT NULL GROUP BY signature;
+INSERT INTO signature_programs (signature, program, count)
+    SELECT signature, program, COUNT(*) FROM crashes
+    WHERE status = 'processed' AND signature IS NOT NULL AND program IS NOT NULL
+    GROUP BY signature, program;
+INSERT INTO signature_versions (signature, version, count)
+    SELECT c.signature, a.value, COUNT(*) FROM crashes c JOIN annotations a ON a.crash_id = c.id
+    WHERE c.status = 'processed' AND c.signature IS NOT NULL AND a.key IN ('ver', 'version')
+    GROUP BY c.signature, a.value;
+INSERT INTO signature_days (signature, day, count)
+    SELECT signature, received_at / 86400000, COUNT(*) FROM crashes
+    WHERE status = 'processed' AND signature IS NOT NULL GROUP BY signature, received_at / 86400000;
+)sql",
 });
 
 // Any number the servers sharing a PostgreSQL database agree on: the advisory lock that lets one

@@ -16,20 +16,13 @@ constexpr int64_t kMaxOffset = 1000000;
 
 int64_t clamp_limit(int64_t limit) { return std::clamp<int64_t>(limit, 1, kMaxLimit); }
 
-// The grouped query of top_signatures: per signature its count, first and last time and one
-// column per day. Parameters: ?1..?(kTrendDays + 1) the days' edges, then the signature (when
-// `one_signature`), then LIMIT and OFFSET.
+// top_signatures' page of signature_stats (signature_stats.h), most crashes first. Parameters:
+// the signature (when `one_signature`), then LIMIT and OFFSET.
 std::string top_signatures_sql(bool one_signature) {
-    std::string sql = "SELECT signature, COUNT(*), MIN(received_at), MAX(received_at)";
-    for (int day = 0; day < kTrendDays; ++day)
-        sql += fmt::format(
-            ", SUM(CASE WHEN received_at >= ?{} AND received_at < ?{} THEN 1 ELSE 0 END)", day + 1,
-            day + 2);
-    int next = kTrendDays + 2;
-    sql += " FROM crashes WHERE status = 'processed' AND signature IS NOT NULL";
-    if (one_signature) sql += fmt::format(" AND signature = ?{}", next++);
-    sql += fmt::format(" GROUP BY signature ORDER BY COUNT(*) DESC, signature LIMIT ?{} OFFSET ?{}",
-                       next, next + 1);
+    std::string sql = "SELECT signature, count, first_ms, last_ms FROM signature_stats";
+    int next = 1;
+    if (one_signature) sql += fmt::format(" WHERE signature = ?{}", next++);
+    sql += fmt::format(" ORDER BY count DESC, signature LIMIT ?{} OFFSET ?{}", next, next + 1);
     return sql;
 }
 
@@ -65,7 +58,6 @@ Result<SignaturePage> WebQueries::top_signatures(int64_t now_ms, int64_t limit, 
     auto select = db_.prepare(top_signatures_sql(only.has_value()));
     if (!select.ok()) return select.error();
     int index = 1;
-    for (int edge = 0; edge <= kTrendDays; ++edge) select->bind(index++, start + edge * kDayMs);
     if (only) select->bind(index++, *only);
     select->bind(index++, limit + 1);  // one more: is there a next page?
     select->bind(index, offset);
@@ -83,9 +75,31 @@ Result<SignaturePage> WebQueries::top_signatures(int64_t now_ms, int64_t limit, 
         s.count = select->column_int(1);
         s.first_ms = select->column_int(2);
         s.last_ms = select->column_int(3);
-        for (int day = 0; day < kTrendDays; ++day)
-            s.daily[static_cast<size_t>(day)] = select->column_int(4 + day);
         page.rows.push_back(std::move(s));
+    }
+    if (page.rows.empty()) return page;
+    // The trend: the page's signatures' days (signature_days) in the last kTrendDays.
+    const int64_t first_day = start / kDayMs;
+    std::string sql =
+        "SELECT signature, day, count FROM signature_days WHERE day >= ?1 AND day < ?2 AND "
+        "signature IN (";
+    for (size_t i = 0; i < page.rows.size(); ++i)
+        sql += fmt::format("{}?{}", i == 0 ? "" : ", ", i + 3);
+    sql += ")";
+    auto days = db_.prepare(sql);
+    if (!days.ok()) return days.error();
+    days->bind(1, first_day).bind(2, first_day + kTrendDays);
+    for (size_t i = 0; i < page.rows.size(); ++i)
+        days->bind(static_cast<int>(i + 3), page.rows[i].signature);
+    for (;;) {
+        auto row = days->step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        const std::string signature = days->column_string(0);
+        const int64_t day = days->column_int(1) - first_day;
+        if (day < 0 || day >= kTrendDays) continue;
+        for (SignatureRow& s : page.rows)
+            if (s.signature == signature) s.daily[static_cast<size_t>(day)] = days->column_int(2);
     }
     return page;
 }

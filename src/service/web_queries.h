@@ -3,8 +3,8 @@
 // beside the writer). Portable SQL (SQLite and PostgreSQL): numbered parameters, no
 // backend-specific functions.
 //   - top_signatures: processed crashes grouped by signature, most frequent first, with each
-//     signature's daily counts over the last kTrendDays UTC days: one grouped query (one
-//     SUM(CASE ...) column per day), so the trend costs one scan like the counts.
+//     signature's daily counts over the last kTrendDays UTC days: read from the maintained
+//     summaries (signature_stats.h), the page's rows then their days, not from every crash.
 //   - crashes: a filtered list, newest first, paged by key (received_at, id): a page's cost does
 //     not grow with how far down the list it is.
 //   - counts: a signature's programs, versions (the `ver` and `version` annotations) and crash
