@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := cmake g++ make pkg-config libdw-dev libelf-dev libzstd-dev zlib1g-dev libcli11-dev \
 	nlohmann-json3-dev libfmt-dev libgtest-dev googletest elfutils debuginfod gdb lldb-16 procdump \
 	clang-format clang-tidy bc libreadline-dev libc6-dbg strace libcapstone-dev chromium time python3 \
-	libcpp-httplib-dev libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev
+	libcpp-httplib-dev libsqlite3-dev sqlite3 libpq-dev postgresql libcurl4-openssl-dev
 
 .PHONY: all deps build check-build-types test tidy demo bench bench-clone bench-analysis bench-analyze bench-compress bench-crash-handler bench-service format clean
 

@@ -135,6 +135,12 @@ CREATE TABLE signature_versions (
     count BIGINT NOT NULL,
     PRIMARY KEY (signature, version)
 );
+CREATE TABLE signature_classes (
+    signature TEXT NOT NULL,
+    crash_class TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (signature, crash_class)
+);
 CREATE TABLE signature_days (
     signature TEXT NOT NULL,
     day BIGINT NOT NULL,
@@ -153,6 +159,10 @@ INSERT INTO signature_versions (signature, version, count)
     SELECT c.signature, a.value, COUNT(*) FROM crashes c JOIN annotations a ON a.crash_id = c.id
     WHERE c.status = 'processed' AND c.signature IS NOT NULL AND a.key IN ('ver', 'version')
     GROUP BY c.signature, a.value;
+INSERT INTO signature_classes (signature, crash_class, count)
+    SELECT signature, crash_class, COUNT(*) FROM crashes
+    WHERE status = 'processed' AND signature IS NOT NULL AND crash_class IS NOT NULL
+    GROUP BY signature, crash_class;
 INSERT INTO signature_days (signature, day, count)
     SELECT signature, received_at / 86400000, COUNT(*) FROM crashes
     WHERE status = 'processed' AND signature IS NOT NULL GROUP BY signature, received_at / 86400000;

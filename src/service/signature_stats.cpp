@@ -36,6 +36,9 @@ Status change_members(Database& db, const SignatureContribution& crash, int64_t 
     if (crash.program)
         DS_TRY(change_count(db, "signature_programs", "program", crash.signature, *crash.program,
                             delta));
+    if (crash.crash_class)
+        DS_TRY(change_count(db, "signature_classes", "crash_class", crash.signature,
+                            *crash.crash_class, delta));
     for (const std::string& version : crash.versions)
         DS_TRY(change_count(db, "signature_versions", "version", crash.signature, version, delta));
     return change_day(db, crash.signature, signature_day(crash.received_ms), delta);
@@ -46,7 +49,8 @@ Status change_members(Database& db, const SignatureContribution& crash, int64_t 
 Result<std::optional<SignatureContribution>> processed_contribution(Database& db,
                                                                     const std::string& id) {
     auto select = db.prepare(
-        "SELECT signature, program, received_at FROM crashes WHERE id = ?1 AND status = "
+        "SELECT signature, program, received_at, crash_class FROM crashes WHERE id = ?1 AND "
+        "status = "
         "'processed' AND signature IS NOT NULL");
     if (!select.ok()) return select.error();
     select->bind(1, id);
@@ -57,6 +61,7 @@ Result<std::optional<SignatureContribution>> processed_contribution(Database& db
     crash.signature = select->column_string(0);
     crash.program = select->column_text(1);
     crash.received_ms = select->column_int(2);
+    crash.crash_class = select->column_text(3);
     auto versions = db.prepare(
         "SELECT value FROM annotations WHERE crash_id = ?1 AND key IN ('ver', 'version') ORDER "
         "BY key");

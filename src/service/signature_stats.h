@@ -1,10 +1,11 @@
 // The signature summaries (schema migration 7): per signature of the processed crashes their
 // count, first and last time (signature_stats), programs (signature_programs), versions (the `ver`
-// and `version` annotations, signature_versions) and UTC days (signature_days, day = received_at /
-// 86400000), each with how many crashes. Kept exact by CrashStore: every statement that makes a
-// crash `processed`, or changes or deletes a processed one, applies its contribution in the same
-// transaction (add after it became processed, subtract after it stopped being). A row whose count
-// reaches 0 is deleted. So the list pages read a few rows, not every crash.
+// and `version` annotations, signature_versions), crash classes (signature_classes) and UTC days
+// (signature_days, day = received_at / 86400000), each with how many crashes. Kept exact by
+// CrashStore: every statement that makes a crash `processed`, or changes or deletes a processed
+// one, applies its contribution in the same transaction (add after it became processed, subtract
+// after it stopped being). A row whose count reaches 0 is deleted. So the list pages read a few
+// rows, not every crash.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,7 @@ namespace dumpscope::service {
 struct SignatureContribution {
     std::string signature;
     std::optional<std::string> program;
+    std::optional<std::string> crash_class;
     int64_t received_ms = 0;
     std::vector<std::string> versions;  // one per `ver` / `version` annotation
 };

@@ -168,26 +168,45 @@ Result<std::vector<ValueCount>> WebQueries::counted(const std::string& sql,
     return out;
 }
 
+// A signature's page reads its summaries (signature_stats.h), not its crashes: the crashes
+// without a program or a class are the signature's count less those with one.
 Result<std::vector<ValueCount>> WebQueries::programs(const std::string& signature) {
-    return counted(
-        "SELECT program, COUNT(*) FROM crashes WHERE status = 'processed' AND signature = ?1 "
-        "GROUP BY program ORDER BY COUNT(*) DESC, program LIMIT 100",
-        signature);
+    return summary_counts("signature_programs", "program", signature);
 }
 
 Result<std::vector<ValueCount>> WebQueries::versions(const std::string& signature) {
     return counted(
-        "SELECT a.value, COUNT(*) FROM crashes c JOIN annotations a ON a.crash_id = c.id "
-        "WHERE c.status = 'processed' AND c.signature = ?1 AND a.key IN ('ver', 'version') "
-        "GROUP BY a.value ORDER BY COUNT(*) DESC, a.value LIMIT 100",
+        "SELECT version, count FROM signature_versions WHERE signature = ?1 ORDER BY count DESC, "
+        "version LIMIT 100",
         signature);
 }
 
 Result<std::vector<ValueCount>> WebQueries::crash_classes(const std::string& signature) {
-    return counted(
-        "SELECT crash_class, COUNT(*) FROM crashes WHERE status = 'processed' AND signature = ?1 "
-        "GROUP BY crash_class ORDER BY COUNT(*) DESC, crash_class LIMIT 100",
-        signature);
+    return summary_counts("signature_classes", "crash_class", signature);
+}
+
+Result<std::vector<ValueCount>> WebQueries::summary_counts(const std::string& table,
+                                                           const std::string& column,
+                                                           const std::string& signature) {
+    auto counts = counted("SELECT " + column + ", count FROM " + table +
+                              " WHERE signature = ?1 ORDER BY count DESC, " + column + " LIMIT 100",
+                          signature);
+    if (!counts.ok()) return counts;
+    std::lock_guard lock(mutex_);
+    auto select =
+        db_.prepare("SELECT s.count - COALESCE((SELECT SUM(t.count) FROM " + table +
+                    " t WHERE t.signature = ?1), 0) FROM signature_stats s WHERE s.signature = ?1");
+    if (!select.ok()) return select.error();
+    select->bind(1, signature);
+    auto row = select->step();
+    if (!row.ok()) return row.error();
+    if (*row && select->column_int(0) > 0) {
+        counts->push_back({std::nullopt, select->column_int(0)});
+        std::stable_sort(
+            counts->begin(), counts->end(),
+            [](const ValueCount& a, const ValueCount& b) { return a.count > b.count; });
+    }
+    return counts;
 }
 
 }  // namespace dumpscope::service

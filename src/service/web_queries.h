@@ -91,6 +91,10 @@ public:
 
 private:
     Result<std::vector<ValueCount>> counted(const std::string& sql, const std::string& signature);
+    // `column`'s counts in the summary `table`, and the signature's crashes without a value.
+    Result<std::vector<ValueCount>> summary_counts(const std::string& table,
+                                                   const std::string& column,
+                                                   const std::string& signature);
 
     std::mutex mutex_;
     Database db_;

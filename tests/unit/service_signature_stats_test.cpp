@@ -56,6 +56,11 @@ void expect_summaries_exact(Database& db, const std::string& when) {
               rows_of(db, "SELECT signature, program, COUNT(*), '' FROM crashes WHERE " +
                               processed + " AND program IS NOT NULL GROUP BY signature, program"))
         << when;
+    EXPECT_EQ(
+        rows_of(db, "SELECT signature, crash_class, count, '' FROM signature_classes"),
+        rows_of(db, "SELECT signature, crash_class, COUNT(*), '' FROM crashes WHERE " + processed +
+                        " AND crash_class IS NOT NULL GROUP BY signature, crash_class"))
+        << when;
     EXPECT_EQ(rows_of(db, "SELECT signature, version, count, '' FROM signature_versions"),
               rows_of(db,
                       "SELECT c.signature, a.value, COUNT(*), '' FROM crashes c JOIN annotations "
