@@ -14,6 +14,7 @@
 #include "common/unique_fd.h"
 #include "service/auth.h"
 #include "service/crash_id.h"
+#include "service/json_answer.h"
 #include "service/time_text.h"
 
 namespace dumpscope::service {
@@ -21,16 +22,6 @@ namespace dumpscope::service {
 namespace {
 
 using nlohmann::json;
-
-void send_json(httplib::Response& response, int status, const json& body) {
-    response.status = status;
-    response.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
-                         "application/json");
-}
-
-void send_error(httplib::Response& response, int status, const std::string& message) {
-    send_json(response, status, json{{"error", message}});
-}
 
 json optional_json(const std::optional<std::string>& text) {
     return text ? json(*text) : json(nullptr);
@@ -81,7 +72,7 @@ std::optional<std::string> crash_id_of(const httplib::Request& request,
                                        httplib::Response& response) {
     const std::string id = request.matches[1];
     if (!is_crash_id(id)) {
-        send_error(response, 404, "no such crash (a crash id is 32 hexadecimal digits)");
+        answer_error(response, 404, "no such crash (a crash id is 32 hexadecimal digits)");
         return std::nullopt;
     }
     return id;
@@ -89,7 +80,7 @@ std::optional<std::string> crash_id_of(const httplib::Request& request,
 
 void internal_error(httplib::Response& response, const Error& error) {
     fmt::print(stderr, "dumpscope server: {}\n", error.message);
-    send_error(response, 500, "internal error (see the server's log)");
+    answer_error(response, 500, "internal error (see the server's log)");
 }
 
 // The crash the path names (404 for a malformed or unknown id, 500 if the store failed: the
@@ -103,20 +94,20 @@ std::optional<CrashRecord> crash_of(ServiceContext& context, const httplib::Requ
         internal_error(response, crash.error());
         return std::nullopt;
     }
-    if (!crash->has_value()) send_error(response, 404, "no crash " + *id);
+    if (!crash->has_value()) answer_error(response, 404, "no crash " + *id);
     return std::move(*crash);
 }
 
 void get_crash(ServiceContext& context, const httplib::Request& request,
                httplib::Response& response) {
     const std::optional<CrashRecord> crash = crash_of(context, request, response);
-    if (crash) send_json(response, 200, crash_json(*crash));
+    if (crash) answer_json(response, 200, crash_json(*crash));
 }
 
 void list_crashes(ServiceContext& context, const httplib::Request& request,
                   httplib::Response& response) {
     const auto limit = limit_parameter(request, 100);
-    if (!limit) return send_error(response, 400, "limit must be a number from 1 to 1000");
+    if (!limit) return answer_error(response, 400, "limit must be a number from 1 to 1000");
     CrashQuery query{text_parameter(request, "signature"), text_parameter(request, "program"),
                      text_parameter(request, "class"), *limit};
     auto crashes = context.store.list(query);
@@ -130,13 +121,13 @@ void list_crashes(ServiceContext& context, const httplib::Request& request,
                        {"program", optional_json(c.program)},
                        {"crash_class", optional_json(c.crash_class)}});
     }
-    send_json(response, 200, json{{"crashes", out}});
+    answer_json(response, 200, json{{"crashes", out}});
 }
 
 void list_signatures(ServiceContext& context, const httplib::Request& request,
                      httplib::Response& response) {
     const auto limit = limit_parameter(request, 100);
-    if (!limit) return send_error(response, 400, "limit must be a number from 1 to 1000");
+    if (!limit) return answer_error(response, 400, "limit must be a number from 1 to 1000");
     auto signatures = context.store.signatures(*limit);
     if (!signatures.ok()) return internal_error(response, signatures.error());
     json out = json::array();
@@ -148,7 +139,7 @@ void list_signatures(ServiceContext& context, const httplib::Request& request,
                        {"programs", s.programs},
                        {"versions", s.versions}});
     }
-    send_json(response, 200, json{{"signatures", out}});
+    answer_json(response, 200, json{{"signatures", out}});
 }
 
 void reprocess_crash(ServiceContext& context, const httplib::Request& request,
@@ -157,9 +148,9 @@ void reprocess_crash(ServiceContext& context, const httplib::Request& request,
     if (!id) return;
     auto requeued = context.store.requeue(*id);
     if (!requeued.ok()) return internal_error(response, requeued.error());
-    if (!*requeued) return send_error(response, 404, "no crash " + *id);
+    if (!*requeued) return answer_error(response, 404, "no crash " + *id);
     context.workers.notify();
-    send_json(response, 202, json{{"id", *id}, {"status", "queued"}});
+    answer_json(response, 202, json{{"id", *id}, {"status", "queued"}});
 }
 
 void download_dump(ServiceContext& context, const httplib::Request& request,
@@ -192,7 +183,7 @@ bool refuse_unauthorized_api(const ServiceContext& context, const httplib::Reque
     if (request.path.rfind("/api/", 0) != 0 && request.path != "/api") return false;
     if (bearer_authorized(request.get_header_value("Authorization"), context.token)) return false;
     response.set_header("WWW-Authenticate", "Bearer");
-    send_error(response, 401, "the API needs the header 'Authorization: Bearer TOKEN'");
+    answer_error(response, 401, "the API needs the header 'Authorization: Bearer TOKEN'");
     return true;
 }
 

@@ -1,4 +1,5 @@
-// JSON answers and bodies of the remote-collection routes (agent_routes.h, upload_routes.h).
+// JSON answers and bodies of the API routes (api_routes.h, symbol_routes.h, agent_routes.h,
+// upload_routes.h).
 #pragma once
 
 #include <httplib.h>

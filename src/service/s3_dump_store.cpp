@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "diagnosis/html_text.h"
 #include "service/crash_id.h"
 
 namespace dumpscope::service {
@@ -43,29 +44,6 @@ std::string unquoted(const std::string& etag) {
     if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
         return etag.substr(1, etag.size() - 2);
     return etag;
-}
-
-std::string escape_xml(const std::string& text) {
-    std::string out;
-    for (const char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
 }
 
 }  // namespace
@@ -158,7 +136,7 @@ Result<std::string> S3DumpStore::put_multipart(const std::string& key, int fd,
             return abort(Error{fmt::format("S3 PUT {} part {}: no ETag in the answer",
                                            client_.name_of(key), number)});
         complete += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", number,
-                                escape_xml(sent->etag));
+                                diagnosis::html_text(sent->etag));
     }
     complete += "</CompleteMultipartUpload>";
     S3Request finish("POST", key, upload);

@@ -12,6 +12,7 @@
 
 #include "common/unique_fd.h"
 #include "service/auth.h"
+#include "service/json_answer.h"
 #include "service/time_text.h"
 
 namespace dumpscope::service {
@@ -20,19 +21,9 @@ namespace {
 
 using nlohmann::json;
 
-void send_json(httplib::Response& response, int status, const json& body) {
-    response.status = status;
-    response.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
-                         "application/json");
-}
-
-void send_error(httplib::Response& response, int status, const std::string& message) {
-    send_json(response, status, json{{"error", message}});
-}
-
 void internal_error(httplib::Response& response, const Error& error) {
     fmt::print(stderr, "dumpscope server: symbols: {}\n", error.message);
-    send_error(response, 500, "internal error (see the server's log)");
+    answer_error(response, 500, "internal error (see the server's log)");
 }
 
 constexpr const char* kNotABuildId =
@@ -41,9 +32,9 @@ constexpr const char* kNotABuildId =
 void upload(ServiceContext& context, SymbolService& symbols, const httplib::Request& request,
             httplib::Response& response, const httplib::ContentReader& reader) {
     const auto id = normalized_build_id(request.matches[1].str());
-    if (!id) return send_error(response, 400, kNotABuildId);
+    if (!id) return answer_error(response, 400, kNotABuildId);
     if (request.is_multipart_form_data())
-        return send_error(response, 415, "send the file itself as the body, not a form");
+        return answer_error(response, 415, "send the file itself as the body, not a form");
     auto pending = symbols.store.begin();
     if (!pending.ok()) return internal_error(response, pending.error());
     bool too_large = false;
@@ -60,25 +51,26 @@ void upload(ServiceContext& context, SymbolService& symbols, const httplib::Requ
         return true;
     });
     if (too_large || (!read && response.status == 413)) {
-        return send_error(response, 413,
-                          fmt::format("the file is larger than the limit of {} MiB "
-                                      "(dumpscope server --max-symbol-mb)",
-                                      symbols.max_bytes >> 20));
+        return answer_error(response, 413,
+                            fmt::format("the file is larger than the limit of {} MiB "
+                                        "(dumpscope server --max-symbol-mb)",
+                                        symbols.max_bytes >> 20));
     }
     if (write_error) {
-        if (pending->disk_full()) return send_error(response, 507, "the server's disk is full");
+        if (pending->disk_full()) return answer_error(response, 507, "the server's disk is full");
         return internal_error(response, *write_error);
     }
     if (!read) {
         if (response.status == 415)
-            return send_error(response, 415, "unsupported Content-Encoding (gzip is accepted)");
-        return send_error(response, 400, "the upload was cut short");
+            return answer_error(response, 415, "unsupported Content-Encoding (gzip is accepted)");
+        return answer_error(response, 400, "the upload was cut short");
     }
-    if (pending->size() == 0) return send_error(response, 400, "the body is empty: send the file");
+    if (pending->size() == 0)
+        return answer_error(response, 400, "the body is empty: send the file");
     auto committed = symbols.store.commit(*pending, *id);
     if (!committed.ok()) return internal_error(response, committed.error());
     if (const auto* refusal = std::get_if<SymbolRefusal>(&*committed))
-        return send_error(response, refusal->status, refusal->message);
+        return answer_error(response, refusal->status, refusal->message);
     const auto& stored = std::get<StoredSymbols>(*committed);
     json kinds = json::array();
     for (SymbolKind kind : stored.kinds) kinds.push_back(symbol_kind_name(kind));
@@ -94,12 +86,12 @@ void upload(ServiceContext& context, SymbolService& symbols, const httplib::Requ
             context.workers.notify();
         }
     }
-    send_json(response, stored.changed ? 201 : 200,
-              json{{"build_id", *id},
-                   {"size", pending->size()},
-                   {"stored_as", kinds},
-                   {"changed", stored.changed},
-                   {"requeued", requeued}});
+    answer_json(response, stored.changed ? 201 : 200,
+                json{{"build_id", *id},
+                     {"size", pending->size()},
+                     {"stored_as", kinds},
+                     {"changed", stored.changed},
+                     {"requeued", requeued}});
 }
 
 json file_json(const std::optional<SymbolFileInfo>& file) {
@@ -110,18 +102,18 @@ json file_json(const std::optional<SymbolFileInfo>& file) {
 void describe(SymbolService& symbols, const httplib::Request& request,
               httplib::Response& response) {
     const auto id = normalized_build_id(request.matches[1].str());
-    if (!id) return send_error(response, 404, kNotABuildId);
+    if (!id) return answer_error(response, 404, kNotABuildId);
     const auto debuginfo = symbols.store.find(*id, SymbolKind::kDebuginfo);
     const auto executable = symbols.store.find(*id, SymbolKind::kExecutable);
     auto crashes = symbols.index->crashes_with(*id, 100);
     if (!crashes.ok()) return internal_error(response, crashes.error());
     if (!debuginfo && !executable && crashes->empty())
-        return send_error(response, 404, "nothing is known of build-id " + *id);
-    send_json(response, 200,
-              json{{"build_id", *id},
-                   {"debuginfo", file_json(debuginfo)},
-                   {"executable", file_json(executable)},
-                   {"crashes", *crashes}});
+        return answer_error(response, 404, "nothing is known of build-id " + *id);
+    answer_json(response, 200,
+                json{{"build_id", *id},
+                     {"debuginfo", file_json(debuginfo)},
+                     {"executable", file_json(executable)},
+                     {"crashes", *crashes}});
 }
 
 // GET /buildid/ID/debuginfo|executable as debuginfod answers it: the file, or 404.

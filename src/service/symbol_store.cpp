@@ -13,28 +13,13 @@
 #include "elf/elf_build_id.h"
 #include "elf/elf_file_contents.h"
 #include "service/crash_id.h"
+#include "service/private_dir.h"
 
 namespace dumpscope::service {
 
 namespace {
 
 constexpr std::string_view kTempPrefix = ".upload-";
-
-Status make_private_dir(const std::string& path) {
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
-        return errno_error("cannot create the directory " + path);
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return errno_error("cannot stat " + path);
-    if (!S_ISDIR(st.st_mode)) return Error{path + " exists and is not a directory"};
-    return {};
-}
-
-Status sync_dir(const std::string& dir) {
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd.valid()) return errno_error("cannot open the directory " + dir);
-    if (::fsync(fd.get()) != 0) return errno_error("cannot sync the directory " + dir);
-    return {};
-}
 
 bool is_hex_digit(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');

@@ -1,0 +1,29 @@
+#include "service/private_dir.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/unique_fd.h"
+
+namespace dumpscope::service {
+
+Status make_private_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+        return errno_error("cannot create the directory " + path);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return errno_error("cannot stat " + path);
+    if (!S_ISDIR(st.st_mode)) return Error{path + " exists and is not a directory"};
+    return {};
+}
+
+Status sync_dir(const std::string& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return errno_error("cannot open the directory " + dir);
+    if (::fsync(fd.get()) != 0) return errno_error("cannot sync the directory " + dir);
+    return {};
+}
+
+}  // namespace dumpscope::service
