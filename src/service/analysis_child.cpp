@@ -131,7 +131,7 @@ std::vector<std::string> analysis_child_arguments(const AnalysisChildArgs& args)
                                     "--cache",
                                     args.symbols.cache_dir};
     for (const std::string& dir : args.symbols.symbol_dirs) {
-        out.push_back("--symbols");
+        out.emplace_back("--symbols");
         out.push_back(dir);
     }
     return out;

@@ -52,6 +52,7 @@ Result<pid_t> spawn_child(const AnalysisRun& run, const std::string& dump, int r
     std::vector<std::string> arguments = analysis_child_arguments(args);
     arguments.insert(arguments.begin(), "dumpscope");
     std::vector<char*> argv;
+    argv.reserve(arguments.size() + 1);
     for (std::string& a : arguments) argv.push_back(a.data());
     argv.push_back(nullptr);
 

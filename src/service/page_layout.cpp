@@ -34,10 +34,10 @@ std::string document(std::string_view title, std::string_view header, std::strin
         escaped, kStyle, header, body);
 }
 
-void send(httplib::Response& response, int status, std::string document_html) {
+void send(httplib::Response& response, int status, const std::string& document_html) {
     response.status = status;
     set_page_headers(response);
-    response.set_content(std::move(document_html), "text/html; charset=utf-8");
+    response.set_content(document_html, "text/html; charset=utf-8");
 }
 
 }  // namespace
