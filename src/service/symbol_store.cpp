@@ -85,17 +85,9 @@ PendingSymbolFile::~PendingSymbolFile() {
 }
 
 Status PendingSymbolFile::write(std::string_view bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd_.get(), bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int err = n < 0 ? errno : ENOSPC;
-            disk_full_ = err == ENOSPC || err == EDQUOT;
-            return errno_error(
-                fmt::format("cannot write {} at offset {}", temp_path_, size_ + done), err);
-        }
-        done += static_cast<size_t>(n);
+    if (Status written = append_to_file(fd_.get(), bytes, temp_path_, size_, disk_full_);
+        !written.ok()) {
+        return written;
     }
     size_ += bytes.size();
     return {};
