@@ -147,16 +147,7 @@ public:
     // Waits for the event `method` (of `session`); events before it are kept.
     std::optional<nlohmann::json> wait_event(const std::string& method, const std::string& session,
                                              int timeout_seconds) {
-        for (const nlohmann::json& e : events_)
-            if (e.value("method", "") == method && e.value("sessionId", "") == session) return e;
-        const auto deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
-        while (auto message = next_message(deadline)) {
-            events_.push_back(*message);
-            if (message->value("method", "") == method &&
-                message->value("sessionId", "") == session)
-                return message;
-        }
-        return std::nullopt;
+        return wait_event_since(method, session, 0, timeout_seconds);
     }
 
     // Waits for the event `method` (of `session`) among the events from index `from` of

@@ -26,53 +26,25 @@ std::string node_tool(const std::string& path) {
 class ListeningProcess {
 public:
     ListeningProcess(const std::vector<std::string>& argv, const std::string& ready) {
-        int out[2];
-        if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(out[1], 1);
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            ::execvp(args[0], args.data());
-            ::_exit(127);
-        }
-        ::close(out[1]);
-        std::string text;
-        const auto deadline = Clock::now() + std::chrono::seconds(60);
-        auto ready_line = [&] {
+        auto ready_line = [&](const std::string& text) {
             const size_t at = text.find(ready);
             return at != std::string::npos && text.find('\n', at) != std::string::npos;
         };
-        while (!ready_line() && Clock::now() < deadline) {
-            pollfd p{out[0], POLLIN, 0};
-            if (::poll(&p, 1, 1000) <= 0) continue;
-            char buffer[256];
-            const ssize_t n = ::read(out[0], buffer, sizeof buffer);
-            if (n <= 0) break;
-            text.append(buffer, static_cast<size_t>(n));
-        }
-        // Its later output (none is expected) goes nowhere rather than blocking it.
-        ::close(out[0]);
-        if (!ready_line()) {
-            stop();
+        StartedProcess started = start_reading_until(argv, ready_line);
+        pid_ = started.pid;
+        const std::string& text = started.output;
+        if (!ready_line(text)) {
+            kill_and_reap(pid_);
             throw std::runtime_error(argv[0] + " " + argv[1] + " did not start: '" + text + "'");
         }
         port_ = std::stoi(text.substr(text.find(ready) + ready.size()));
     }
-    ~ListeningProcess() { stop(); }
+    ~ListeningProcess() { kill_and_reap(pid_); }
     ListeningProcess(const ListeningProcess&) = delete;
     ListeningProcess& operator=(const ListeningProcess&) = delete;
     int port() const { return port_; }
 
 private:
-    void stop() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-            pid_ = -1;
-        }
-    }
     pid_t pid_ = -1;
     int port_ = 0;
 };

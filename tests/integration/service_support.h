@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -39,6 +40,52 @@ inline std::string example(const std::string& name) {
     return std::string(DUMPSCOPE_EXAMPLES_DIR) + "/" + name;
 }
 
+// Starts `argv` with its standard output on a pipe and reads that output until `enough(text)`
+// holds, the output ends or 60 s pass; then closes the pipe (later output goes nowhere rather
+// than blocking the process). No sleeps: the process says when it is ready. The caller checks
+// the text and kills the process (kill_and_reap) when it is not what it waited for.
+struct StartedProcess {
+    pid_t pid = -1;
+    std::string output;
+};
+
+inline StartedProcess start_reading_until(const std::vector<std::string>& argv,
+                                          const std::function<bool(const std::string&)>& enough) {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    StartedProcess started;
+    started.pid = ::fork();
+    if (started.pid == 0) {
+        ::dup2(out[1], 1);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (!enough(started.output) && Clock::now() < deadline) {
+        pollfd p{out[0], POLLIN, 0};
+        if (::poll(&p, 1, 1000) <= 0) continue;
+        char buffer[256];
+        const ssize_t n = ::read(out[0], buffer, sizeof buffer);
+        if (n <= 0) break;
+        started.output.append(buffer, static_cast<size_t>(n));
+    }
+    ::close(out[0]);
+    return started;
+}
+
+// SIGKILL and waitpid, once: `pid` is -1 after.
+inline void kill_and_reap(pid_t& pid) {
+    if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        pid = -1;
+    }
+}
+
 // `dumpscope server --listen 127.0.0.1:0 --data DIR --token T`, started and waited for: its first
 // line of output names the address it listens on. Killed (SIGKILL: no clean shutdown to rely on)
 // and reaped on destruction.
@@ -54,29 +101,10 @@ public:
               std::string(kToken)})
             argv.push_back(a);
         argv.insert(argv.end(), extra.begin(), extra.end());
-        int out[2];
-        if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(out[1], 1);
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            ::execvp(args[0], args.data());
-            ::_exit(127);
-        }
-        ::close(out[1]);
-        std::string line;
-        const auto deadline = Clock::now() + std::chrono::seconds(60);
-        while (line.find('\n') == std::string::npos && Clock::now() < deadline) {
-            pollfd p{out[0], POLLIN, 0};
-            if (::poll(&p, 1, 1000) <= 0) continue;
-            char buffer[256];
-            const ssize_t n = ::read(out[0], buffer, sizeof buffer);
-            if (n <= 0) break;
-            line.append(buffer, static_cast<size_t>(n));
-        }
-        ::close(out[0]);
+        StartedProcess started = start_reading_until(
+            argv, [](const std::string& text) { return text.find('\n') != std::string::npos; });
+        pid_ = started.pid;
+        const std::string& line = started.output;
         const std::string prefix = "listening on http://127.0.0.1:";
         if (line.rfind(prefix, 0) != 0 || line.find('\n') == std::string::npos) {
             kill_and_reap();
@@ -112,13 +140,7 @@ public:
         }
         return -1;
     }
-    void kill_and_reap() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-            pid_ = -1;
-        }
-    }
+    void kill_and_reap() { service_support::kill_and_reap(pid_); }
 
 private:
     pid_t pid_ = -1;
