@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include <algorithm>
 
@@ -105,6 +106,26 @@ std::optional<LockWait> decode_rwlock(const Snapshot& snapshot, uint64_t futex, 
 
 void add_fd(ThreadWait& wait, int64_t fd) {
     if (fd >= 0 && fd < (1 << 24)) wait.fds.push_back(static_cast<int32_t>(fd));
+}
+
+// An absolute time on clock `clock` (clock_nanosleep with TIMER_ABSTIME): a date for the wall
+// clock, else seconds on the named clock (since boot, for the monotonic ones).
+std::string clock_time(uint64_t clock, uint64_t sec, uint64_t nsec) {
+    if (clock == CLOCK_REALTIME && sec <= 253402300799) {  // up to the year 9999
+        const auto t = static_cast<time_t>(sec);
+        struct tm utc {};
+        char text[64];
+        if (gmtime_r(&t, &utc) != nullptr &&
+            strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &utc) != 0) {
+            return fmt::format("{} UTC", text);
+        }
+    }
+    const char* name = clock == CLOCK_REALTIME    ? "CLOCK_REALTIME"
+                       : clock == CLOCK_MONOTONIC ? "CLOCK_MONOTONIC"
+                       : clock == CLOCK_BOOTTIME  ? "CLOCK_BOOTTIME"
+                                                  : nullptr;
+    const std::string on = name != nullptr ? name : fmt::format("clock {}", clock);
+    return fmt::format("{}.{:03} s on {}", sec, nsec / 1000000, on);
 }
 
 std::string fd_list(const Snapshot& snapshot, const std::vector<int32_t>& fds) {
@@ -294,10 +315,16 @@ ThreadWait classify_wait(const Snapshot& snapshot, const Thread& t) {
             const uint64_t request = call.number == SYS_nanosleep ? a[0] : a[2];
             auto sec = read_u64(snapshot, request);
             auto nsec = read_u64(snapshot, request + 8);
-            wait.description =
-                sec && nsec && *nsec < 1000000000
-                    ? fmt::format("{} for {}.{:03} s", wait.syscall, *sec, *nsec / 1000000)
-                    : wait.syscall;
+            if (!sec || !nsec || *nsec >= 1000000000) {
+                wait.description = wait.syscall;
+            } else if (call.number == SYS_clock_nanosleep && (a[1] & TIMER_ABSTIME) != 0) {
+                // A deadline on the clock (Python's time.sleep, for one), not a duration.
+                wait.description =
+                    fmt::format("{} until {}", wait.syscall, clock_time(a[0], *sec, *nsec));
+            } else {
+                wait.description =
+                    fmt::format("{} for {}.{:03} s", wait.syscall, *sec, *nsec / 1000000);
+            }
             break;
         }
         case SYS_wait4:

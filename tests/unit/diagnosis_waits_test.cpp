@@ -1,6 +1,7 @@
 // The diagnosis layer without a process: glibc lock layouts decoded from hand-made memory (mutex,
-// robust mutex, join, rwlock, condition variable), system-call waits (poll, read, waitpid),
-// bounded reads of hostile values, frame skip lists and the signature, and finding order.
+// robust mutex, join, rwlock, condition variable), system-call waits (poll, read, waitpid, sleeps
+// for a duration and until a deadline), bounded reads of hostile values, frame skip lists and the
+// signature, and finding order.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -157,6 +158,28 @@ TEST_F(Waits, ReadNamesTheDescriptorsTarget) {
     const ThreadWait w = classify_wait(s, t);
     EXPECT_EQ(w.what, "read");
     EXPECT_NE(w.description.find("pipe:[777]"), std::string::npos) << w.description;
+}
+
+TEST_F(Waits, SleepsForADurationOrUntilADeadline) {
+    Thread& t = s.threads[0];
+    t.syscall.in_syscall = true;
+    memory->put64(kStack, 60);  // a timespec: 60.250 s
+    memory->put64(kStack + 8, 250000000);
+    t.syscall.number = 35;  // nanosleep(req, rem)
+    t.syscall.args = {kStack, 0, 0, 0, 0, 0};
+    EXPECT_EQ(classify_wait(s, t).description, "nanosleep for 60.250 s");
+    t.syscall.number = 230;  // clock_nanosleep(CLOCK_MONOTONIC, 0, req, rem): relative
+    t.syscall.args = {1, 0, kStack, 0, 0, 0};
+    EXPECT_EQ(classify_wait(s, t).description, "clock_nanosleep for 60.250 s");
+    // TIMER_ABSTIME: the timespec is a deadline (Python's time.sleep), not how long.
+    memory->put64(kStack, 5112);
+    t.syscall.args = {1, 1, kStack, 0, 0, 0};
+    const ThreadWait monotonic = classify_wait(s, t);
+    EXPECT_EQ(monotonic.what, "sleep");
+    EXPECT_EQ(monotonic.description, "clock_nanosleep until 5112.250 s on CLOCK_MONOTONIC");
+    memory->put64(kStack, 1796515200);  // 2026-12-06 00:00:00 UTC
+    t.syscall.args = {0, 1, kStack, 0, 0, 0};
+    EXPECT_EQ(classify_wait(s, t).description, "clock_nanosleep until 2026-12-06 00:00:00 UTC");
 }
 
 TEST_F(Waits, RunningAndDiskStatesWithoutASyscall) {
