@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "common/unique_fd.h"
+#include "service/private_dir.h"
 
 namespace dumpscope::service {
 
@@ -30,8 +31,7 @@ private:
 }  // namespace
 
 Result<std::unique_ptr<FileDumpStore>> FileDumpStore::open(const std::string& dir, bool shared) {
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-        return errno_error("cannot create the directory " + dir);
+    DS_TRY(make_private_dir(dir));
     auto dumps =
         DumpDirectory::open_directory(dir + "/dumps", shared ? kSharedLeftoverAgeSeconds : 0);
     if (!dumps.ok()) return dumps.error();

@@ -10,6 +10,7 @@
 #include "common/unique_fd.h"
 #include "diagnosis/html_text.h"
 #include "service/crash_id.h"
+#include "service/private_dir.h"
 
 namespace dumpscope::service {
 
@@ -54,8 +55,7 @@ Result<std::unique_ptr<S3DumpStore>> S3DumpStore::open(const std::string& url,
     if (!settings.ok()) return settings.error();
     auto credentials = S3Credentials::from_environment();
     if (!credentials.ok()) return Error{"--store " + url + ": " + credentials.error().message};
-    if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST)
-        return errno_error("cannot create the directory " + data_dir);
+    DS_TRY(make_private_dir(data_dir));
     auto spool = DumpDirectory::open_directory(data_dir + "/s3-spool");
     if (!spool.ok()) return spool.error();
     return std::unique_ptr<S3DumpStore>(new S3DumpStore(

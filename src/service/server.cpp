@@ -10,6 +10,7 @@
 
 #include "service/agent_routes.h"
 #include "service/api_routes.h"
+#include "service/private_dir.h"
 #include "service/submit_route.h"
 #include "service/upload_routes.h"
 
@@ -34,8 +35,7 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
     // The analyses run this program: better refused now than every crash failing later.
     if (::access(options.analysis_program.c_str(), X_OK) != 0)
         return errno_error("cannot run the analysis program " + options.analysis_program);
-    if (::mkdir(options.data_dir.c_str(), 0700) != 0 && errno != EEXIST)
-        return errno_error("cannot create the directory " + options.data_dir);
+    DS_TRY(make_private_dir(options.data_dir));
     auto dumps = open_dump_store(options.store_url, options.data_dir);
     if (!dumps.ok()) return dumps.error();
     StoreOptions store_options;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "service/crash_id.h"
+#include "service/private_dir.h"
 
 namespace dumpscope::service {
 
@@ -37,21 +38,6 @@ Result<std::string> read_small_file(const std::string& path) {
     return text;
 }
 
-Status write_all(int fd, std::string_view bytes, const std::string& path, bool* disk_full) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int err = n < 0 ? errno : ENOSPC;
-            if (disk_full != nullptr) *disk_full = err == ENOSPC || err == EDQUOT;
-            return errno_error("cannot write " + path, err);
-        }
-        done += static_cast<size_t>(n);
-    }
-    return {};
-}
-
 }  // namespace
 
 UploadWriter::UploadWriter(UploadWriter&& other) noexcept
@@ -66,19 +52,14 @@ UploadWriter::~UploadWriter() {
 }
 
 Status UploadWriter::write(std::string_view bytes) {
-    DS_TRY(write_all(fd_.get(), bytes, fmt::format("upload {} at offset {}", id_, offset_),
-                     &disk_full_));
+    DS_TRY(append_to_file(fd_.get(), bytes, "upload " + id_, offset_, disk_full_));
     offset_ += bytes.size();
     return {};
 }
 
 Result<UploadStore> UploadStore::open(const std::string& data_dir) {
     const std::string dir = data_dir + "/uploads";
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-        return errno_error("cannot create the directory " + dir);
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        return Error{dir + " is not a directory"};
+    DS_TRY(make_private_dir(dir));
     DIR* listing = ::opendir(dir.c_str());
     if (listing == nullptr) return errno_error("cannot list " + dir);
     const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -105,7 +86,9 @@ Result<UploadInfo> UploadStore::create(uint64_t size, const Annotations& annotat
     {
         UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         if (!fd.valid()) return errno_error("cannot create " + temp_path);
-        if (Status written = write_all(fd.get(), text, temp_path, nullptr); !written.ok()) {
+        bool disk_full = false;  // (a full disk fails the upload's creation all the same)
+        if (Status written = append_to_file(fd.get(), text, temp_path, 0, disk_full);
+            !written.ok()) {
             ::unlink(temp_path.c_str());
             return written.error();
         }
