@@ -78,11 +78,6 @@ std::optional<std::string> crash_id_of(const httplib::Request& request,
     return id;
 }
 
-void internal_error(httplib::Response& response, const Error& error) {
-    fmt::print(stderr, "dumpscope server: {}\n", error.message);
-    answer_error(response, 500, "internal error (see the server's log)");
-}
-
 // The crash the path names (404 for a malformed or unknown id, 500 if the store failed: the
 // answer is then sent and nothing is returned).
 std::optional<CrashRecord> crash_of(ServiceContext& context, const httplib::Request& request,
@@ -91,7 +86,7 @@ std::optional<CrashRecord> crash_of(ServiceContext& context, const httplib::Requ
     if (!id) return std::nullopt;
     auto crash = context.store.get(*id);
     if (!crash.ok()) {
-        internal_error(response, crash.error());
+        answer_internal(response, crash.error());
         return std::nullopt;
     }
     if (!crash->has_value()) answer_error(response, 404, "no crash " + *id);
@@ -111,7 +106,7 @@ void list_crashes(ServiceContext& context, const httplib::Request& request,
     CrashQuery query{text_parameter(request, "signature"), text_parameter(request, "program"),
                      text_parameter(request, "class"), *limit};
     auto crashes = context.store.list(query);
-    if (!crashes.ok()) return internal_error(response, crashes.error());
+    if (!crashes.ok()) return answer_internal(response, crashes.error());
     json out = json::array();
     for (const CrashSummary& c : *crashes) {
         out.push_back({{"id", c.id},
@@ -129,7 +124,7 @@ void list_signatures(ServiceContext& context, const httplib::Request& request,
     const auto limit = limit_parameter(request, 100);
     if (!limit) return answer_error(response, 400, "limit must be a number from 1 to 1000");
     auto signatures = context.store.signatures(*limit);
-    if (!signatures.ok()) return internal_error(response, signatures.error());
+    if (!signatures.ok()) return answer_internal(response, signatures.error());
     json out = json::array();
     for (const SignatureSummary& s : *signatures) {
         out.push_back({{"signature", s.signature},
@@ -147,7 +142,7 @@ void reprocess_crash(ServiceContext& context, const httplib::Request& request,
     const auto id = crash_id_of(request, response);
     if (!id) return;
     auto requeued = context.store.requeue(*id);
-    if (!requeued.ok()) return internal_error(response, requeued.error());
+    if (!requeued.ok()) return answer_internal(response, requeued.error());
     if (!*requeued) return answer_error(response, 404, "no crash " + *id);
     context.workers.notify();
     answer_json(response, 202, json{{"id", *id}, {"status", "queued"}});
@@ -159,7 +154,7 @@ void download_dump(ServiceContext& context, const httplib::Request& request,
     if (!crash) return;
     const std::string& id = crash->id;
     auto size = context.dumps.size_of(id);
-    if (!size.ok()) return internal_error(response, size.error());
+    if (!size.ok()) return answer_internal(response, size.error());
     response.set_header("Content-Disposition", "attachment; filename=\"" + id + ".dmp\"");
     // Streamed from the store: the range asked (cpp-httplib answers Range headers), all of it.
     response.set_content_provider(

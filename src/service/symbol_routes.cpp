@@ -22,8 +22,7 @@ namespace {
 using nlohmann::json;
 
 void internal_error(httplib::Response& response, const Error& error) {
-    fmt::print(stderr, "dumpscope server: symbols: {}\n", error.message);
-    answer_error(response, 500, "internal error (see the server's log)");
+    answer_internal(response, Error{"symbols: " + error.message});
 }
 
 constexpr const char* kNotABuildId =
