@@ -147,7 +147,7 @@ void AgentPages::agent_page(const httplib::Request& request, httplib::Response& 
 }
 
 void AgentPages::collect(const httplib::Request& request, httplib::Response& response) {
-    if (pages_.refuse(request, response)) return;
+    if (context_.web_login->refuse_form(request, response)) return;  // cross-site, or no login
     if (!csrf_valid(request))
         return send_page(response, 403, "Refused",
                          "<p class=\"failed\">The form's token is not this session's: reload the "

@@ -607,6 +607,21 @@ TEST_F(ServiceAgent, CollectButtonInHeadlessChromium) {
         "application/x-www-form-urlencoded");
     ASSERT_TRUE(forged);
     EXPECT_EQ(forged->status, 403);
+    // With the session's token but sent from another site: refused as well (web_login.h).
+    auto page = client.Get("/agents/box-7", {{"Cookie", session_cookie}});
+    ASSERT_TRUE(page);
+    const std::string marker = "name=\"csrf\" value=\"";
+    const size_t at = page->body.find(marker);
+    ASSERT_NE(at, std::string::npos) << page->body;
+    const std::string token = page->body.substr(at + marker.size(), 32);
+    auto cross_site =
+        client.Post("/agents/box-7/collect",
+                    {{"Cookie", session_cookie}, {"Origin", "http://elsewhere.example"}},
+                    "target=" + std::to_string(target.pid()) + "&type=mini&csrf=" + token,
+                    "application/x-www-form-urlencoded");
+    ASSERT_TRUE(cross_site);
+    EXPECT_EQ(cross_site->status, 403);
+    EXPECT_NE(cross_site->body.find("another site"), std::string::npos) << cross_site->body;
     EXPECT_EQ(get_json(server, "/api/collections")["collections"].size(), 1u);
 }
 
