@@ -41,6 +41,18 @@ const std::vector<Detector>& detectors() {
 
 namespace {
 
+constexpr size_t kWaitCallerFrames = 8;
+
+// The functions of the innermost frames, inlined ones first, for classify_wait.
+WaitCallers wait_callers(const std::vector<analysis::Frame>& frames) {
+    WaitCallers names;
+    for (size_t i = 0; i < frames.size() && i < kWaitCallerFrames; ++i) {
+        for (const analysis::InlineCall& call : frames[i].inlines) names.push_back(call.function);
+        if (!frames[i].function.empty()) names.push_back(frames[i].function);
+    }
+    return names;
+}
+
 // The key of a stack for grouping: module and function (or module offset) of every frame.
 std::string stack_key(const std::vector<analysis::Frame>& frames) {
     std::string key;
@@ -112,7 +124,7 @@ Report diagnose(const std::vector<analysis::DumpAnalysis*>& dumps) {
         DumpFacts f;
         f.dump = dump;
         for (const Thread& t : dump->snapshot().threads)
-            f.waits.push_back(classify_wait(dump->snapshot(), t));
+            f.waits.push_back(classify_wait(dump->snapshot(), t, wait_callers(f.frames_of(t.tid))));
         facts.push_back(std::move(f));
     }
     const bool several = dumps.size() > 1;

@@ -53,6 +53,10 @@ nlohmann::json wait_json(const ThreadWait& w) {
                                                      : nlohmann::json(nullptr)}};
     }
     if (w.child_pid) j["child_pid"] = *w.child_pid;
+    if (w.syscall == "futex") {
+        j["futex"] = hex(w.futex);
+        j["no_timeout"] = w.no_timeout;
+    }
     return j;
 }
 
@@ -125,8 +129,12 @@ std::string report_text(const Report& report) {
     if (report.findings.empty()) {
         out += "No problems found.\n";
     } else if (!problems) {
-        // Information only (memory usage, a thread that used some CPU): nothing is wrong.
-        out += fmt::format("No problems found. {} finding(s) for information:\n\n",
+        // Information only (memory usage, a thread that used some CPU): nothing is wrong, or
+        // nothing can be shown to be (waits on objects that record no holder).
+        const bool unproven = std::any_of(report.findings.begin(), report.findings.end(),
+                                          [](const Finding& f) { return f.kind == "hang"; });
+        out += fmt::format("{} {} finding(s) for information:\n\n",
+                           unproven ? "No problem proven." : "No problems found.",
                            report.findings.size());
         for (size_t i = 0; i < report.findings.size(); ++i)
             out += finding_text(report.findings[i], i + 1) + "\n";

@@ -5,6 +5,8 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 
 #include "analysis/syscall_names.h"
 #include "diagnosis/dump_memory.h"
@@ -21,7 +23,8 @@ constexpr uint32_t kFutexLockPi = 6;
 constexpr uint32_t kFutexWaitBitset = 9;
 constexpr uint32_t kFutexWaitRequeuePi = 11;
 constexpr uint32_t kFutexLockPi2 = 13;
-constexpr uint32_t kFutexCommandMask = ~(128u | 256u);
+constexpr uint32_t kFutexPrivateFlag = 128;
+constexpr uint32_t kFutexCommandMask = ~(kFutexPrivateFlag | 256u);
 
 // glibc's pthread_mutex_t (x86-64): __lock 0, __owner 8, __kind 16.
 constexpr uint64_t kMutexOwner = 8;
@@ -44,6 +47,29 @@ constexpr uint32_t kRwlockReaderShift = 3;
 // glibc's pthread_cond_t (2.25 and later): __wrefs 36 (waiters << 3), __g_signals[2] at 40.
 constexpr uint64_t kCondWrefs = 36;
 constexpr uint64_t kCondSignals = 40;
+
+// glibc's sem_t (x86-64, 64-bit atomics): the value in the low 32 bits of `data` (the futex
+// word), the waiter count in its high 32 bits (+4), then `private` (+8): 0 for a semaphore of
+// one process, FUTEX_PRIVATE_FLAG (128) for a shared one (glibc's FUTEX_SHARED).
+constexpr uint64_t kSemWaiters = 4;
+constexpr uint64_t kSemPrivate = 8;
+constexpr uint32_t kSemMaxWaiters = 1u << 20;
+
+// Functions whose futex waits are a semaphore's or a condition variable's (glibc 2.34 and later;
+// the internal names come with libc's debug symbols, the exported ones without).
+constexpr std::array<std::string_view, 8> kSemaphoreFunctions = {
+    "sem_wait",   "sem_timedwait",         "sem_clockwait",       "__new_sem_wait",
+    "__sem_wait", "__new_sem_wait_slow64", "__new_sem_wait_slow", "do_futex_wait"};
+constexpr std::array<std::string_view, 3> kCondvarPrefixes = {"pthread_cond_", "__pthread_cond_",
+                                                              "___pthread_cond_"};
+constexpr size_t kCallerFramesLooked = 10;  // names, inlined ones included
+
+// CPython's lock acquire (PyThread_acquire_lock, _timed): a sem_t on Linux (CPython 3.11, Debian
+// 12's), its name exported even when libc's internal ones (the tail-called sem_wait slow path) are
+// not known.
+bool is_cpython_lock_acquire(const std::string& function) {
+    return function.rfind("PyThread_acquire_lock", 0) == 0;
+}
 
 // Caps on what one system call argument may make us read (the dump is untrusted).
 constexpr uint64_t kMaxPollFds = 64;
@@ -134,9 +160,22 @@ std::string fd_list(const Snapshot& snapshot, const std::vector<int32_t>& fds) {
     return out;
 }
 
-void classify_futex(const Snapshot& snapshot, const Thread& t, ThreadWait& wait) {
+std::string semaphore_description(const Snapshot& snapshot, uint64_t futex, uint32_t expected,
+                                  const WaitCallers& callers) {
+    const bool cpython = std::any_of(callers.begin(), callers.end(), is_cpython_lock_acquire);
+    std::string text = fmt::format("semaphore {:#x}{}", futex, cpython ? " (a CPython lock)" : "");
+    if (auto state = semaphore_at(snapshot, futex, expected)) {
+        text += fmt::format(", value 0, {} waiter(s){}", state->waiters,
+                            state->process_shared ? ", shared between processes" : "");
+    }
+    return text + ": a semaphore records no holder";
+}
+
+void classify_futex(const Snapshot& snapshot, const Thread& t, const WaitCallers& callers,
+                    ThreadWait& wait) {
     const uint64_t futex = t.syscall.args[0];
-    const uint32_t op = static_cast<uint32_t>(t.syscall.args[1]) & kFutexCommandMask;
+    const uint32_t raw_op = static_cast<uint32_t>(t.syscall.args[1]);
+    const uint32_t op = raw_op & kFutexCommandMask;
     const uint32_t expected = static_cast<uint32_t>(t.syscall.args[2]);
     if (op != kFutexWait && op != kFutexWaitBitset && op != kFutexLockPi && op != kFutexLockPi2 &&
         op != kFutexWaitRequeuePi) {
@@ -144,33 +183,54 @@ void classify_futex(const Snapshot& snapshot, const Thread& t, ThreadWait& wait)
         wait.description = fmt::format("futex operation {} on {:#x}", op, futex);
         return;
     }
+    wait.futex = futex;
+    wait.no_timeout = t.syscall.args[3] == 0;  // the timeout pointer of every wait above
+    wait.private_futex = (raw_op & kFutexPrivateFlag) != 0;
     if (!read_u32(snapshot, futex)) {
         wait.what = "futex";
         wait.memory_missing = true;
         wait.description = fmt::format("futex wait on {:#x} (the word is not in this dump)", futex);
         return;
     }
-    if (auto lock = decode_lock(snapshot, futex, op, expected)) {
-        wait.what = "lock";
-        if (lock->kind == "join") {
-            wait.description = fmt::format("pthread_join: waits for thread {} to exit",
-                                           lock->owner_tid.value_or(0));
-        } else if (lock->owner_tid) {
-            wait.description = fmt::format("{} {:#x} held by thread {}", lock->kind, lock->address,
-                                           *lock->owner_tid);
-        } else if (lock->readers != 0) {
-            wait.description = fmt::format("{} {:#x} held by {} reader(s)", lock->kind,
-                                           lock->address, lock->readers);
-        } else {
-            wait.description =
-                fmt::format("{} {:#x} (owner not recorded)", lock->kind, lock->address);
-        }
-        wait.lock = lock;
+    const FutexUser user = futex_user(callers);
+    if (user == FutexUser::kSemaphore) {
+        wait.what = "semaphore";
+        wait.description = semaphore_description(snapshot, futex, expected, callers);
         return;
+    }
+    if (user != FutexUser::kCondvar) {
+        if (auto lock = decode_lock(snapshot, futex, op, expected)) {
+            wait.what = "lock";
+            if (lock->kind == "join") {
+                wait.description = fmt::format("pthread_join: waits for thread {} to exit",
+                                               lock->owner_tid.value_or(0));
+            } else if (lock->owner_tid) {
+                wait.description = fmt::format("{} {:#x} held by thread {}", lock->kind,
+                                               lock->address, *lock->owner_tid);
+            } else if (lock->readers != 0) {
+                wait.description = fmt::format("{} {:#x} held by {} reader(s)", lock->kind,
+                                               lock->address, lock->readers);
+            } else {
+                wait.description =
+                    fmt::format("{} {:#x} (owner not recorded)", lock->kind, lock->address);
+            }
+            wait.lock = lock;
+            return;
+        }
     }
     if (auto cond = condvar_of(snapshot, futex)) {
         wait.what = "condvar";
         wait.description = fmt::format("condition variable {:#x}", *cond);
+        return;
+    }
+    if (user == FutexUser::kCondvar) {
+        wait.what = "condvar";
+        wait.description = fmt::format("condition variable (its futex word {:#x})", futex);
+        return;
+    }
+    if (semaphore_at(snapshot, futex, expected)) {
+        wait.what = "semaphore";
+        wait.description = semaphore_description(snapshot, futex, expected, callers);
         return;
     }
     wait.what = "futex";
@@ -206,6 +266,30 @@ std::optional<LockWait> decode_lock(const Snapshot& snapshot, uint64_t futex, ui
     return decode_rwlock(snapshot, futex, kRwlockWrphaseFutex, true);
 }
 
+FutexUser futex_user(const WaitCallers& callers) {
+    for (size_t i = 0; i < callers.size() && i < kCallerFramesLooked; ++i) {
+        const std::string& f = callers[i];
+        if (std::find(kSemaphoreFunctions.begin(), kSemaphoreFunctions.end(), f) !=
+                kSemaphoreFunctions.end() ||
+            is_cpython_lock_acquire(f))
+            return FutexUser::kSemaphore;
+        for (std::string_view prefix : kCondvarPrefixes)
+            if (f.rfind(prefix, 0) == 0) return FutexUser::kCondvar;
+    }
+    return FutexUser::kUnknown;
+}
+
+std::optional<SemaphoreState> semaphore_at(const Snapshot& snapshot, uint64_t futex,
+                                           uint32_t expected) {
+    auto value = read_u32(snapshot, futex);
+    auto waiters = read_u32(snapshot, futex + kSemWaiters);
+    auto flag = read_u32(snapshot, futex + kSemPrivate);
+    if (!value || !waiters || !flag || *value != 0 || expected != 0) return std::nullopt;
+    if (*waiters == 0 || *waiters >= kSemMaxWaiters) return std::nullopt;
+    if (*flag != 0 && *flag != kFutexPrivateFlag) return std::nullopt;
+    return SemaphoreState{*waiters, *flag == kFutexPrivateFlag};
+}
+
 std::optional<uint64_t> condvar_of(const Snapshot& snapshot, uint64_t futex) {
     for (uint64_t slot : {uint64_t{0}, uint64_t{4}}) {
         if (futex < kCondSignals + slot) continue;
@@ -216,7 +300,7 @@ std::optional<uint64_t> condvar_of(const Snapshot& snapshot, uint64_t futex) {
     return std::nullopt;
 }
 
-ThreadWait classify_wait(const Snapshot& snapshot, const Thread& t) {
+ThreadWait classify_wait(const Snapshot& snapshot, const Thread& t, const WaitCallers& callers) {
     ThreadWait wait;
     wait.tid = t.tid;
     const SyscallState& call = t.syscall;
@@ -237,7 +321,7 @@ ThreadWait classify_wait(const Snapshot& snapshot, const Thread& t) {
     const auto& a = call.args;
     switch (call.number) {
         case SYS_futex:
-            classify_futex(snapshot, t, wait);
+            classify_futex(snapshot, t, callers, wait);
             break;
         case SYS_poll:
         case SYS_ppoll: {

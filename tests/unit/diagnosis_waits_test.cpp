@@ -57,12 +57,13 @@ protected:
             s.threads.push_back(t);
         }
     }
-    ThreadWait futex_wait(uint64_t word, uint32_t op, uint32_t expected) {
+    ThreadWait futex_wait(uint64_t word, uint32_t op, uint32_t expected,
+                          const WaitCallers& callers = {}, uint64_t timeout = 0) {
         Thread& t = s.threads[0];
         t.syscall.in_syscall = true;
         t.syscall.number = 202;
-        t.syscall.args = {word, op, expected, 0, 0, 0};
-        return classify_wait(s, t);
+        t.syscall.args = {word, op, expected, timeout, 0, 0};
+        return classify_wait(s, t, callers);
     }
     Snapshot s;
     std::shared_ptr<ByteMemory> memory;
@@ -126,6 +127,54 @@ TEST_F(Waits, ConditionVariableIsNoLock) {
     const ThreadWait w = futex_wait(cond + 40, 128 | 9, 0);
     EXPECT_FALSE(w.lock.has_value());
     EXPECT_EQ(w.what, "condvar");
+}
+
+TEST_F(Waits, SemaphoreIsKnownByItsLayoutAndRecordsNoHolder) {
+    const uint64_t sem = kData + 0x400;
+    memory->put32(sem + 4, 2);  // value 0, two waiters, private (0)
+    const ThreadWait w = futex_wait(sem, 128 | 9, 0);
+    EXPECT_FALSE(w.lock.has_value());
+    EXPECT_EQ(w.what, "semaphore");
+    EXPECT_EQ(w.futex, sem);
+    EXPECT_TRUE(w.no_timeout);
+    EXPECT_TRUE(w.private_futex);
+    EXPECT_NE(w.description.find("2 waiter(s)"), std::string::npos) << w.description;
+    EXPECT_EQ(w.description.find("shared"), std::string::npos) << w.description;
+    memory->put32(sem + 8, 128);  // glibc's FUTEX_SHARED: sem_init(..., pshared 1, ...)
+    EXPECT_NE(futex_wait(sem, 9, 0).description.find("shared between processes"),
+              std::string::npos);
+    // A value left, or no waiter recorded, is no blocked semaphore.
+    memory->put32(sem + 4, 0);
+    EXPECT_EQ(futex_wait(sem, 128 | 9, 0).what, "futex");
+}
+
+TEST_F(Waits, TheStackSettlesASemaphoreThatAlsoFitsACondvar) {
+    // CPython's lock: a sem_t at the start of a malloc chunk, whose size field (0x31) is where a
+    // condition variable's waiter count would be for the word at +44.
+    const uint64_t sem = kData + 0x500;
+    memory->put64(sem - 8, 0x31);
+    memory->put32(sem + 4, 1);
+    EXPECT_EQ(futex_wait(sem, 128 | 9, 0).what, "condvar");  // memory alone cannot tell
+    const ThreadWait glibc =
+        futex_wait(sem, 128 | 9, 0, {"__futex_abstimed_wait_common", "__new_sem_wait_slow64"});
+    EXPECT_EQ(glibc.what, "semaphore");
+    EXPECT_EQ(glibc.description.find("CPython"), std::string::npos) << glibc.description;
+    // Without libc's symbols the tail-called slow path is unnamed; CPython's caller still is.
+    const ThreadWait python = futex_wait(sem, 128 | 9, 0, {"", "PyThread_acquire_lock_timed"});
+    EXPECT_EQ(python.what, "semaphore");
+    EXPECT_NE(python.description.find("a CPython lock"), std::string::npos) << python.description;
+    EXPECT_EQ(futex_user({"__futex_abstimed_wait_common", "___pthread_cond_wait"}),
+              FutexUser::kCondvar);
+    EXPECT_EQ(futex_user({"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "sem_wait"}),
+              FutexUser::kUnknown);  // only the innermost frames
+}
+
+TEST_F(Waits, FutexWaitsSayWhetherTheyHaveATimeout) {
+    const uint64_t sem = kData + 0x400;
+    memory->put32(sem + 4, 1);
+    EXPECT_TRUE(futex_wait(sem, 9, 0).no_timeout);
+    EXPECT_FALSE(futex_wait(sem, 9, 0).private_futex);
+    EXPECT_FALSE(futex_wait(sem, 128 | 9, 0, {}, kStack + 64).no_timeout);
 }
 
 TEST_F(Waits, AWordOutsideTheDumpIsSaidToBeMissing) {
