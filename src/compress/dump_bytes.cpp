@@ -165,7 +165,7 @@ Storage detect_storage(const std::string& path) {
 
 Result<MappedFile> map_dump_file(const std::string& path) {
     const Storage storage = detect_storage(path);
-    if (storage == Storage::kPlain) return MappedFile::open(path);
+    if (storage == Storage::kPlain) return MappedFile::open(path, MappedFile::Descriptor::kKeep);
     if (storage == Storage::kGzip) return decompress_to_temp(path, storage, "is gzip-compressed");
     if (storage == Storage::kZstd) {
         return decompress_to_temp(path, storage, "is zstd-compressed without a seek table");

@@ -7,6 +7,12 @@
 namespace dumpscope {
 
 Result<size_t> ForwardScan::read(uint64_t addr, std::span<uint8_t> out) {
+    if (copies_) {
+        if (out.size() >= kLargestWindow) return ranges_->copy(addr, out);
+        const std::span<const uint8_t> bytes = copied(addr, out.size());
+        std::memcpy(out.data(), bytes.data(), bytes.size());
+        return bytes.size();
+    }
     auto n = memory_.read(addr, out);
     if (n.ok() && *n != 0) note(addr, *n);
     return n;
@@ -24,8 +30,26 @@ bool ForwardScan::word(uint64_t addr, uint64_t& out) {
     return true;
 }
 
+std::span<const uint8_t> ForwardScan::copied(uint64_t addr, uint64_t size) {
+    if (addr >= window_base_ && addr - window_base_ < window_size_ &&
+        size <= window_size_ - (addr - window_base_)) {
+        return std::span<const uint8_t>(window_.data() + (addr - window_base_), size);
+    }
+    // Forward from the window (or just past it): a scan, so read more at a time; else a jump.
+    const bool onward = window_size_ != 0 && addr >= window_base_ &&
+                        addr - window_base_ <= window_size_ + kLargestWindow;
+    next_window_ = onward ? std::min(next_window_ * 2, kLargestWindow) : kFirstWindow;
+    const uint64_t want = std::max(size, next_window_);
+    if (window_.size() < want) window_.resize(want);
+    auto n = ranges_->copy(addr, std::span(window_.data(), want));
+    window_base_ = addr;
+    window_size_ = n.ok() ? *n : 0;
+    return std::span<const uint8_t>(window_.data(), std::min(size, window_size_));
+}
+
 std::span<const uint8_t> ForwardScan::view(uint64_t addr, uint64_t size) {
     if (ranges_ == nullptr) return {};
+    if (copies_) return copied(addr, size);
     if (addr < mapped_from_ || size > mapped_to_ - std::min(addr, mapped_to_)) {
         mapped_from_ = addr;
         const uint64_t ahead = std::max(size, kAhead);
@@ -86,7 +110,10 @@ void ScatteredReads::flush() {
 bool WindowReader::word(uint64_t addr, uint64_t& out) {
     if (addr < base_ || addr - base_ + 8 > window_.size()) refill(addr);
     if (addr < base_ || addr - base_ + 8 > window_.size()) {
-        // Not 8 bytes in one range from here: a word across two adjacent ranges is read.
+        // Not 8 bytes in one range from here: a word across two adjacent ranges is read (which
+        // may replace the scan's window of copied reads: ours is dropped).
+        base_ = 0;
+        window_ = {};
         return scan_.word(addr, out);
     }
     std::memcpy(&out, window_.data() + (addr - base_), 8);

@@ -334,8 +334,8 @@ Result<Snapshot> read_elf_core(const std::string& path) {
         if (p.p_type != PT_LOAD || p.p_filesz == 0) continue;
         ranges.push_back({p.p_vaddr, elfcore::segment_bytes_in_file(file->bytes(), p)});
     }
-    auto memory = RangeMemorySource::create(std::move(ranges), file,
-                                            RangeMemorySource::Backing::kReadOnlyFileMapping);
+    auto memory = RangeMemorySource::create(
+        std::move(ranges), file, RangeMemorySource::Backing::kReadOnlyFileMapping, file.get());
     if (!memory.ok()) return failed(memory.error());
     s.memory = *memory;
 

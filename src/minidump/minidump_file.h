@@ -50,6 +50,7 @@ public:
 
     uint64_t size() const { return size_; }
     uint64_t disk_usage() const { return mapping_.disk_usage(); }
+    const MappedFile& mapping() const { return mapping_; }
     const Header& header() const { return header_; }
     const std::vector<Directory>& directory() const { return directory_; }
 

@@ -204,7 +204,8 @@ Status read_all(const std::string& path, const std::shared_ptr<MinidumpFile>& fi
         if (!covered) ranges.push_back(stack);
     }
     auto memory = RangeMemorySource::create(std::move(ranges), file,
-                                            RangeMemorySource::Backing::kReadOnlyFileMapping);
+                                            RangeMemorySource::Backing::kReadOnlyFileMapping,
+                                            &file->mapping());
     if (!memory.ok()) return memory.error();
     s.memory = *memory;
     DS_TRY(minidump::read_modules(*file, s));

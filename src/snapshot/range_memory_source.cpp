@@ -10,7 +10,8 @@
 namespace dumpscope {
 
 Result<std::shared_ptr<RangeMemorySource>> RangeMemorySource::create(
-    std::vector<DumpMemoryRange> ranges, std::shared_ptr<const void> keeper, Backing backing) {
+    std::vector<DumpMemoryRange> ranges, std::shared_ptr<const void> keeper, Backing backing,
+    const MappedFile* file) {
     std::erase_if(ranges, [](const DumpMemoryRange& r) { return r.bytes.empty(); });
     for (const DumpMemoryRange& r : ranges) {
         if (r.bytes.size() > UINT64_MAX - r.address) {
@@ -30,7 +31,7 @@ Result<std::shared_ptr<RangeMemorySource>> RangeMemorySource::create(
         }
     }
     return std::shared_ptr<RangeMemorySource>(
-        new RangeMemorySource(std::move(ranges), std::move(keeper), backing));
+        new RangeMemorySource(std::move(ranges), std::move(keeper), backing, file));
 }
 
 std::vector<DumpMemoryRange>::const_iterator RangeMemorySource::first_after(uint64_t addr) const {
@@ -49,6 +50,29 @@ Result<size_t> RangeMemorySource::read(uint64_t addr, std::span<uint8_t> out) co
             static_cast<size_t>(std::min<uint64_t>(out.size() - done, it->bytes.size() - skip));
         std::memcpy(out.data() + done, it->bytes.data() + skip, n);
         done += n;
+        ++it;
+    }
+    return done;
+}
+
+Result<size_t> RangeMemorySource::copy(uint64_t addr, std::span<uint8_t> out) const {
+    if (!copies_by_file()) return read(addr, out);
+    const uint8_t* const base = file_->bytes().data();
+    const uint64_t file_size = file_->bytes().size();
+    size_t done = 0;
+    auto it = first_after(addr);
+    while (done < out.size() && it != ranges_.end()) {
+        const uint64_t at = addr + done;
+        if (at < it->address) break;  // a gap: the rest is not in the dump
+        const uint64_t skip = at - it->address;
+        const size_t n =
+            static_cast<size_t>(std::min<uint64_t>(out.size() - done, it->bytes.size() - skip));
+        const auto offset = static_cast<uint64_t>(it->bytes.data() - base) + skip;
+        if (offset > file_size) break;  // a span outside the file: never, but not read either
+        auto got = file_->read_at(offset, out.subspan(done, n));
+        if (!got.ok()) return done == 0 ? Result<size_t>(got.error()) : Result<size_t>(done);
+        done += *got;
+        if (*got != n) break;
         ++it;
     }
     return done;

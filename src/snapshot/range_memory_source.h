@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "common/mapped_file.h"
 #include "common/result.h"
 #include "snapshot/memory_source.h"
 
@@ -28,11 +29,17 @@ public:
     // Sorts the ranges and drops empty ones. Ranges that wrap around the address space or
     // overlap each other are an Error naming them. `keeper` owns the mapping the spans point
     // into and lives as long as the source.
+    // `file`, when given, is the mapped file the spans point into (kept alive by `keeper`):
+    // copy() then reads it by pread when it was kept open.
     static Result<std::shared_ptr<RangeMemorySource>> create(
         std::vector<DumpMemoryRange> ranges, std::shared_ptr<const void> keeper,
-        Backing backing = Backing::kOwnedMemory);
+        Backing backing = Backing::kOwnedMemory, const MappedFile* file = nullptr);
 
     Result<size_t> read(uint64_t addr, std::span<uint8_t> out) const override;
+    // What read() returns, read from the dump file by pread when copies_by_file(): no page of
+    // the mapping is touched (for scans of large ranges; see MappedFile::Descriptor).
+    Result<size_t> copy(uint64_t addr, std::span<uint8_t> out) const;
+    bool copies_by_file() const { return file_ != nullptr && file_->can_read_at(); }
     uint64_t bytes_present(uint64_t addr, uint64_t size) const override;
 
     // A hint from a scan that has moved past [addr, addr + size): for a file mapping, the
@@ -56,8 +63,8 @@ public:
 
 private:
     RangeMemorySource(std::vector<DumpMemoryRange> ranges, std::shared_ptr<const void> keeper,
-                      Backing backing)
-        : ranges_(std::move(ranges)), keeper_(std::move(keeper)), backing_(backing) {
+                      Backing backing, const MappedFile* file)
+        : ranges_(std::move(ranges)), keeper_(std::move(keeper)), backing_(backing), file_(file) {
         for (const DumpMemoryRange& r : ranges_) total_ += r.bytes.size();
     }
 
@@ -67,7 +74,8 @@ private:
     std::vector<DumpMemoryRange> ranges_;
     std::shared_ptr<const void> keeper_;
     Backing backing_;
-    uint64_t total_ = 0;  // bytes in all ranges
+    const MappedFile* file_ = nullptr;  // owned through keeper_
+    uint64_t total_ = 0;                // bytes in all ranges
 };
 
 }  // namespace dumpscope
