@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <exception>
 #include <set>
+#include <thread>
 
 #include "arch/arch.h"
 #include "diagnosis/forward_scan.h"
@@ -52,54 +54,49 @@ public:
     // Only when the pass cannot run out of budget (`most_root_bytes`: the most the roots can
     // add), so that what is scanned and found is exactly what reading each chunk when it is
     // marked finds; and only up to limits.max_graph_edges pointers, else chunks are read when
-    // marked.
+    // marked. A large heap is read in two halves on two threads (the pass is bound by reading
+    // the dump's pages), and the halves joined: the graph is the same as one thread's.
     void build_graph(uint64_t most_root_bytes) {
         uint64_t most = most_root_bytes;
-        for (const HeapChunk& c : chunks_) most += scan_end(c) - c.user_address();
+        uint64_t heap_bytes = 0;
+        for (const HeapChunk& c : chunks_) heap_bytes += scan_end(c) - c.user_address();
+        most += heap_bytes;
         if (most >= limits_.max_scan_bytes || chunks_.size() >= kNoSlot) return;
-        ForwardScan scan(memory_);
+        const bool two =
+            heap_bytes >= limits_.two_threads_from_bytes && std::thread::hardware_concurrency() > 1;
+        size_t half = chunks_.size();
+        if (two) {
+            uint64_t bytes = 0;
+            for (half = 0; half < chunks_.size() && bytes < heap_bytes / 2; ++half)
+                bytes += scan_end(chunks_[half]) - chunks_[half].user_address();
+        }
+        std::array<GraphPart, 2> parts;
+        if (half < chunks_.size()) {
+            std::exception_ptr failed;
+            std::thread second([&] {
+                try {
+                    scan_part(half, chunks_.size(), parts[1]);
+                } catch (...) {
+                    failed = std::current_exception();
+                }
+            });
+            scan_part(0, half, parts[0]);
+            second.join();
+            if (failed) std::rethrow_exception(failed);
+        } else {
+            scan_part(0, chunks_.size(), parts[0]);
+        }
+        if (parts[0].edges.size() + parts[1].edges.size() > limits_.max_graph_edges) return;
         edge_begin_.reserve(chunks_.size() + 1);
-        for (size_t i = 0; i < chunks_.size(); ++i) {
-            edge_begin_.push_back(static_cast<uint32_t>(edges_.size()));
-            const HeapChunk& c = chunks_[i];
-            const uint64_t end = scan_end(c);
-            uint64_t scanned = 0;
-            uint32_t last = kNoSlot;  // a repeat of the same target adds nothing (unless watched)
-            for (uint64_t p = c.user_address(); p < end;) {
-                const uint64_t want = std::min<uint64_t>(kWindow, end - p);
-                // The bytes in place where the dump's range holds them whole words at a time,
-                // else a copy (what read() gives, across adjacent ranges).
-                std::span<const uint8_t> bytes = scan.view(p, want);
-                if (bytes.size() < want && bytes.size() % 8 != 0) bytes = {};
-                if (bytes.empty()) {
-                    auto n = scan.read(p, std::span(buffer_.data(), want));
-                    bytes = std::span<const uint8_t>(buffer_.data(), n.ok() ? *n : 0);
-                }
-                const size_t got = bytes.size() & ~size_t{7};
-                if (got == 0) break;
-                scanned += got;
-                for (size_t off = 0; off < got; off += 8) {
-                    uint64_t word = 0;
-                    std::memcpy(&word, bytes.data() + off, 8);
-                    const uint32_t target = target_of(word);
-                    if (target == kNoSlot) continue;
-                    if (slot_[target] != kNoSlot) {
-                        watched_edges_.push_back(WatchedEdge{static_cast<uint32_t>(i), p + off});
-                    } else if (target == last) {
-                        continue;
-                    }
-                    edges_.push_back(target);
-                    last = target;
-                }
-                if (edges_.size() > limits_.max_graph_edges) {
-                    drop_graph();
-                    return;
-                }
-                p += got;
-            }
-            if (scanned != end - c.user_address()) {
-                short_scans_.emplace_back(static_cast<uint32_t>(i), scanned);
-            }
+        for (GraphPart& part : parts) {
+            const auto offset = static_cast<uint32_t>(edges_.size());
+            for (uint32_t begin : part.edge_begin) edge_begin_.push_back(begin + offset);
+            edges_.insert(edges_.end(), part.edges.begin(), part.edges.end());
+            watched_edges_.insert(watched_edges_.end(), part.watched_edges.begin(),
+                                  part.watched_edges.end());
+            short_scans_.insert(short_scans_.end(), part.short_scans.begin(),
+                                part.short_scans.end());
+            part = GraphPart{};
         }
         edge_begin_.push_back(static_cast<uint32_t>(edges_.size()));
         graph_ = true;
@@ -156,17 +153,69 @@ private:
         uint64_t address = 0;  // the word
     };
 
+    // The graph of chunks [first, last), as build_graph keeps it (edge_begin relative to the
+    // part's own edges); `overflow` when it holds more than limits.max_graph_edges.
+    struct GraphPart {
+        std::vector<uint32_t> edge_begin;
+        std::vector<uint32_t> edges;
+        std::vector<WatchedEdge> watched_edges;
+        std::vector<std::pair<uint32_t, uint64_t>> short_scans;
+    };
+
+    // Reads chunks [first, last) and keeps their pointers to chunks in `part`; stops (with more
+    // than limits.max_graph_edges edges) once the whole graph is known to be too big. Reads
+    // only what the Marker does not change: it runs on two threads at once.
+    void scan_part(size_t first, size_t last, GraphPart& part) const {
+        ForwardScan scan(memory_);
+        std::vector<uint8_t> buffer(kWindow);
+        part.edge_begin.reserve(last - first);
+        for (size_t i = first; i < last; ++i) {
+            part.edge_begin.push_back(static_cast<uint32_t>(part.edges.size()));
+            const HeapChunk& c = chunks_[i];
+            const uint64_t end = scan_end(c);
+            uint64_t scanned = 0;
+            uint32_t previous =
+                kNoSlot;  // a repeat of the same target adds nothing (unless watched)
+            for (uint64_t p = c.user_address(); p < end;) {
+                const uint64_t want = std::min<uint64_t>(kWindow, end - p);
+                // The bytes in place where the dump's range holds them whole words at a time,
+                // else a copy (what read() gives, across adjacent ranges).
+                std::span<const uint8_t> bytes = scan.view(p, want);
+                if (bytes.size() < want && bytes.size() % 8 != 0) bytes = {};
+                if (bytes.empty()) {
+                    auto n = scan.read(p, std::span(buffer.data(), want));
+                    bytes = std::span<const uint8_t>(buffer.data(), n.ok() ? *n : 0);
+                }
+                const size_t got = bytes.size() & ~size_t{7};
+                if (got == 0) break;
+                scanned += got;
+                for (size_t off = 0; off < got; off += 8) {
+                    uint64_t word = 0;
+                    std::memcpy(&word, bytes.data() + off, 8);
+                    const uint32_t target = target_of(word);
+                    if (target == kNoSlot) continue;
+                    if (slot_[target] != kNoSlot) {
+                        part.watched_edges.push_back(
+                            WatchedEdge{static_cast<uint32_t>(i), p + off});
+                    } else if (target == previous) {
+                        continue;
+                    }
+                    part.edges.push_back(target);
+                    previous = target;
+                }
+                if (part.edges.size() > limits_.max_graph_edges) return;
+                p += got;
+            }
+            if (scanned != end - c.user_address()) {
+                part.short_scans.emplace_back(static_cast<uint32_t>(i), scanned);
+            }
+        }
+    }
+
     // The end of what a marked chunk's scan reads: its user memory, and for a chunk of an arena
     // the next chunk's prev_size word, which an in-use chunk owns.
     static uint64_t scan_end(const HeapChunk& c) {
         return c.arena == kMmappedChunkArena ? c.address + c.size : c.address + c.size + 8;
-    }
-
-    void drop_graph() {
-        edges_ = {};
-        edge_begin_ = {};
-        watched_edges_ = {};
-        short_scans_ = {};
     }
 
     bool drain_graph() {

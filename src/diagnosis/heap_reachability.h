@@ -7,9 +7,9 @@
 // chunk, and each marked chunk is scanned once in turn. A chunk left unmarked has no pointer to
 // it from anything the program can reach: it is lost. The dump is untrusted: each chunk is
 // scanned at most once, and the bytes scanned in all are capped; a pass cut short calls nothing
-// unreachable. The chunks are read once, front to back, and the pointers between them kept
-// (ReachabilityLimits::max_graph_edges), so that the mark pass does not keep the heap's pages of
-// a mapped dump resident.
+// unreachable. The chunks are read once, front to back (a large heap in two halves on two
+// threads), and the pointers between them kept (ReachabilityLimits::max_graph_edges), so that the
+// mark pass does not read the heap again in the random order marking takes.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,8 @@ struct ReachabilityLimits {
     // Pointers between chunks kept to follow in memory (4 bytes each) rather than reading each
     // chunk of the dump when it is marked, in the random order marking takes.
     uint64_t max_graph_edges = 32'000'000;
+    // Heaps of at least this many bytes are read for the pointer graph on two threads.
+    uint64_t two_threads_from_bytes = 64ull << 20;
 };
 
 // Where a pointer to a chunk was found.

@@ -9,6 +9,7 @@
 
 #include "diagnosis/heap_reachability.h"
 #include "fake_word_memory.h"
+#include "temp_files.h"
 
 namespace dumpscope {
 namespace {
@@ -65,6 +66,12 @@ struct Process {
     }
     Reachability run(std::vector<uint64_t> watch = {}, ReachabilityLimits limits = {}) {
         snapshot.memory = memory.source();
+        return find_reachable(snapshot, chunks, heap, watch, limits);
+    }
+    // The same, the memory read from a dump file by pread.
+    Reachability run_from_file(const std::string& path, std::vector<uint64_t> watch,
+                               ReachabilityLimits limits) {
+        snapshot.memory = memory.file_source(path);
         return find_reachable(snapshot, chunks, heap, watch, limits);
     }
 };
@@ -141,6 +148,45 @@ TEST(HeapReachability, ReadingChunksAsTheyAreMarkedFindsWhatTheGraphOfPointersFi
     }
     ASSERT_EQ(graph.referrers[0].size(), 2u);  // A: the global, then B
     EXPECT_EQ(graph.referrers[0][1].address, user(kB) + 0x10);
+}
+
+void expect_same(const Reachability& a, const Reachability& b) {
+    ASSERT_TRUE(a.complete && b.complete) << a.note << b.note;
+    EXPECT_EQ(a.reachable, b.reachable);
+    EXPECT_EQ(a.scanned_bytes, b.scanned_bytes);
+    EXPECT_EQ(a.unreachable_bytes, b.unreachable_bytes);
+    ASSERT_EQ(a.referrers.size(), b.referrers.size());
+    for (size_t i = 0; i < a.referrers.size(); ++i) {
+        ASSERT_EQ(a.referrers[i].size(), b.referrers[i].size()) << i;
+        for (size_t k = 0; k < a.referrers[i].size(); ++k) {
+            EXPECT_EQ(a.referrers[i][k].kind, b.referrers[i][k].kind);
+            EXPECT_EQ(a.referrers[i][k].address, b.referrers[i][k].address);
+            EXPECT_EQ(a.referrers[i][k].chunk, b.referrers[i][k].chunk);
+        }
+    }
+}
+
+// A large heap's graph is read in two halves on two threads, and a dump file by pread: what is
+// found is what one thread reading memory in place finds, watched chunks' referrers included
+// (pointers in both halves, across the split, and to chunks of the other half).
+TEST(HeapReachability, TwoThreadsReadingTheDumpFileFindWhatOneThreadFinds) {
+    Process p;
+    p.memory.put(user(kB) + 0x10, user(kA));        // B (first half) back to A
+    p.memory.put(user(kF) + 0x8, user(kA) + 0x20);  // F (second half) into A
+    p.memory.put(user(kF) + 0x10, user(kE));        // and to E, across the split
+    p.memory.put(user(kE) + 0x18, user(kI));        // E to I: reachable now
+    const std::vector<uint64_t> watch{at(kA), at(kE), at(kI)};
+    const Reachability one = p.run(watch);
+    ReachabilityLimits two_threads;
+    two_threads.two_threads_from_bytes = 0;
+    test_files::TempDir dir;
+    const Reachability two = p.run_from_file(dir.path + "/dump", watch, two_threads);
+    expect_same(one, two);
+    expect_same(one, p.run_from_file(dir.path + "/dump2", watch, {}));
+    expect_same(one, p.run(watch, two_threads));
+    EXPECT_EQ(two.reachable[kI], 1);
+    ASSERT_EQ(two.referrers[0].size(), 3u);  // A: the global, B, F (the referrer cap)
+    EXPECT_EQ(two.referrers[0][2].chunk, at(kF));
 }
 
 TEST(HeapReachability, ChunksPointingInACircleFromARootAreAllReachable) {
