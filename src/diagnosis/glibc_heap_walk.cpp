@@ -226,42 +226,53 @@ uint64_t reveal(uint64_t position, uint64_t stored, bool safe_linking) {
     return safe_linking ? (position >> 12) ^ stored : stored;
 }
 
+// The word at a free chunk's user memory (tcache next, fastbin fd): the walk read it with the
+// header (first_words), so that following lists all over the heap does not read the dump at
+// random; a 0 there may be a word the dump lacks, and is read again.
+bool list_link(ScatteredReads& memory, const HeapWalk& walk, const HeapChunk& chunk,
+               uint64_t& out) {
+    const auto index = static_cast<size_t>(&chunk - walk.chunks.data());
+    if (index < walk.first_words.size() && walk.first_words[index] != 0) {
+        out = walk.first_words[index];
+        return true;
+    }
+    return memory.word(chunk.user_address(), out);
+}
+
 // Follows one singly linked free list (tcache: pointers to user memory; fastbin: to chunks),
 // marking each chunk; the list must hold chunks of `size` only. Returns how many it marked, or
 // -1 when the list is not a list of such chunks (then nothing is marked).
-int64_t follow_list(ScatteredReads& memory, std::vector<HeapChunk>& chunks, uint64_t head,
-                    bool points_to_user, uint64_t size, ChunkState state,
-                    const MallocLayout& layout, uint64_t limit) {
+int64_t follow_list(ScatteredReads& memory, HeapWalk& walk, uint64_t head, bool points_to_user,
+                    uint64_t size, ChunkState state, const MallocLayout& layout, uint64_t limit) {
     std::vector<HeapChunk*> members;
     std::unordered_set<uint64_t> seen;
     uint64_t entry = head;
     while (entry != 0) {
         if (members.size() >= limit || !seen.insert(entry).second) return -1;
         const uint64_t chunk_address = points_to_user ? entry - kHeaderSize : entry;
-        HeapChunk* chunk = chunk_at(chunks, chunk_address);
+        HeapChunk* chunk = chunk_at(walk.chunks, chunk_address);
         if (chunk == nullptr || chunk->size != size || chunk->state != ChunkState::kInUse) {
             return -1;
         }
         members.push_back(chunk);
-        const uint64_t next_field = chunk_address + kHeaderSize;  // tcache next / fastbin fd
         uint64_t stored = 0;
-        if (!memory.word(next_field, stored)) return -1;
-        entry = reveal(next_field, stored, layout.safe_linking);
+        if (!list_link(memory, walk, *chunk, stored)) return -1;
+        entry = reveal(chunk->user_address(), stored, layout.safe_linking);
     }
     for (HeapChunk* chunk : members) chunk->state = state;
     return static_cast<int64_t>(members.size());
 }
 
 // Puts the chunks of a list that turned out not to be a tcache list back as they were.
-void unmark_list(ScatteredReads& memory, std::vector<HeapChunk>& chunks, uint64_t head,
-                 const MallocLayout& layout, uint64_t limit) {
+void unmark_list(ScatteredReads& memory, HeapWalk& walk, uint64_t head, const MallocLayout& layout,
+                 uint64_t limit) {
     uint64_t entry = head;
     for (uint64_t k = 0; entry != 0 && k < limit; ++k) {
-        HeapChunk* chunk = chunk_at(chunks, entry - kHeaderSize);
+        HeapChunk* chunk = chunk_at(walk.chunks, entry - kHeaderSize);
         if (chunk == nullptr || chunk->state != ChunkState::kTcache) return;
         chunk->state = ChunkState::kInUse;
         uint64_t stored = 0;
-        if (!memory.word(entry, stored)) return;
+        if (!list_link(memory, walk, *chunk, stored)) return;
         entry = reveal(entry, stored, layout.safe_linking);
     }
 }
@@ -310,7 +321,7 @@ void mark_tcaches(ScatteredReads& memory, HeapWalk& walk, const HeapWalkLimits& 
         bool all = true;
         for (const TcacheList& list : *lists) {
             const int64_t n =
-                follow_list(memory, walk.chunks, list.head, /*points_to_user=*/true,
+                follow_list(memory, walk, list.head, /*points_to_user=*/true,
                             layout.bin_chunk_size(list.bin), ChunkState::kTcache, layout,
                             std::min<uint64_t>(list.count, limits.max_list_entries));
             if (n > 0) marked_heads.push_back(list.head);
@@ -325,7 +336,7 @@ void mark_tcaches(ScatteredReads& memory, HeapWalk& walk, const HeapWalkLimits& 
             continue;
         }
         for (uint64_t head : marked_heads) {
-            unmark_list(memory, walk.chunks, head, layout, limits.max_list_entries);
+            unmark_list(memory, walk, head, layout, limits.max_list_entries);
         }
     }
 }
@@ -337,9 +348,8 @@ void mark_fastbins(ScatteredReads& memory, HeapWalk& walk, const HeapWalkLimits&
             uint64_t head = 0;
             if (!memory.word(arena.address + layout.arena_fastbins + 8 * i, head)) break;
             if (head == 0) continue;
-            if (follow_list(memory, walk.chunks, head, /*points_to_user=*/false,
-                            layout.bin_chunk_size(i), ChunkState::kFastbin, layout,
-                            limits.max_list_entries) < 0) {
+            if (follow_list(memory, walk, head, /*points_to_user=*/false, layout.bin_chunk_size(i),
+                            ChunkState::kFastbin, layout, limits.max_list_entries) < 0) {
                 walk.notes.push_back(
                     fmt::format("arena {:#x}: fastbin {} (chunks of {} bytes) at {:#x} is not a "
                                 "list of such chunks: its chunks are counted as in use",
