@@ -14,6 +14,7 @@
 #include "cli/convert_command.h"
 #include "cli/crash_handler_command.h"
 #include "cli/info_command.h"
+#include "cli/malloc_tuning.h"
 #include "cli/server_command.h"
 #include "cli/signals.h"
 #include "common/version.h"
@@ -80,6 +81,7 @@ int run(int argc, char** argv) {
     }
     // So is the analysis of one dump for `dumpscope server` (service/analysis_child.h).
     if (argc > 1 && std::string(argv[1]) == dumpscope::service::kAnalysisChildArg) {
+        dumpscope::tune_malloc_for_analysis();
         return dumpscope::service::analysis_child_main(argc, argv);
     }
     CLI::App app{"dumpscope: capture and analyze Linux process memory dumps"};
@@ -118,9 +120,10 @@ int run(int argc, char** argv) {
         status = info.run();
     else if (convert.requested())
         status = convert.run();
-    else if (analysis.requested())
+    else if (analysis.requested()) {
+        dumpscope::tune_malloc_for_analysis();
         status = analysis.run();
-    else if (crash_handler.requested())
+    } else if (crash_handler.requested())
         status = crash_handler.run();
     else if (server.requested())
         status = server.run();
