@@ -101,6 +101,19 @@ std::optional<std::string> FaultMapping::read_error() const {
     return error_;
 }
 
+Result<size_t> FaultMapping::read_at(uint64_t offset, std::span<uint8_t> out) const {
+    if (offset >= size()) return size_t{0};
+    const auto n = static_cast<size_t>(std::min<uint64_t>(out.size(), size() - offset));
+    Status read = file_->read(offset, out.first(n));
+    if (!read.ok()) {
+        record_read_error(read.error().message);
+        std::lock_guard lock(error_mutex_);
+        if (!error_) error_ = read.error().message;
+        return read.error();
+    }
+    return n;
+}
+
 void FaultMapping::serve() {
     pollfd fds[2] = {{uffd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     for (;;) {

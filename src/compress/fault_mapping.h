@@ -34,6 +34,11 @@ public:
     const uint8_t* data() const { return base_; }
     uint64_t size() const { return file_->size(); }
     std::optional<std::string> read_error() const override;
+    // The decompressed bytes at `offset` through the seekable reader (its frame cache), without
+    // touching the mapping: for scans, which would otherwise fault in and evict every page. A
+    // frame that fails to decompress is recorded as for a fault, and ends the read there.
+    bool can_read_at() const override { return true; }
+    Result<size_t> read_at(uint64_t offset, std::span<uint8_t> out) const override;
 
 private:
     FaultMapping(std::unique_ptr<SeekableZstdFile> file, uint64_t resident_bytes);
@@ -48,7 +53,7 @@ private:
     int stop_fd_ = -1;  // an eventfd: the destructor wakes the handler with it
     std::thread handler_;
     mutable std::mutex error_mutex_;
-    std::optional<std::string> error_;
+    mutable std::optional<std::string> error_;  // the first failure (read_at is const)
     struct Impl;
     std::unique_ptr<Impl> impl_;  // the handler's bookkeeping (resident ranges, buffer)
 };

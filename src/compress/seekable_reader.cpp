@@ -62,7 +62,12 @@ Result<std::unique_ptr<SeekableZstdFile>> SeekableZstdFile::open(const std::stri
     }
     std::unique_ptr<SeekableZstdFile> file(
         new SeekableZstdFile(path, data, size, std::move(*table), cache_bytes));
-    if (file->dctx_ == nullptr) return Error{"cannot create a zstd decompression context"};
+    {
+        std::lock_guard lock(file->mutex_);
+        void* dctx = file->take_context();
+        if (dctx == nullptr) return Error{"cannot create a zstd decompression context"};
+        file->give_context(dctx);
+    }
     DS_TRY(file->check_frames());
     return file;
 }
@@ -73,11 +78,10 @@ SeekableZstdFile::SeekableZstdFile(std::string path, const uint8_t* data, uint64
       data_(data),
       file_size_(file_size),
       table_(std::move(table)),
-      cache_bytes_(cache_bytes),
-      dctx_(ZSTD_createDCtx()) {}
+      cache_bytes_(cache_bytes) {}
 
 SeekableZstdFile::~SeekableZstdFile() {
-    ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx_));
+    for (void* dctx : spare_dctx_) ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx));
     ::munmap(const_cast<uint8_t*>(data_), file_size_);
 }
 
@@ -111,9 +115,18 @@ Status SeekableZstdFile::check_frames() const {
     return {};
 }
 
-Status SeekableZstdFile::decompress(size_t index, uint8_t* out) {
+void* SeekableZstdFile::take_context() {
+    if (spare_dctx_.empty()) return ZSTD_createDCtx();
+    void* dctx = spare_dctx_.back();
+    spare_dctx_.pop_back();
+    return dctx;
+}
+
+void SeekableZstdFile::give_context(void* dctx) { spare_dctx_.push_back(dctx); }
+
+Status SeekableZstdFile::decompress(void* dctx, size_t index, uint8_t* out) const {
     const SeekFrame& f = table_.frames[index];
-    const size_t n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), out, f.decompressed_size,
+    const size_t n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx), out, f.decompressed_size,
                                          data_ + f.compressed_offset, f.compressed_size);
     if (ZSTD_isError(n) || n != f.decompressed_size) {
         return Error{
@@ -130,17 +143,29 @@ Status SeekableZstdFile::read_frame(size_t index, std::span<uint8_t> out) {
     if (index >= table_.frames.size() || out.size() != table_.frames[index].decompressed_size) {
         return Error{fmt::format("{}: no zstd frame {} of {} bytes", path_, index, out.size())};
     }
+    void* dctx = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        dctx = take_context();
+    }
+    if (dctx == nullptr) return Error{"cannot create a zstd decompression context"};
+    Status done = decompress(dctx, index, out.data());
     std::lock_guard lock(mutex_);
-    return decompress(index, out.data());
+    give_context(dctx);
+    return done;
 }
 
-Result<const uint8_t*> SeekableZstdFile::frame(size_t index) {
+const uint8_t* SeekableZstdFile::cached(size_t index) {
     for (auto it = cache_.begin(); it != cache_.end(); ++it) {
         if (it->index == index) {
             cache_.splice(cache_.begin(), cache_, it);
             return cache_.front().bytes.get();
         }
     }
+    return nullptr;
+}
+
+Result<const uint8_t*> SeekableZstdFile::fill(size_t index, std::unique_lock<std::mutex>& lock) {
     const size_t size = table_.frames[index].decompressed_size;
     // Evict down to the bound, keeping an evicted buffer of the right size for reuse (fresh
     // large allocations cost a page fault per page).
@@ -150,8 +175,15 @@ Result<const uint8_t*> SeekableZstdFile::frame(size_t index) {
         if (!bytes && cache_.back().size == size) bytes = std::move(cache_.back().bytes);
         cache_.pop_back();
     }
+    void* dctx = take_context();
+    if (dctx == nullptr) return Error{"cannot create a zstd decompression context"};
+    lock.unlock();
     if (!bytes) bytes.reset(new uint8_t[size]);
-    DS_TRY(decompress(index, bytes.get()));
+    Status done = decompress(dctx, index, bytes.get());
+    lock.lock();
+    give_context(dctx);
+    DS_TRY(done);
+    if (const uint8_t* other = cached(index)) return other;  // another thread was quicker
     cached_ += size;
     cache_.push_front(CachedFrame{index, std::move(bytes), size});
     return cache_.front().bytes.get();
@@ -164,17 +196,21 @@ Status SeekableZstdFile::read(uint64_t offset, std::span<uint8_t> out) {
                         "{} decompressed bytes",
                         path_, out.size(), offset, table_.decompressed_size)};
     }
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     while (!out.empty()) {
         const auto index = table_.frame_at(offset);
         if (!index)
             return Error{fmt::format("{}: no zstd frame holds offset {:#x}", path_, offset)};
-        auto bytes = frame(*index);
-        if (!bytes.ok()) return bytes.error();
+        const uint8_t* bytes = cached(*index);
+        if (bytes == nullptr) {
+            auto filled = fill(*index, lock);
+            if (!filled.ok()) return filled.error();
+            bytes = *filled;
+        }
         const SeekFrame& f = table_.frames[*index];
         const uint64_t in_frame = offset - f.decompressed_offset;
         const size_t n = std::min<uint64_t>(out.size(), f.decompressed_size - in_frame);
-        std::memcpy(out.data(), *bytes + in_frame, n);
+        std::memcpy(out.data(), bytes + in_frame, n);
         offset += n;
         out = out.subspan(n);
     }

@@ -2,7 +2,8 @@
 // frame the table lists starts with a zstd frame header (or a skippable frame for entries of 0
 // bytes) whose content size, when the header has one, is the table's, and reads any range of
 // the decompressed bytes by decompressing only the frames it touches. Decompressed frames are
-// kept in a small least-recently-used cache of bounded size. Thread-safe.
+// kept in a small least-recently-used cache of bounded size. Thread-safe: threads decompress
+// frames at the same time (each with a context of its own), outside the cache's lock.
 #pragma once
 
 #include <cstdint>
@@ -50,8 +51,14 @@ private:
     SeekableZstdFile(std::string path, const uint8_t* data, uint64_t file_size, SeekTable table,
                      uint64_t cache_bytes);
     Status check_frames() const;
-    Result<const uint8_t*> frame(size_t index);     // with mutex_ held
-    Status decompress(size_t index, uint8_t* out);  // with mutex_ held
+    // The cached frame, moved to the front, or null; with mutex_ held.
+    const uint8_t* cached(size_t index);
+    // Decompresses frame `index` into the cache (unless another thread did meanwhile) and
+    // returns it; called and returning with `lock` held, which it lets go of meanwhile.
+    Result<const uint8_t*> fill(size_t index, std::unique_lock<std::mutex>& lock);
+    Status decompress(void* dctx, size_t index, uint8_t* out) const;
+    void* take_context();           // with mutex_ held: a spare ZSTD_DCtx, or a new one
+    void give_context(void* dctx);  // with mutex_ held
 
     std::string path_;
     const uint8_t* data_;  // the compressed file, mapped
@@ -61,7 +68,7 @@ private:
     std::mutex mutex_;
     std::list<CachedFrame> cache_;  // most recently used first
     uint64_t cached_ = 0;
-    void* dctx_ = nullptr;  // ZSTD_DCtx
+    std::vector<void*> spare_dctx_;  // ZSTD_DCtx, not in use
 };
 
 }  // namespace dumpscope::compress
