@@ -189,6 +189,56 @@ TEST(FaultMapping, CorruptFrameReadsAsZerosAndIsReported) {
     EXPECT_EQ(first_read_error(), error);
 }
 
+// Scans read a compressed dump through the reader (MappedFile::read_at), not the mapping: the
+// same bytes, from several threads at once (each decompressing its frames), no page of the
+// mapping touched; a corrupt frame ends the read with the error, recorded as for a fault.
+TEST(FaultMapping, ReadAtGivesThePlainBytesFromThreadsWithoutTouchingTheMapping) {
+    TempDir dir;
+    const std::vector<uint8_t> plain = sample();
+    std::vector<uint8_t> z = seekable(plain, 0);
+    save(dir.path + "/d.zst", z);
+    auto mapped = map_dump_file(dir.path + "/d.zst");
+    ASSERT_TRUE(mapped.ok()) << mapped.error().message;
+    ASSERT_TRUE(mapped->can_read_at());
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            std::vector<uint8_t> out(300000);
+            for (uint64_t at = static_cast<uint64_t>(t) * 7777; at < plain.size(); at += 1234567) {
+                auto n = mapped->read_at(at, out);
+                const size_t want = std::min<size_t>(out.size(), plain.size() - at);
+                if (!n.ok() || *n != want || std::memcmp(out.data(), plain.data() + at, want) != 0)
+                    ++wrong;
+            }
+        });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(wrong, 0);
+    std::vector<uint8_t> tail(1000);
+    EXPECT_EQ(*mapped->read_at(plain.size() - 10, tail), 10u);  // a short count at the end
+    EXPECT_EQ(resident_pages(mapped->bytes().data(), plain.size()), 0u);
+
+    SeekFrame f;
+    {
+        auto file = SeekableZstdFile::open(dir.path + "/d.zst");
+        ASSERT_TRUE(file.ok());
+        f = (*file)->table().frames[5];
+    }
+    z[f.compressed_offset + f.compressed_size - 5] ^= 0x77;
+    save(dir.path + "/e.zst", z);
+    auto corrupt = map_dump_file(dir.path + "/e.zst");
+    ASSERT_TRUE(corrupt.ok());
+    std::vector<uint8_t> out(100);
+    EXPECT_TRUE(corrupt->read_at(f.decompressed_offset - 200, out).ok());  // frame 4
+    EXPECT_FALSE(corrupt->read_error());
+    auto bad = corrupt->read_at(f.decompressed_offset + 10, out);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("zstd frame 5 at offset"), std::string::npos);
+    ASSERT_TRUE(corrupt->read_error());
+    EXPECT_EQ(*corrupt->read_error(), bad.error().message);
+}
+
 TEST(DumpBytes, PlainZstdAndGzipGiveTheSameBytesAsThePlainFile) {
     TempDir dir;
     const std::vector<uint8_t> plain = sample();
