@@ -50,7 +50,7 @@ private:
     };
     SeekableZstdFile(std::string path, const uint8_t* data, uint64_t file_size, SeekTable table,
                      uint64_t cache_bytes);
-    Status check_frames() const;
+    Status check_frames(int fd) const;
     // The cached frame, moved to the front, or null; with mutex_ held.
     const uint8_t* cached(size_t index);
     // Decompresses frame `index` into the cache (unless another thread did meanwhile) and
