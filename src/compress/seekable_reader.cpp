@@ -198,7 +198,7 @@ Result<const uint8_t*> SeekableZstdFile::fill(size_t index, std::unique_lock<std
     Status done = decompress(dctx, index, bytes.get());
     lock.lock();
     give_context(dctx);
-    DS_TRY(done);
+    if (!done.ok()) return done.error();
     if (const uint8_t* other = cached(index)) return other;  // another thread was quicker
     cached_ += size;
     cache_.push_front(CachedFrame{index, std::move(bytes), size});
