@@ -39,7 +39,9 @@ std::vector<DumpMemoryRange>::const_iterator RangeMemorySource::first_after(uint
                             [](uint64_t a, const DumpMemoryRange& r) { return a < r.end(); });
 }
 
-Result<size_t> RangeMemorySource::read(uint64_t addr, std::span<uint8_t> out) const {
+template <typename Fill>
+Result<size_t> RangeMemorySource::fill_from(uint64_t addr, std::span<uint8_t> out,
+                                            Fill fill) const {
     size_t done = 0;
     auto it = first_after(addr);
     while (done < out.size() && it != ranges_.end()) {
@@ -48,34 +50,29 @@ Result<size_t> RangeMemorySource::read(uint64_t addr, std::span<uint8_t> out) co
         const uint64_t skip = at - it->address;
         const size_t n =
             static_cast<size_t>(std::min<uint64_t>(out.size() - done, it->bytes.size() - skip));
-        std::memcpy(out.data() + done, it->bytes.data() + skip, n);
-        done += n;
-        ++it;
-    }
-    return done;
-}
-
-Result<size_t> RangeMemorySource::copy(uint64_t addr, std::span<uint8_t> out) const {
-    if (!copies_by_file()) return read(addr, out);
-    const uint8_t* const base = file_->bytes().data();
-    const uint64_t file_size = file_->bytes().size();
-    size_t done = 0;
-    auto it = first_after(addr);
-    while (done < out.size() && it != ranges_.end()) {
-        const uint64_t at = addr + done;
-        if (at < it->address) break;  // a gap: the rest is not in the dump
-        const uint64_t skip = at - it->address;
-        const size_t n =
-            static_cast<size_t>(std::min<uint64_t>(out.size() - done, it->bytes.size() - skip));
-        const auto offset = static_cast<uint64_t>(it->bytes.data() - base) + skip;
-        if (offset > file_size) break;  // a span outside the file: never, but not read either
-        auto got = file_->read_at(offset, out.subspan(done, n));
-        if (!got.ok()) return done == 0 ? Result<size_t>(got.error()) : Result<size_t>(done);
+        Result<size_t> got = fill(it->bytes.subspan(skip, n), out.subspan(done, n));
+        if (!got.ok()) return done == 0 ? got : Result<size_t>(done);
         done += *got;
         if (*got != n) break;
         ++it;
     }
     return done;
+}
+
+Result<size_t> RangeMemorySource::read(uint64_t addr, std::span<uint8_t> out) const {
+    return fill_from(addr, out,
+                     [](std::span<const uint8_t> from, std::span<uint8_t> to) -> Result<size_t> {
+                         std::memcpy(to.data(), from.data(), from.size());
+                         return from.size();
+                     });
+}
+
+Result<size_t> RangeMemorySource::copy(uint64_t addr, std::span<uint8_t> out) const {
+    if (!copies_by_file()) return read(addr, out);
+    const uint8_t* const base = file_->bytes().data();
+    return fill_from(addr, out, [&](std::span<const uint8_t> from, std::span<uint8_t> to) {
+        return file_->read_at(static_cast<uint64_t>(from.data() - base), to);
+    });
 }
 
 void RangeMemorySource::will_read(uint64_t addr, uint64_t size) const {

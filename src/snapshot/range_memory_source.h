@@ -68,6 +68,11 @@ private:
         for (const DumpMemoryRange& r : ranges_) total_ += r.bytes.size();
     }
 
+    // Fills `out` from addr on, range by range up to the first gap: fill(the range's bytes,
+    // where they go) gives how many it filled; a short count or an error ends it there.
+    template <typename Fill>
+    Result<size_t> fill_from(uint64_t addr, std::span<uint8_t> out, Fill fill) const;
+
     // The first range that ends after addr.
     std::vector<DumpMemoryRange>::const_iterator first_after(uint64_t addr) const;
 

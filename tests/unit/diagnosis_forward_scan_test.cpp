@@ -38,7 +38,31 @@ std::vector<uint8_t> read_all(const MemorySource& memory, uint64_t addr, size_t 
     return out;
 }
 
-TEST(DumpFileReads, AKeptMappedFileReadsByPreadWhatItMaps) {
+// The random memory in memory and as a dump file read by pread.
+class DumpFileReads : public ::testing::Test {
+protected:
+    void SetUp() override {
+        in_memory = memory.source();
+        file = memory.file_source(dir.path + "/dump");
+        ASSERT_NE(file, nullptr);
+    }
+    // reader.word(a) says what reading 8 bytes at a in memory says.
+    template <typename Reader>
+    void expect_word(Reader& reader, uint64_t a) {
+        uint64_t word = 0;
+        const std::vector<uint8_t> want = read_all(*in_memory, a, 8);
+        ASSERT_EQ(reader.word(a, word), want.size() == 8) << std::hex << a;
+        if (want.size() == 8) {
+            EXPECT_EQ(std::memcmp(&word, want.data(), 8), 0) << std::hex << a;
+        }
+    }
+    test::FakeWordMemory memory = random_memory();
+    test_files::TempDir dir;
+    std::shared_ptr<const MemorySource> in_memory;
+    std::shared_ptr<const RangeMemorySource> file;
+};
+
+TEST(DumpFileRead, AKeptMappedFileReadsByPreadWhatItMaps) {
     test_files::TempDir dir;
     std::vector<uint8_t> bytes(10000);
     for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7);
@@ -61,12 +85,7 @@ TEST(DumpFileReads, AKeptMappedFileReadsByPreadWhatItMaps) {
     EXPECT_EQ(*moved.read_at(0, out), 100u);
 }
 
-TEST(DumpFileReads, CopyGivesWhatReadGivesAcrossRangesAndUpToGaps) {
-    test::FakeWordMemory memory = random_memory();
-    const auto in_memory = memory.source();
-    test_files::TempDir dir;
-    const auto file = memory.file_source(dir.path + "/dump");
-    ASSERT_NE(file, nullptr);
+TEST_F(DumpFileReads, CopyGivesWhatReadGivesAcrossRangesAndUpToGaps) {
     const std::vector<std::pair<uint64_t, size_t>> reads = {
         {kFirst, 16},          {kFirst + 0x2ff8, 16},        // a word on each side of the join
         {kFirst + 8, 0x40000}, {kSecond + 0x17fff0, 0x100},  // up to the gap, no further
@@ -80,12 +99,7 @@ TEST(DumpFileReads, CopyGivesWhatReadGivesAcrossRangesAndUpToGaps) {
     }
 }
 
-TEST(DumpFileReads, AForwardScanOfTheFileSeesWhatTheMappingHolds) {
-    test::FakeWordMemory memory = random_memory();
-    const auto in_memory = memory.source();
-    test_files::TempDir dir;
-    const auto file = memory.file_source(dir.path + "/dump");
-    ASSERT_NE(file, nullptr);
+TEST_F(DumpFileReads, AForwardScanOfTheFileSeesWhatTheMappingHolds) {
     ForwardScan scan(*file);
     // Forward in small steps (the window grows), a jump back, a jump past a gap, a read larger
     // than the largest window, and words straddling the join of two ranges.
@@ -105,31 +119,12 @@ TEST(DumpFileReads, AForwardScanOfTheFileSeesWhatTheMappingHolds) {
         const std::span<const uint8_t> view = scan.view(addr, size);
         EXPECT_EQ(std::vector<uint8_t>(view.begin(), view.end()), want) << std::hex << addr;
     }
-    for (uint64_t a : {kSecond - 8, kSecond - 4, kFar - 4, kFar + 0x4ff8}) {
-        uint64_t word = 0;
-        const std::vector<uint8_t> want = read_all(*in_memory, a, 8);
-        EXPECT_EQ(scan.word(a, word), want.size() == 8) << std::hex << a;
-        if (want.size() == 8) {
-            EXPECT_EQ(std::memcmp(&word, want.data(), 8), 0) << std::hex << a;
-        }
-    }
+    for (uint64_t a : {kSecond - 8, kSecond - 4, kFar - 4, kFar + 0x4ff8}) expect_word(scan, a);
 }
 
-TEST(DumpFileReads, AWindowReaderOfTheFileReadsEveryWordOnce) {
-    test::FakeWordMemory memory = random_memory();
-    const auto in_memory = memory.source();
-    test_files::TempDir dir;
-    const auto file = memory.file_source(dir.path + "/dump");
-    ASSERT_NE(file, nullptr);
+TEST_F(DumpFileReads, AWindowReaderOfTheFileReadsEveryWordOnce) {
     WindowReader reader(*file);
-    for (uint64_t a = kFirst + 4; a < kSecond + 0x180000; a += 0x998) {
-        uint64_t word = 0;
-        const std::vector<uint8_t> want = read_all(*in_memory, a, 8);
-        ASSERT_EQ(reader.word(a, word), want.size() == 8) << std::hex << a;
-        if (want.size() == 8) {
-            EXPECT_EQ(std::memcmp(&word, want.data(), 8), 0) << std::hex << a;
-        }
-    }
+    for (uint64_t a = kFirst + 4; a < kSecond + 0x180000; a += 0x998) expect_word(reader, a);
     uint64_t word = 0;
     EXPECT_FALSE(reader.word(kSecond + 0x17fffc, word));  // half of it past the end: no word
     EXPECT_TRUE(reader.word(kFar, word));
