@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -119,6 +122,7 @@ SeekableZstdWriter::SeekableZstdWriter(Sink sink, SeekableWriterOptions options,
 SeekableZstdWriter::~SeekableZstdWriter() {
     compressor_.reset();  // its workers stop before the rest goes
     if (spill_fd_ >= 0) ::close(spill_fd_);
+    if (memory_spill_fd_ >= 0) ::close(memory_spill_fd_);
 }
 
 void SeekableZstdWriter::set_never_block(bool on) {
@@ -131,6 +135,23 @@ void SeekableZstdWriter::set_never_block(bool on) {
     // is more than one).
     compressor_->set_max_active(on ? options_.threads - 1 : options_.threads);
 }
+
+namespace {
+
+// MemAvailable of /proc/meminfo in bytes, 0 when it cannot be read.
+uint64_t mem_available_bytes() {
+    std::FILE* f = std::fopen("/proc/meminfo", "re");
+    if (f == nullptr) return 0;
+    char line[256];
+    uint64_t kib = 0;
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+        if (std::sscanf(line, "MemAvailable: %" SCNu64 " kB", &kib) == 1) break;
+    }
+    std::fclose(f);
+    return kib * 1024;
+}
+
+}  // namespace
 
 // An unlinked temporary in the spill directory (O_TMPFILE, or a named file unlinked at once
 // where the filesystem has no O_TMPFILE). False, with stats_.spill_error, if neither works.
@@ -156,8 +177,25 @@ bool SeekableZstdWriter::open_spill() {
     return true;
 }
 
+int SeekableZstdWriter::memory_spill_for(size_t size) {
+    if (!memory_spill_decided_) {  // once: a failed memfd_create is not tried again
+        memory_spill_decided_ = true;
+        memory_spill_bound_ = options_.memory_spill_bytes;
+        if (memory_spill_bound_ == SeekableWriterOptions::kAutoMemorySpill) {
+            constexpr uint64_t kMost = uint64_t{4} << 30;
+            memory_spill_bound_ = std::min(kMost, mem_available_bytes() / 4);
+        }
+        if (memory_spill_bound_ >= size)
+            memory_spill_fd_ = ::memfd_create("dumpscope-spill", MFD_CLOEXEC);
+    }
+    if (memory_spill_fd_ < 0 || size > memory_spill_bound_ - memory_spilled_) return -1;
+    memory_spilled_ += size;
+    return memory_spill_fd_;
+}
+
 // Writes the frame's non-zero pages at `at` (zero pages stay holes); a worker reads it back.
-Status SeekableZstdWriter::spill(const std::vector<uint8_t>& buffer, size_t size, uint64_t at) {
+Status SeekableZstdWriter::spill(int fd, const std::vector<uint8_t>& buffer, size_t size,
+                                 uint64_t at) {
     size_t pos = 0;
     while (pos < size) {
         while (pos < size && zero_page(buffer.data() + pos, std::min<size_t>(kPage, size - pos)))
@@ -166,7 +204,7 @@ Status SeekableZstdWriter::spill(const std::vector<uint8_t>& buffer, size_t size
         while (pos < size && !zero_page(buffer.data() + pos, std::min<size_t>(kPage, size - pos)))
             pos += std::min<size_t>(kPage, size - pos);
         if (pos > run) {
-            DS_TRY(pwrite_all(spill_fd_, at + run, buffer.data() + run, pos - run, name_));
+            DS_TRY(pwrite_all(fd, at + run, buffer.data() + run, pos - run, name_));
             stats_.spilled_bytes += pos - run;
         }
     }
@@ -178,11 +216,17 @@ Status SeekableZstdWriter::queue_frame(std::vector<uint8_t> buffer, size_t size,
     ++stats_.frames;
     if (!never_block_) return compressor_->submit(std::move(buffer), size);
     if (compressor_->has_room()) return compressor_->submit(std::move(buffer), size, false);
-    if (!open_spill()) return compressor_->submit(std::move(buffer), size);  // wait, then
-    Status written = spill(buffer, size, at);
+    int fd = memory_spill_for(size);
+    if (fd >= 0) {
+        ++stats_.memory_spilled_frames;
+    } else {
+        if (!open_spill()) return compressor_->submit(std::move(buffer), size);  // wait, then
+        fd = spill_fd_;
+    }
+    Status written = spill(fd, buffer, size, at);
     compressor_->give_buffer(std::move(buffer));
     if (!written.ok()) return written;
-    return compressor_->submit_spilled(spill_fd_, at, size);
+    return compressor_->submit_spilled(fd, at, size);
 }
 
 Status SeekableZstdWriter::queue_zero_frame() {

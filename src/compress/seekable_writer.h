@@ -15,10 +15,13 @@
 // table carries the checksums too.
 // Never-block mode (set_never_block, while a target is paused): no write waits for the
 // compressor. A frame the workers cannot take now (at most two per worker are queued) goes
-// raw into a spill file, an unlinked temporary in options.spill_dir (sparse: zero pages are
-// not written) and is queued by reference: a worker reads it back when its turn comes (in
-// frame order, so the file stays in order), during the pause or after it. Memory stays bounded:
-// only frames queued with their bytes count, and spilled ones hold none until taken. One worker
+// raw into a spill file (sparse: zero pages are not written) and is queued by reference: a
+// worker reads it back when its turn comes (in frame order, so the file stays in order), during
+// the pause or after it, and punches the hole back. The spill file is first a memfd, up to
+// options.memory_spill_bytes (by default a quarter of MemAvailable, at most 4 GiB: the disk
+// is spared writing and reading back a raw copy of most of the dump), then an unlinked temporary
+// in options.spill_dir. Memory stays bounded: only frames queued with their bytes count, spilled
+// ones hold none until taken but the memfd's, within its bound. One worker
 // fewer compresses meanwhile, so that the writer's thread, which reads the paused target, keeps a
 // CPU.
 #pragma once
@@ -54,15 +57,20 @@ struct SeekableWriterOptions {
     uint64_t deferred_head = 0;               // rounded up to 4096
     unsigned threads = 0;                     // 0: one per CPU
     std::string spill_dir;                    // never-block spill file; empty: $TMPDIR or /tmp
+    // The most spilled into memory (a memfd) before the spill file; kAutoMemorySpill: a quarter
+    // of MemAvailable, at most 4 GiB.
+    static constexpr uint64_t kAutoMemorySpill = UINT64_MAX;
+    uint64_t memory_spill_bytes = kAutoMemorySpill;
 };
 
 // What the never-block mode did, for the verbose output.
 struct SeekableWriterStats {
-    uint64_t frames = 0;          // body and head frames compressed
-    uint64_t spilled_frames = 0;  // frames that went through the spill file
-    uint64_t spilled_bytes = 0;   // non-zero bytes written to it
-    double backlog_ms = 0;        // from the end of never-block mode to the end of finish()
-    std::string spill_error;      // why no spill file could be made (the writer then waited)
+    uint64_t frames = 0;                 // body and head frames compressed
+    uint64_t spilled_frames = 0;         // frames that went through the spill file
+    uint64_t spilled_bytes = 0;          // non-zero bytes written to it
+    uint64_t memory_spilled_frames = 0;  // of them, through the memfd
+    double backlog_ms = 0;               // from the end of never-block mode to the end of finish()
+    std::string spill_error;             // why no spill file could be made (the writer then waited)
 };
 
 class SeekableZstdWriter {
@@ -103,7 +111,9 @@ private:
     Status queue_frame(std::vector<uint8_t> buffer, size_t size, uint64_t at);
     Status queue_zero_frame();
     bool open_spill();
-    Status spill(const std::vector<uint8_t>& buffer, size_t size, uint64_t at);
+    // The memfd, when the frame still fits in its bound; -1 otherwise.
+    int memory_spill_for(size_t size);
+    Status spill(int fd, const std::vector<uint8_t>& buffer, size_t size, uint64_t at);
 
     Sink sink_;
     SeekableWriterOptions options_;
@@ -123,7 +133,11 @@ private:
     bool failed_ = false;
 
     bool never_block_ = false;
-    int spill_fd_ = -1;  // frames at their decompressed offset
+    int spill_fd_ = -1;         // frames at their decompressed offset
+    int memory_spill_fd_ = -1;  // likewise, in memory (memfd)
+    bool memory_spill_decided_ = false;
+    uint64_t memory_spill_bound_ = 0;
+    uint64_t memory_spilled_ = 0;  // bytes of frames sent there (never more than the bound)
     std::chrono::steady_clock::time_point blocking_since_{};
     bool backlog_timed_ = false;
     SeekableWriterStats stats_;

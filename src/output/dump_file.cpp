@@ -151,7 +151,8 @@ DumpFile::DumpFile(int fd, std::string final_path, std::string temp_path, bool o
     : fd_(fd),
       final_path_(std::move(final_path)),
       temp_path_(std::move(temp_path)),
-      overwrite_(overwrite) {}
+      overwrite_(overwrite),
+      writeback_(std::make_unique<EarlyWriteback>(fd)) {}
 
 DumpFile::DumpFile(DumpFile&& other) noexcept
     : fd_(other.fd_),
@@ -163,6 +164,7 @@ DumpFile::DumpFile(DumpFile&& other) noexcept
       adopted_(other.adopted_),
       zstd_level_(other.zstd_level_),
       zstd_(std::move(other.zstd_)),
+      writeback_(std::move(other.writeback_)),
       never_block_(other.never_block_),
       compression_summary_(std::move(other.compression_summary_)) {
     other.fd_ = -1;
@@ -176,10 +178,13 @@ Status DumpFile::start_compressor(uint64_t head) {
     options.level = *zstd_level_;
     options.deferred_head = head;
     options.spill_dir = directory_of(final_path_);
-    const int fd = fd_;  // stays the same when the DumpFile moves
+    const int fd = fd_;  // stays the same when the DumpFile moves, and so does *writeback_
     auto writer = compress::SeekableZstdWriter::create(
-        [fd](uint64_t offset, std::span<const uint8_t> bytes) {
-            return pwrite_all(fd, offset, bytes.data(), bytes.size());
+        [fd, writeback = writeback_.get()](uint64_t offset,
+                                           std::span<const uint8_t> bytes) -> Status {
+            DS_TRY(pwrite_all(fd, offset, bytes.data(), bytes.size()));
+            writeback->wrote(offset, bytes.size());
+            return Status{};
         },
         options, final_path_);
     if (!writer.ok()) return writer.error();
@@ -220,7 +225,9 @@ Status DumpFile::write_at(uint64_t offset, std::span<const uint8_t> bytes) {
         if (!zstd_) DS_TRY(start_compressor(0));
         return zstd_->write_at(offset, bytes);
     }
-    return pwrite_all(fd_, offset, bytes.data(), bytes.size());
+    DS_TRY(pwrite_all(fd_, offset, bytes.data(), bytes.size()));
+    writeback_->wrote(offset, bytes.size());
+    return {};
 }
 
 Status DumpFile::write_sparse_at(uint64_t offset, std::span<const uint8_t> bytes) {
@@ -241,6 +248,7 @@ Status DumpFile::write_sparse_at(uint64_t offset, std::span<const uint8_t> bytes
         }
         if (pos > run_start) {
             DS_TRY(pwrite_all(fd_, offset + run_start, bytes.data() + run_start, pos - run_start));
+            writeback_->wrote(offset + run_start, pos - run_start);
         }
         while (pos < bytes.size() && bytes.size() - pos >= kPage &&
                all_zero(bytes.data() + pos, kPage)) {
@@ -260,8 +268,9 @@ Status DumpFile::complete(uint64_t final_size) {
         const compress::SeekableWriterStats& stats = zstd_->stats();
         compression_summary_ = fmt::format(
             "{} zstd frames, {} of them through a spill file while the target was paused "
-            "({} bytes); the backlog took {:.1f} ms after",
-            stats.frames, stats.spilled_frames, stats.spilled_bytes, stats.backlog_ms);
+            "({} bytes; {} frames of them in memory); the backlog took {:.1f} ms after",
+            stats.frames, stats.spilled_frames, stats.spilled_bytes, stats.memory_spilled_frames,
+            stats.backlog_ms);
         if (!stats.spill_error.empty()) compression_summary_ += "; " + stats.spill_error;
     }
     const std::string& name = adopted_ ? final_path_ : temp_path_;

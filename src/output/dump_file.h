@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "output/early_writeback.h"
 
 namespace dumpscope {
 
@@ -85,6 +86,7 @@ private:
     bool adopted_ = false;  // adopt_descriptor: the caller's file, truncated on failure
     std::optional<int> zstd_level_;
     std::unique_ptr<compress::SeekableZstdWriter> zstd_;
+    std::unique_ptr<EarlyWriteback> writeback_;  // a stable address for the compressor's writes
     bool never_block_ = false;
     std::string compression_summary_;
 };

@@ -376,9 +376,13 @@ TEST(SeekableZstd, DetectsSeekableFilesOnly) {
 }  // namespace
 
 // Never-block mode (a paused target): with one slow worker (level 19) the writer never waits;
-// frames the worker cannot take go raw to an unlinked, sparse spill file in spill_dir and come
-// back in order, so the file is the same dump; nothing is left in spill_dir.
-TEST(SeekableZstd, NeverBlockModeSpillsFramesAndKeepsTheirOrder) {
+// frames the worker cannot take go raw to a sparse spill file and come back in order, so the
+// file is the same dump; nothing is left in spill_dir. The spill file is a memfd up to the
+// memory bound (the parameter, in frames; -1: the default, a quarter of MemAvailable), then an
+// unlinked temporary in spill_dir.
+class NeverBlock : public ::testing::TestWithParam<int> {};
+
+TEST_P(NeverBlock, SpillsFramesAndKeepsTheirOrder) {
     TempDir dir;
     TempDir spill_dir;
     std::vector<uint8_t> plain = dumpish(48 * kFrame + 300, 3);
@@ -391,6 +395,7 @@ TEST(SeekableZstd, NeverBlockModeSpillsFramesAndKeepsTheirOrder) {
     options.frame_size = kFrame;
     options.deferred_head = head;
     options.spill_dir = spill_dir.path;
+    if (GetParam() >= 0) options.memory_spill_bytes = uint64_t{kFrame} * GetParam();
     std::vector<uint8_t> physical;
     auto writer = SeekableZstdWriter::create(
         [&](uint64_t offset, std::span<const uint8_t> bytes) -> Status {
@@ -422,6 +427,8 @@ TEST(SeekableZstd, NeverBlockModeSpillsFramesAndKeepsTheirOrder) {
     EXPECT_TRUE(stats.spill_error.empty()) << stats.spill_error;
     EXPECT_GT(stats.spilled_frames, 20u);
     EXPECT_LE(stats.spilled_frames, stats.frames);
+    const uint64_t in_memory = GetParam() < 0 ? stats.spilled_frames : uint64_t(GetParam());
+    EXPECT_EQ(stats.memory_spilled_frames, in_memory);
     // Sparse: the zero pages of frame 20 were not written to it (whole zero frames are not
     // counted: nothing of them goes to the file).
     EXPECT_LE(stats.spilled_bytes, stats.spilled_frames * kFrame - (kFrame - 8192));
@@ -441,3 +448,10 @@ TEST(SeekableZstd, NeverBlockModeSpillsFramesAndKeepsTheirOrder) {
     ASSERT_EQ(status, 0) << out;
     EXPECT_EQ(load(dir.path + "/p.dmp"), plain);
 }
+
+INSTANTIATE_TEST_SUITE_P(MemoryBound, NeverBlock, ::testing::Values(0, 6, -1),
+                         [](const ::testing::TestParamInfo<int>& param_info) {
+                             return param_info.param == 0  ? std::string("FileOnly")
+                                    : param_info.param > 0 ? std::string("SixFramesInMemory")
+                                                           : std::string("DefaultBound");
+                         });
