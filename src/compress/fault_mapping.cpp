@@ -106,12 +106,16 @@ Result<size_t> FaultMapping::read_at(uint64_t offset, std::span<uint8_t> out) co
     const auto n = static_cast<size_t>(std::min<uint64_t>(out.size(), size() - offset));
     Status read = file_->read(offset, out.first(n));
     if (!read.ok()) {
-        record_read_error(read.error().message);
-        std::lock_guard lock(error_mutex_);
-        if (!error_) error_ = read.error().message;
+        note_read_error(read.error().message);
         return read.error();
     }
     return n;
+}
+
+void FaultMapping::note_read_error(const std::string& message) const {
+    record_read_error(message);
+    std::lock_guard lock(error_mutex_);
+    if (!error_) error_ = message;
 }
 
 void FaultMapping::serve() {
@@ -166,9 +170,7 @@ void FaultMapping::resolve(uint64_t fault_offset) {
         start = page;  // fill only the faulting page, with zeros
         end = page + kPage;
         std::memset(buffer.data(), 0, kPage);
-        record_read_error(read.error().message);
-        std::lock_guard lock(error_mutex_);
-        if (!error_) error_ = read.error().message;
+        note_read_error(read.error().message);
     } else {
         std::memset(buffer.data() + (data_end - start), 0, end - data_end);
     }

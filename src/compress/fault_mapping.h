@@ -44,6 +44,8 @@ private:
     FaultMapping(std::unique_ptr<SeekableZstdFile> file, uint64_t resident_bytes);
     void serve();
     void resolve(uint64_t fault_offset);
+    // A frame that failed to decompress: for read_error() and the process's first_read_error().
+    void note_read_error(const std::string& message) const;
 
     std::unique_ptr<SeekableZstdFile> file_;
     uint64_t resident_bytes_;

@@ -92,7 +92,6 @@ Status SeekableZstdFile::check_frames(int fd) const {
     std::array<uint8_t, ZSTD_FRAMEHEADERSIZE_MAX> head{};
     for (size_t i = 0; i < table_.frames.size(); ++i) {
         const SeekFrame& f = table_.frames[i];
-        const uint8_t* p = head.data();
         auto bad = [&](const std::string& what) {
             return Error{fmt::format(
                 "{}: zstd frame {} at offset {:#x} ({} bytes, {} "
@@ -103,14 +102,14 @@ Status SeekableZstdFile::check_frames(int fd) const {
         const size_t want = std::min<uint64_t>(head.size(), f.compressed_size);
         const ssize_t got = ::pread(fd, head.data(), want, static_cast<off_t>(f.compressed_offset));
         if (got != static_cast<ssize_t>(want)) return bad("its header cannot be read");
-        const uint32_t magic = load_u32(p);
+        const uint32_t magic = load_u32(head.data());
         if (is_skippable(magic)) {
             if (f.decompressed_size != 0) return bad("a skippable frame that claims data");
             continue;
         }
         if (magic != kZstdFrameMagic) return bad(fmt::format("no zstd magic ({:#010x})", magic));
         ZSTD_frameHeader header{};
-        const size_t r = ZSTD_getFrameHeader(&header, p, want);
+        const size_t r = ZSTD_getFrameHeader(&header, head.data(), want);
         if (ZSTD_isError(r)) return bad(std::string("bad frame header: ") + ZSTD_getErrorName(r));
         if (r != 0) return bad("frame header cut short");
         if (header.frameContentSize != ZSTD_CONTENTSIZE_UNKNOWN &&

@@ -31,9 +31,13 @@ bool records_no_holder(const ThreadWait& w) {
     return waits_forever(w) && (w.what == "semaphore" || w.what == "futex");
 }
 
-// The evidence of threads in waits: a line and a short stack each (the first kThreadsShown), and
-// the JSON list of what each one waits on.
-void add_waits(DumpFacts& facts, const std::vector<const ThreadWait*>& waits, Finding& f) {
+// A `hang` finding of these threads' waits, its evidence a line and a short stack each (the
+// first kThreadsShown) and the JSON list of what each one waits on; the caller says the rest.
+Finding wait_finding(DumpFacts& facts, const std::vector<const ThreadWait*>& waits,
+                     Severity severity) {
+    Finding f;
+    f.kind = "hang";
+    f.severity = severity;
     nlohmann::json list = nlohmann::json::array();
     for (const ThreadWait* w : waits) {
         f.threads.push_back(w->tid);
@@ -48,6 +52,7 @@ void add_waits(DumpFacts& facts, const std::vector<const ThreadWait*>& waits, Fi
     if (waits.size() > kThreadsShown)
         f.evidence_text += fmt::format("  ... and {} more\n", waits.size() - kThreadsShown);
     f.evidence = {{"tids", f.threads}, {"waits", list}};
+    return f;
 }
 
 void detect_disk_waits(DumpFacts& facts, std::vector<Finding>& out) {
@@ -83,10 +88,7 @@ bool all_stuck(const DumpFacts& facts, const std::vector<Finding>& found) {
 void detect_all_stuck(DumpFacts& facts, std::vector<Finding>& out) {
     std::vector<const ThreadWait*> waits;
     for (const ThreadWait& w : facts.waits) waits.push_back(&w);
-    Finding f;
-    f.kind = "hang";
-    f.severity = Severity::kError;
-    add_waits(facts, waits, f);
+    Finding f = wait_finding(facts, waits, Severity::kError);
     f.summary = fmt::format(
         "all {} thread(s) wait with no timeout on futexes of this process (locks, semaphores, "
         "condition variables): nothing in the process can wake them, only a signal",
@@ -108,10 +110,7 @@ void detect_ownerless_waits(DumpFacts& facts, std::vector<Finding>& out) {
         words.insert(w.futex);
     }
     if (waits.size() < 2 || words.size() < 2) return;  // a deadlock takes two threads, two locks
-    Finding f;
-    f.kind = "hang";
-    f.severity = Severity::kInfo;
-    add_waits(facts, waits, f);
+    Finding f = wait_finding(facts, waits, Severity::kInfo);
     f.summary = fmt::format(
         "{} threads wait with no timeout on {} semaphores or futexes that record no holder: "
         "idle, or a deadlock the dump cannot show",

@@ -154,7 +154,7 @@ private:
     };
 
     // The graph of chunks [first, last), as build_graph keeps it (edge_begin relative to the
-    // part's own edges); `overflow` when it holds more than limits.max_graph_edges.
+    // part's own edges).
     struct GraphPart {
         std::vector<uint32_t> edge_begin;
         std::vector<uint32_t> edges;
@@ -174,8 +174,8 @@ private:
             const HeapChunk& c = chunks_[i];
             const uint64_t end = scan_end(c);
             uint64_t scanned = 0;
-            uint32_t previous =
-                kNoSlot;  // a repeat of the same target adds nothing (unless watched)
+            // A repeat of the same target adds nothing (unless watched).
+            uint32_t previous = kNoSlot;
             for (uint64_t p = c.user_address(); p < end;) {
                 const uint64_t want = std::min<uint64_t>(kWindow, end - p);
                 // The bytes in place where the dump's range holds them whole words at a time,

@@ -171,6 +171,16 @@ std::string semaphore_description(const Snapshot& snapshot, uint64_t futex, uint
     return text + ": a semaphore records no holder";
 }
 
+std::string lock_description(const LockWait& lock) {
+    if (lock.kind == "join")
+        return fmt::format("pthread_join: waits for thread {} to exit", lock.owner_tid.value_or(0));
+    if (lock.owner_tid)
+        return fmt::format("{} {:#x} held by thread {}", lock.kind, lock.address, *lock.owner_tid);
+    if (lock.readers != 0)
+        return fmt::format("{} {:#x} held by {} reader(s)", lock.kind, lock.address, lock.readers);
+    return fmt::format("{} {:#x} (owner not recorded)", lock.kind, lock.address);
+}
+
 void classify_futex(const Snapshot& snapshot, const Thread& t, const WaitCallers& callers,
                     ThreadWait& wait) {
     const uint64_t futex = t.syscall.args[0];
@@ -201,31 +211,16 @@ void classify_futex(const Snapshot& snapshot, const Thread& t, const WaitCallers
     if (user != FutexUser::kCondvar) {
         if (auto lock = decode_lock(snapshot, futex, op, expected)) {
             wait.what = "lock";
-            if (lock->kind == "join") {
-                wait.description = fmt::format("pthread_join: waits for thread {} to exit",
-                                               lock->owner_tid.value_or(0));
-            } else if (lock->owner_tid) {
-                wait.description = fmt::format("{} {:#x} held by thread {}", lock->kind,
-                                               lock->address, *lock->owner_tid);
-            } else if (lock->readers != 0) {
-                wait.description = fmt::format("{} {:#x} held by {} reader(s)", lock->kind,
-                                               lock->address, lock->readers);
-            } else {
-                wait.description =
-                    fmt::format("{} {:#x} (owner not recorded)", lock->kind, lock->address);
-            }
+            wait.description = lock_description(*lock);
             wait.lock = lock;
             return;
         }
     }
-    if (auto cond = condvar_of(snapshot, futex)) {
+    const std::optional<uint64_t> cond = condvar_of(snapshot, futex);
+    if (cond || user == FutexUser::kCondvar) {
         wait.what = "condvar";
-        wait.description = fmt::format("condition variable {:#x}", *cond);
-        return;
-    }
-    if (user == FutexUser::kCondvar) {
-        wait.what = "condvar";
-        wait.description = fmt::format("condition variable (its futex word {:#x})", futex);
+        wait.description = cond ? fmt::format("condition variable {:#x}", *cond)
+                                : fmt::format("condition variable (its futex word {:#x})", futex);
         return;
     }
     if (semaphore_at(snapshot, futex, expected)) {

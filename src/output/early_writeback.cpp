@@ -6,7 +6,10 @@ namespace dumpscope {
 
 void EarlyWriteback::wrote(uint64_t offset, uint64_t size) {
     std::lock_guard lock(mutex_);
-    if (offset != to_) {  // not where the last write ended: start what was pending
+    // Onward past a hole (a sparse dump skipping zero pages) the stretch goes on: writeback of a
+    // hole costs nothing, a system call per skipped page would. Only a write behind the stretch
+    // (the head of a compressed dump, written last) starts what was pending.
+    if (offset < to_) {
         start(from_, to_);
         from_ = offset;
     }

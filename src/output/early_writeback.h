@@ -1,9 +1,9 @@
 // Starts the kernel writing a dump's pages to disk while the dump is still being written
-// (sync_file_range SYNC_FILE_RANGE_WRITE on each stretch of kStretch bytes written in order),
-// so that the fdatasync that completes the file waits only for the last stretch instead of the
-// whole file: the disk works while the capture and the compression go on. It does not wait for
-// anything and changes no byte; on a file system without writeback (tmpfs) it costs a system
-// call per stretch. Thread-safe (the compressor writes from its own thread).
+// (sync_file_range SYNC_FILE_RANGE_WRITE on each stretch of kStretch bytes written onward, holes
+// included), so that the fdatasync that completes the file waits only for the last stretch
+// instead of the whole file: the disk works while the capture and the compression go on. It does
+// not wait for anything and changes no byte; on a file system without writeback (tmpfs) it costs a
+// system call per stretch. Thread-safe (the compressor writes from its own thread).
 #pragma once
 
 #include <cstdint>
