@@ -375,10 +375,11 @@ TEST(ServicePostgres, ServersSurviveADatabaseRestart) {
     EXPECT_EQ(entries_of(data.path() + "/dumps").size(), 1u);  // the refused upload left nothing
 
     pg.start_again();
-    ASSERT_TRUE(wait_for([&] {
-        int s = 0;
+    ASSERT_TRUE(wait_for([&] {  // both servers back on the database
+        int s = 0, t = 0;
         (void)get_json(first, "/api/crashes/" + before, &s);
-        return s == 200;
+        (void)get_json(second, "/api/crashes/" + before, &t);
+        return s == 200 && t == 200;
     }));
     for (const ServerProcess* server : {&first, &second}) {
         const std::string id = upload(*server, dump);

@@ -36,11 +36,17 @@ private:
 };
 
 // Waits until the child has exec'd (its comm is no longer ours).
+// Waits until the child has exec'd as `comm` and its command line is readable: exec names the
+// task before it sets up the new arguments, so /proc/PID/cmdline can still be empty just after
+// the name changed.
 bool wait_comm(pid_t pid, const std::string& comm) {
     for (int i = 0; i < 2000; ++i) {
         std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
         std::string line;
-        if (std::getline(in, line) && line == comm) return true;
+        std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+        std::string args;
+        if (std::getline(in, line) && line == comm && std::getline(cmdline, args) && !args.empty())
+            return true;
         testing::sleep_ms(5);
     }
     return false;
