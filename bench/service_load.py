@@ -4,7 +4,7 @@
 Three phases, each against a fresh server over a fresh --data directory:
 
   ingest     N concurrent uploaders (closed loop: each sends its next upload when the last one
-             is answered) for S seconds; every upload is a real minidump written by the
+             is answered; bench/upload_load.c's threads) for S seconds; every upload is a real minidump written by the
              library's crash handler. Reports the ingest rate and the /submit latency p50/p99.
   processed  uploads at a fixed rate (default 20/s, open loop: sent on a schedule whatever the
              answers) for S/2 seconds; then waits for the queue to drain and reports, from the
@@ -14,7 +14,7 @@ Three phases, each against a fresh server over a fresh --data directory:
              after the server created it, over 5,000 signatures with a skewed distribution),
              then the list pages and API routes are timed (p50/p99 of sequential requests).
 
-Usage: service_load.py --dumpscope BIN --dumps DUMP [DUMP...] [--seconds 60] [--uploaders 50]
+Usage: service_load.py --dumpscope BIN --upload-load BIN --dumps DUMP [DUMP...] [--seconds 60] [--uploaders 50]
        [--rate 20] [--crashes 100000] [--workers 2] [--phases ingest,processed,list]
 Prints one Markdown table per phase. Only the standard library.
 """
@@ -117,40 +117,32 @@ def bodies_of(dumps):
 
 
 def phase_ingest(args, bodies, workdir):
+    """The uploaders are bench/upload_load.c's threads (a C client: Python's threads would add
+    their interpreter lock's waits to the latencies they measure)."""
     server = Server(args.dumpscope, os.path.join(workdir, "ingest"), args.workers)
-    latencies, failures = [], [0]
-    lock = threading.Lock()
-    deadline = time.monotonic() + args.seconds
-
-    def uploader(seed):
-        rng = random.Random(seed)
-        connection = server.connection()
-        mine, failed = [], 0
-        while time.monotonic() < deadline:
-            try:
-                elapsed, crash = upload(connection, rng.choice(bodies))
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                connection = server.connection()
-                failed += 1
-                continue
-            mine.append(elapsed)
-            if crash is None:
-                failed += 1
-        with lock:
-            latencies.extend(mine)
-            failures[0] += failed
-
+    pairs = []
+    for index, body in enumerate(bodies):
+        path = os.path.join(workdir, "body-%d" % index)
+        with open(path, "wb") as f:
+            f.write(body)
+        pairs += [path, "multipart/form-data; boundary=" + BOUNDARY]
+    out = os.path.join(workdir, "ingest-latencies")
     started = time.monotonic()
-    threads = [threading.Thread(target=uploader, args=(i,)) for i in range(args.uploaders)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - started
-    server.stop()
+    try:
+        subprocess.run([args.upload_load, str(server.port), str(args.seconds),
+                        str(args.uploaders), out] + pairs, check=True)
+    finally:
+        wall = time.monotonic() - started
+        server.stop()
+    latencies, failed = [], 0
+    with open(out) as f:
+        for line in f:
+            if line.startswith("refused "):
+                failed = int(line.split()[1])
+            else:
+                latencies.append(int(line) / 1e6)
     return {
-        "uploads": len(latencies), "failed": failures[0], "seconds": wall,
+        "uploads": len(latencies), "failed": failed, "seconds": wall,
         "rate": len(latencies) / wall, "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000, "max_ms": max(latencies) * 1000,
     }
@@ -308,6 +300,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dumpscope", required=True)
     parser.add_argument("--dumps", nargs="+", required=True)
+    parser.add_argument("--upload-load", required=True,
+                        help="bench/upload_load.c, built")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--uploaders", type=int, default=50)
     parser.add_argument("--rate", type=float, default=20)

@@ -28,6 +28,8 @@ for mode in null abort heap; do
     dumps+=("$dump")
 done
 
+cc -O2 -pthread -o "$tmp/upload_load" "$here/upload_load.c"
 echo "dumpscope $(git -C "$here/.." rev-parse --short HEAD); $(nproc) CPUs $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(uname -r)"
-python3 "$here/service_load.py" --dumpscope "$build/dumpscope" --dumps "${dumps[@]}" \
+python3 "$here/service_load.py" --dumpscope "$build/dumpscope" --upload-load "$tmp/upload_load" \
+    --dumps "${dumps[@]}" \
     --seconds "$seconds" --uploaders "$uploaders" ${SERVICE_LOAD_ARGS:-}
