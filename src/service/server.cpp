@@ -1,6 +1,7 @@
 #include "service/server.h"
 
 #include <fmt/format.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,12 @@ namespace {
 
 // Room for the form's own bytes and the annotations around the dump.
 constexpr uint64_t kFormOverhead = uint64_t{2} << 20;
-constexpr size_t kHttpThreads = 32;
+// cpp-httplib serves a kept-alive connection on one thread until it closes: enough threads for
+// the uploaders a busy fleet keeps connected at once, or the rest wait in the pool's queue.
+constexpr size_t kHttpThreads = 64;
+// cpp-httplib listens with a backlog of 5 (compiled into Debian's library): under 50 uploaders
+// that reconnect, SYNs overflowed it and each dropped one cost its client a second's retransmit.
+constexpr int kListenBacklog = 1024;
 
 // While the database (PostgreSQL) is unreachable: the server stays up, the client retries.
 void send_database_unavailable(httplib::Response& res) {
@@ -105,6 +111,10 @@ void Server::add_routes() {
     // Headers and body go out in separate writes: without TCP_NODELAY the body waits for the
     // client's delayed ACK (40 ms on Linux) on every answer.
     http_.set_tcp_nodelay(true);
+    http_.set_socket_options([this](int fd) {
+        httplib::default_socket_options(fd);
+        listen_fd_ = fd;
+    });
     // Requests wait on the disk (each dump and the index are synced), not only on the CPU: more
     // threads than cpp-httplib's default of 8 keep the queue short with many uploaders.
     http_.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
@@ -152,14 +162,17 @@ void Server::add_routes() {
 
 Result<int> Server::bind() {
     const std::string where = fmt::format("{}:{}", options_.host, options_.port);
-    if (options_.port == 0) {
-        const int port = http_.bind_to_any_port(options_.host);
+    int port = options_.port;
+    if (port == 0) {
+        port = http_.bind_to_any_port(options_.host);
         if (port <= 0) return errno_error("cannot listen on " + where);
-        return port;
-    }
-    if (!http_.bind_to_port(options_.host, options_.port))
+    } else if (!http_.bind_to_port(options_.host, options_.port)) {
         return errno_error("cannot listen on " + where);
-    return options_.port;
+    }
+    // listen() again on a listening socket sets its backlog anew.
+    if (::listen(listen_fd_, kListenBacklog) != 0)
+        return errno_error(fmt::format("cannot set the listen backlog on {}", where));
+    return port;
 }
 
 Status Server::serve() {

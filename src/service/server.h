@@ -9,6 +9,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -93,6 +94,8 @@ private:
     WebPages pages_;
     AgentPages agent_pages_;
     httplib::Server http_;
+    // The listening socket, seen by cpp-httplib's socket-options hook before it binds it.
+    std::atomic<int> listen_fd_{-1};
 };
 
 }  // namespace dumpscope::service
