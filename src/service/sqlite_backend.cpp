@@ -6,10 +6,14 @@
 #include <utility>
 
 #include "service/database_backend.h"
+#include "service/sqlite_wal_checkpointer.h"
 
 namespace dumpscope::service {
 
 namespace {
+
+constexpr int kCheckpointPeriodMs = 100;
+constexpr int kBackstopCheckpointPages = 20000;  // 80 MB of log at SQLite's 4 KiB pages
 
 Error sqlite_error(sqlite3* db, const std::string& what) {
     return Error{fmt::format("{}: {}", what, sqlite3_errmsg(db))};
@@ -68,9 +72,19 @@ private:
 class SqliteDatabase final : public DatabaseBackend {
 public:
     SqliteDatabase(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+    // After the log is in WAL mode: the checkpoints move to a thread of their own.
+    Status start_checkpointer() {
+        auto checkpointer = WalCheckpointer::start(path_, kCheckpointPeriodMs);
+        if (!checkpointer.ok()) return checkpointer.error();
+        checkpointer_ = std::move(*checkpointer);
+        return {};
+    }
     SqliteDatabase(const SqliteDatabase&) = delete;
     SqliteDatabase& operator=(const SqliteDatabase&) = delete;
-    ~SqliteDatabase() override { sqlite3_close_v2(db_); }
+    ~SqliteDatabase() override {
+        checkpointer_.reset();
+        sqlite3_close_v2(db_);
+    }
 
     Result<std::unique_ptr<StatementBackend>> prepare(const std::string& sql) override {
         sqlite3_stmt* stmt = nullptr;
@@ -109,6 +123,7 @@ public:
 private:
     sqlite3* db_;
     std::string path_;
+    std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace
@@ -127,9 +142,13 @@ Result<std::unique_ptr<DatabaseBackend>> open_sqlite(const std::string& path) {
     }
     sqlite3_busy_timeout(db, 10000);
     auto database = std::make_unique<SqliteDatabase>(db, path);
-    DS_TRY(
-        database->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                       "PRAGMA foreign_keys=ON;"));
+    // The writers' own automatic checkpoint only as a backstop, should the checkpointer's
+    // PASSIVE checkpoints fall behind (a reader holding an old snapshot for long).
+    DS_TRY(database->exec(
+        fmt::format("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                    "PRAGMA wal_autocheckpoint={};",
+                    kBackstopCheckpointPages)));
+    DS_TRY(database->start_checkpointer());
     return std::unique_ptr<DatabaseBackend>(std::move(database));
 }
 
