@@ -131,23 +131,40 @@ Result<int64_t> CrashStore::schema_version() {
 }
 
 Status CrashStore::insert(const NewCrash& crash) {
+    return inserts_.submit(
+        &crash, [this](std::vector<InsertGroup::Entry*>& batch) { insert_batch(batch); });
+}
+
+void CrashStore::insert_batch(std::vector<InsertGroup::Entry*>& batch) {
     std::lock_guard lock(mutex_);
+    const Status together = insert_in_one_transaction(batch);
+    if (together.ok() || batch.size() == 1) {
+        for (InsertGroup::Entry* entry : batch) entry->result = together;
+        return;
+    }
+    for (InsertGroup::Entry* entry : batch)
+        entry->result = insert_in_one_transaction(std::span(&entry, 1));
+}
+
+Status CrashStore::insert_in_one_transaction(std::span<InsertGroup::Entry* const> entries) {
     auto transaction = Transaction::begin(db_);
     if (!transaction.ok()) return transaction.error();
     auto row = db_.prepare(
         "INSERT INTO crashes (id, status, received_at, dump_size) VALUES (?1, 'queued', ?2, ?3)");
     if (!row.ok()) return row.error();
-    DS_TRY(row->bind(1, crash.id)
-               .bind(2, crash.received_ms)
-               .bind(3, static_cast<int64_t>(crash.dump_size))
-               .run());
     // A key sent twice keeps its last value.
     auto annotation = db_.prepare(
         "INSERT INTO annotations (crash_id, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (crash_id, "
         "key) DO UPDATE SET value = excluded.value");
     if (!annotation.ok()) return annotation.error();
-    for (const auto& [key, value] : crash.annotations) {
-        DS_TRY(annotation->bind(1, crash.id).bind(2, key).bind(3, value).run());
+    for (const InsertGroup::Entry* entry : entries) {
+        const NewCrash& crash = *entry->item;
+        DS_TRY(row->bind(1, crash.id)
+                   .bind(2, crash.received_ms)
+                   .bind(3, static_cast<int64_t>(crash.dump_size))
+                   .run());
+        for (const auto& [key, value] : crash.annotations)
+            DS_TRY(annotation->bind(1, crash.id).bind(2, key).bind(3, value).run());
     }
     return transaction->commit();
 }

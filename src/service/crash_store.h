@@ -17,12 +17,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/result.h"
 #include "service/database.h"
+#include "service/group_commit.h"
 #include "service/retention_policy.h"
 
 namespace dumpscope::service {
@@ -161,10 +163,16 @@ private:
     Status requeue_interrupted();
     template <typename Attempt>
     Result<bool> until_stored(Attempt attempt);
+    // The crashes of uploads that arrived together, in one transaction (group_commit.h); if that
+    // fails, each in its own, so one bad row fails only its own upload.
+    using InsertGroup = GroupCommit<const NewCrash*>;
+    void insert_batch(std::vector<InsertGroup::Entry*>& batch);
+    Status insert_in_one_transaction(std::span<InsertGroup::Entry* const> entries);
     // One try each, under the mutex.
     Result<bool> store_processed(const ClaimedJob& job, const ProcessedCrash& result);
     Result<bool> store_failed(const ClaimedJob& job, const std::string& error);
 
+    InsertGroup inserts_;
     std::mutex mutex_;
     Database db_;
     StoreOptions options_;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <utility>
@@ -17,6 +18,7 @@ namespace dumpscope::service {
 namespace {
 
 constexpr std::string_view kTempPrefix = ".upload-";
+constexpr size_t kWriteBufferBytes = 256 << 10;
 
 }  // namespace
 
@@ -24,6 +26,8 @@ PendingDump::PendingDump(PendingDump&& other) noexcept
     : fd_(std::move(other.fd_)),
       temp_path_(std::move(other.temp_path_)),
       dir_(std::move(other.dir_)),
+      dir_sync_(std::move(other.dir_sync_)),
+      buffer_(std::move(other.buffer_)),
       size_(other.size_),
       committed_(std::exchange(other.committed_, true)),
       disk_full_(other.disk_full_) {}
@@ -33,26 +37,38 @@ PendingDump::~PendingDump() {
 }
 
 Status PendingDump::write(std::string_view bytes) {
-    if (Status written = append_to_file(fd_.get(), bytes, temp_path_, size_, disk_full_);
-        !written.ok()) {
-        return written;
+    if (buffer_.capacity() < kWriteBufferBytes) buffer_.reserve(kWriteBufferBytes);
+    while (!bytes.empty()) {
+        const size_t taken = std::min(bytes.size(), kWriteBufferBytes - buffer_.size());
+        buffer_.append(bytes.substr(0, taken));
+        bytes.remove_prefix(taken);
+        size_ += taken;
+        if (buffer_.size() == kWriteBufferBytes) DS_TRY(flush());
     }
-    size_ += bytes.size();
+    return {};
+}
+
+Status PendingDump::flush() {
+    if (buffer_.empty()) return {};
+    DS_TRY(append_to_file(fd_.get(), buffer_, temp_path_, size_ - buffer_.size(), disk_full_));
+    buffer_.clear();
     return {};
 }
 
 Status PendingDump::commit(const std::string& id) {
     if (!is_crash_id(id)) return Error{"not a crash id: " + id};
+    DS_TRY(flush());
     if (::fsync(fd_.get()) != 0) return errno_error("cannot sync " + temp_path_);
     fd_.reset();
     const std::string final_path = dir_ + "/" + id;
     if (::rename(temp_path_.c_str(), final_path.c_str()) != 0)
         return errno_error(fmt::format("cannot rename {} to {}", temp_path_, final_path));
     committed_ = true;
-    return sync_dir(dir_);
+    return dir_sync_->sync();
 }
 
-std::string PendingDump::release_temporary() {
+Result<std::string> PendingDump::release_temporary() {
+    DS_TRY(flush());
     fd_.reset();
     committed_ = true;
     return temp_path_;
@@ -80,7 +96,9 @@ Result<DumpDirectory> DumpDirectory::open_directory(const std::string& dir,
         ::unlinkat(::dirfd(listing), entry->d_name, 0);
     }
     ::closedir(listing);
-    return DumpDirectory(dir);
+    auto sync = DirectorySync::open(dir);
+    if (!sync.ok()) return sync.error();
+    return DumpDirectory(dir, std::move(*sync));
 }
 
 Result<std::string> DumpDirectory::path_of(std::string_view id) const {
@@ -94,7 +112,7 @@ Result<PendingDump> DumpDirectory::begin() const {
     std::string temp = dir_ + "/" + std::string(kTempPrefix) + *suffix;
     UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd.valid()) return errno_error("cannot create " + temp);
-    return PendingDump(std::move(fd), std::move(temp), dir_);
+    return PendingDump(std::move(fd), std::move(temp), dir_, sync_);
 }
 
 Status DumpDirectory::remove(std::string_view id) const {

@@ -16,6 +16,8 @@ IngestResult ingest_dump(ServiceContext& context, DumpUpload& pending, Annotatio
         fmt::print(stderr, "dumpscope server: {}\n", committed.error().message);
         if (pending.store_unavailable())
             return {503, "the dump store did not take the upload: try again later", ""};
+        // The upload's last buffered bytes are written here.
+        if (pending.disk_full()) return {507, "the server's disk is full", ""};
         return {500, "cannot store the upload", ""};
     }
     NewCrash crash{*id, now_ms(), pending.size(), std::move(annotations)};

@@ -28,6 +28,7 @@ public:
     bool store_unavailable() const override { return unavailable_; }
     // The spooled file goes when this object does, stored or not.
     Status commit(const std::string& id) override {
+        DS_TRY(spooled_.flush());
         UniqueFd file(::open(spooled_.temp_path().c_str(), O_RDONLY | O_CLOEXEC));
         if (!file.valid()) return errno_error("cannot open " + spooled_.temp_path());
         Status stored = store_.put(id, file.get(), spooled_.size());
@@ -164,7 +165,9 @@ Result<LocalDump> S3DumpStore::fetch(std::string_view id) {
     };
     if (Status read_all = read(id, 0, UINT64_MAX, sink); !read_all.ok()) return read_all.error();
     if (!written.ok()) return written.error();
-    return LocalDump(pending->release_temporary(), true);
+    auto spooled = pending->release_temporary();
+    if (!spooled.ok()) return spooled.error();
+    return LocalDump(std::move(*spooled), true);
 }
 
 Result<uint64_t> S3DumpStore::size_of(std::string_view id) {

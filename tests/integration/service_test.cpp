@@ -339,6 +339,25 @@ TEST(Service, FullDiskIs507AndLeavesNothing) {
     EXPECT_FALSE(id.empty());
     EXPECT_EQ(entries_of(dumps), std::vector<std::string>{id});
     EXPECT_EQ(get_json(server, "/api/crashes").at("crashes").size(), 1u);
+
+    // Dumps smaller than the upload's write buffer reach the disk only when committed: filling
+    // the rest of it with them ends in the same 507, and nothing of the refused one is left.
+    std::vector<std::string> stored{id};
+    Upload refused;
+    for (int i = 0; i < 20 && refused.status == 0; ++i) {
+        const Upload next = submit(server, form_body({}, big.substr(0, 200 << 10)));
+        if (next.status == 200)
+            stored.push_back(crash_id_of(next));
+        else
+            refused = next;
+    }
+    EXPECT_EQ(refused.status, 507) << refused.body;
+    EXPECT_NE(refused.body.find("disk is full"), std::string::npos) << refused.body;
+    std::vector<std::string> left = entries_of(dumps);
+    std::sort(left.begin(), left.end());
+    std::sort(stored.begin(), stored.end());
+    EXPECT_EQ(left, stored);
+    EXPECT_TRUE(server.alive());
 }
 
 // --max-uploads-per-minute: one client's upload past its share is refused with 429 and
