@@ -27,6 +27,7 @@ declare -A below=(
   [handler]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis api_read api"
   [service]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis diagnosis"
   [cli]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis diagnosis service"
+  [analysis_helper]="common compress snapshot arch procfs elf output minidump elfcore readers plan live capture monitor analysis diagnosis service"
 )
 
 status=0
