@@ -119,6 +119,12 @@ void ServerCommand::add_to(CLI::App& app) {
                      "Analyses of one crash killed or timed out before it fails")
         ->capture_default_str()
         ->check(CLI::Range(1, 100));
+    command_
+        ->add_option("--defer-analyses-at", defer_analyses_at_,
+                     "Uploads in progress from which the analyses wait (for at most 30 s in a "
+                     "row) and leave the CPU to the uploads (0: never wait)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100000));
 }
 
 int ServerCommand::run() const {
@@ -166,6 +172,7 @@ int ServerCommand::run() const {
     options.analysis_limits.timeout = std::chrono::seconds(analysis_timeout_);
     options.analysis_limits.memory_mb = analysis_memory_mb_;
     options.analysis_attempts = analysis_attempts_;
+    options.defer_analyses_at = defer_analyses_at_;
 
     // The signals that stop the server are taken by one thread with sigwait(): blocked here,
     // before any thread starts, so every thread inherits the mask.

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "service/ingest_load.h"
+
 namespace dumpscope {
 
 class ServerCommand {
@@ -36,6 +38,7 @@ private:
     unsigned analysis_timeout_ = 120;
     uint64_t analysis_memory_mb_ = 4096;
     int analysis_attempts_ = 3;
+    int defer_analyses_at_ = service::IngestLoad::default_busy_at();
 };
 
 }  // namespace dumpscope

@@ -35,9 +35,26 @@ void send_database_unavailable(httplib::Response& res) {
     res.set_content("the database is unreachable; retry later\n", "text/plain; charset=utf-8");
 }
 
+// dumpscope-analysis beside the running program: BIN/libexec/dumpscope/ in the build tree,
+// PREFIX/libexec/dumpscope/ for PREFIX/bin/dumpscope installed; else the running program.
+std::string default_analysis_program() {
+    std::string self(4096, '\0');
+    const ssize_t n = ::readlink("/proc/self/exe", self.data(), self.size());
+    if (n > 0 && static_cast<size_t>(n) < self.size()) {
+        self.resize(static_cast<size_t>(n));
+        const std::string dir = self.substr(0, self.rfind('/'));
+        for (const std::string& candidate : {dir + "/libexec/dumpscope/dumpscope-analysis",
+                                             dir + "/../libexec/dumpscope/dumpscope-analysis"}) {
+            if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        }
+    }
+    return "/proc/self/exe";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
+    if (options.analysis_program.empty()) options.analysis_program = default_analysis_program();
     // The analyses run this program: better refused now than every crash failing later.
     if (::access(options.analysis_program.c_str(), X_OK) != 0)
         return errno_error("cannot run the analysis program " + options.analysis_program);
@@ -82,9 +99,10 @@ Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store,
       symbols_(std::move(symbols)),
       agents_(std::move(agents)),
       retention_(*store_, *dumps_, options_.retention),
+      ingest_load_(options_.defer_analyses_at),
       workers_(*store_, *dumps_, retention_,
                AnalysisRun{options_.analysis_program, options_.symbols, options_.analysis_limits},
-               options_.analysis_attempts),
+               options_.analysis_attempts, &ingest_load_),
       leases_(*store_, workers_),
       upload_rate_(options_.uploads_per_minute),
       context_{*store_,      *dumps_,    workers_,     options_.token, options_.max_upload_bytes,
@@ -94,6 +112,7 @@ Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store,
       pages_(context_, web_login_, web_queries_),
       agent_pages_(context_, pages_) {
     context_.web_login = &web_login_;
+    context_.ingest_load = &ingest_load_;
     workers_.on_processed([this](const std::string& id, const ProcessedCrash& crash) {
         if (Status indexed = symbols_.index->record(id, crash.modules); !indexed.ok())
             fmt::print(stderr, "dumpscope server: crash {}: {}\n", id, indexed.error().message);

@@ -21,6 +21,7 @@
 #include "service/agent_pages.h"
 #include "service/crash_store.h"
 #include "service/dump_store.h"
+#include "service/ingest_load.h"
 #include "service/lease_keeper.h"
 #include "service/rate_limiter.h"
 #include "service/retention.h"
@@ -49,11 +50,15 @@ struct ServerOptions {
     unsigned workers = 2;
     RetentionPolicy retention;
     analysis::SymbolOptions symbols;
-    // Each analysis runs in a child process: this program (the dumpscope CLI), with these limits;
-    // a crash whose analyses are killed or time out `analysis_attempts` times fails.
-    std::string analysis_program = "/proc/self/exe";
+    // Each analysis runs in a child process: this program, with these limits; a crash whose
+    // analyses are killed or time out `analysis_attempts` times fails. Empty: dumpscope-analysis
+    // from libexec/dumpscope/ beside the running program (its build tree or its installation),
+    // else the running program itself (it takes the same arguments).
+    std::string analysis_program;
     AnalysisLimits analysis_limits;
     int64_t analysis_attempts = 3;
+    // Analyses wait while this many uploads are in progress (ingest_load.h; 0: never wait).
+    int defer_analyses_at = IngestLoad::default_busy_at();
 };
 
 class Server {
@@ -85,6 +90,7 @@ private:
     SymbolService symbols_;
     std::unique_ptr<AgentHub> agents_;
     Retention retention_;
+    IngestLoad ingest_load_;
     WorkerPool workers_;
     LeaseKeeper leases_;
     RateLimiter upload_rate_;

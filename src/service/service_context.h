@@ -7,6 +7,7 @@
 
 #include "service/crash_store.h"
 #include "service/dump_store.h"
+#include "service/ingest_load.h"
 #include "service/rate_limiter.h"
 #include "service/retention.h"
 #include "service/web_login.h"
@@ -28,6 +29,8 @@ struct ServiceContext {
     AgentHub* agents = nullptr;
     // Who may see the web UI's pages (web_login.h); set by the server before it serves.
     WebLogin* web_login = nullptr;
+    // The uploads in progress, which the analyses make way for (ingest_load.h).
+    IngestLoad* ingest_load = nullptr;
 };
 
 }  // namespace dumpscope::service

@@ -9,13 +9,21 @@
 
 namespace dumpscope::service {
 
+namespace {
+
+constexpr auto kLongestDeferral = std::chrono::seconds(30);
+constexpr auto kDeferralPoll = std::chrono::milliseconds(100);
+
+}  // namespace
+
 WorkerPool::WorkerPool(CrashStore& store, DumpStore& dumps, Retention& retention,
-                       AnalysisRun analysis, int64_t attempts)
+                       AnalysisRun analysis, int64_t attempts, const IngestLoad* ingest)
     : store_(store),
       dumps_(dumps),
       retention_(retention),
       analysis_(std::move(analysis)),
       attempts_(attempts),
+      ingest_(ingest),
       stop_fd_(::eventfd(0, EFD_CLOEXEC)) {}
 
 void WorkerPool::start(unsigned count) {
@@ -40,6 +48,7 @@ void WorkerPool::stop() {
         (void)!::write(stop_fd_.get(), &one, sizeof one);
     }
     wake_.notify_all();
+    deferral_.notify_all();
     std::lock_guard join(join_mutex_);
     for (std::thread& t : threads_)
         if (t.joinable()) t.join();
@@ -52,6 +61,7 @@ void WorkerPool::run() {
             std::lock_guard lock(mutex_);
             if (stopping_) return;
         }
+        wait_while_ingest_busy();
         auto job = store_.claim_next();
         if (!job.ok()) fmt::print(stderr, "dumpscope server: {}\n", job.error().message);
         if (job.ok() && job->has_value()) {
@@ -63,6 +73,15 @@ void WorkerPool::run() {
                        [this] { return stopping_ || pending_notifications_ > 0; });
         if (pending_notifications_ > 0) --pending_notifications_;
     }
+}
+
+// Polled: the uploads' own path stays free of locks and wakeups for the workers' sake.
+void WorkerPool::wait_while_ingest_busy() {
+    if (ingest_ == nullptr || !ingest_->busy()) return;
+    const auto until = std::chrono::steady_clock::now() + kLongestDeferral;
+    std::unique_lock lock(mutex_);
+    while (!stopping_ && ingest_->busy() && std::chrono::steady_clock::now() < until)
+        deferral_.wait_for(lock, kDeferralPoll);
 }
 
 void WorkerPool::process(const ClaimedJob& job) {
