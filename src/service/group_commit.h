@@ -6,6 +6,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -25,7 +26,8 @@ public:
 
     // Adds `item` to the next batch and returns its result once a flush covered it. `flush` gets
     // the batch (std::vector<Entry*>&, in arrival order) and sets each entry's result; it runs on
-    // the calling thread, without the group's lock, never two at once.
+    // the calling thread, without the group's lock, never two at once. If it throws, the
+    // exception reaches this caller and the batch's other callers get an error.
     template <typename Flush>
     Status submit(Item item, Flush&& flush) {
         Entry mine{std::move(item), {}, false};
@@ -40,12 +42,21 @@ public:
             flushing_ = true;
             std::vector<Entry*> batch = std::exchange(queue_, {});
             lock.unlock();
-            flush(batch);
+            std::exception_ptr thrown;
+            try {
+                flush(batch);
+            } catch (...) {
+                // The others' results are errors, and the group goes on; this caller rethrows.
+                thrown = std::current_exception();
+                for (Entry* entry : batch)
+                    entry->result = Error{"internal error while committing a group"};
+            }
             lock.lock();
             for (Entry* entry : batch) entry->done = true;
             flushing_ = false;
             ++flushes_;
             finished_.notify_all();
+            if (thrown) std::rethrow_exception(thrown);
         }
         return std::move(mine.result);
     }

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,10 +36,12 @@ bool wait_until(Done done) {
 TEST(ServiceGroupCommit, CallersArrivingDuringAFlushShareTheNextAndKeepTheirOwnResults) {
     GroupCommit<int> group;
     constexpr int kLater = 8;
-    std::vector<size_t> batch_sizes;
+    std::atomic<bool> in_first_flush{false};
+    std::vector<size_t> batch_sizes;  // only the flushing thread touches it
     auto flush = [&](std::vector<GroupCommit<int>::Entry*>& batch) {
         // The first flush holds on until every later caller is queued behind it.
         if (batch_sizes.empty()) {
+            in_first_flush = true;
             EXPECT_TRUE(wait_until([&] { return group.queued() == kLater; }));
         }
         batch_sizes.push_back(batch.size());
@@ -47,7 +51,7 @@ TEST(ServiceGroupCommit, CallersArrivingDuringAFlushShareTheNextAndKeepTheirOwnR
     };
     std::vector<Status> results(kLater + 1);
     std::thread first([&] { results[0] = group.submit(0, flush); });
-    ASSERT_TRUE(wait_until([&] { return group.queued() == 0 && batch_sizes.empty(); }));
+    ASSERT_TRUE(wait_until([&] { return in_first_flush.load(); }));
     std::vector<std::thread> later;
     for (int i = 1; i <= kLater; ++i)
         later.emplace_back([&, i] { results[static_cast<size_t>(i)] = group.submit(i, flush); });
@@ -63,6 +67,47 @@ TEST(ServiceGroupCommit, CallersArrivingDuringAFlushShareTheNextAndKeepTheirOwnR
             EXPECT_EQ(result.error().message, "odd " + std::to_string(i));
         }
     }
+}
+
+// A flush that throws: the exception reaches the caller that ran it, the others of its batch get
+// an error, and the group goes on with the next batch.
+TEST(ServiceGroupCommit, AFlushThatThrowsFailsItsBatchAndTheGroupGoesOn) {
+    GroupCommit<int> group;
+    int flushes = 0;  // only the flushing thread touches it
+    std::atomic<bool> in_first_flush{false};
+    auto flush = [&](std::vector<GroupCommit<int>::Entry*>&) {
+        ++flushes;
+        // The first batch holds on until three callers are queued: they make the second batch.
+        if (flushes == 1) {
+            in_first_flush = true;
+            EXPECT_TRUE(wait_until([&] { return group.queued() == 3; }));
+        }
+        if (flushes == 2) throw std::runtime_error("thrown");
+    };
+    std::vector<std::string> outcome(5);
+    auto submit = [&](int i) {
+        try {
+            const Status result = group.submit(i, flush);
+            outcome[static_cast<size_t>(i)] = result.ok() ? "ok" : result.error().message;
+        } catch (const std::runtime_error& e) {
+            outcome[static_cast<size_t>(i)] = e.what();
+        }
+    };
+    std::thread first([&] { submit(0); });
+    ASSERT_TRUE(wait_until([&] { return in_first_flush.load(); }));
+    std::vector<std::thread> batch;
+    for (int i = 1; i <= 3; ++i) batch.emplace_back([&, i] { submit(i); });
+    first.join();
+    for (std::thread& t : batch) t.join();
+    submit(4);
+
+    EXPECT_EQ(outcome[0], "ok");
+    EXPECT_EQ(std::count(outcome.begin() + 1, outcome.begin() + 4, "thrown"), 1);
+    EXPECT_EQ(std::count(outcome.begin() + 1, outcome.begin() + 4,
+                         "internal error while committing a group"),
+              2);
+    EXPECT_EQ(outcome[4], "ok");
+    EXPECT_EQ(group.flushes(), 3u);
 }
 
 TEST(ServiceDirectorySync, SyncsTheDirectoryAndRefusesWhatIsNotOne) {
