@@ -74,7 +74,7 @@ public:
     SqliteDatabase(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
     // After the log is in WAL mode: the checkpoints move to a thread of their own.
     Status start_checkpointer() {
-        auto checkpointer = WalCheckpointer::start(path_, kCheckpointPeriodMs);
+        auto checkpointer = WalCheckpointer::of(path_, kCheckpointPeriodMs);
         if (!checkpointer.ok()) return checkpointer.error();
         checkpointer_ = std::move(*checkpointer);
         return {};
@@ -123,7 +123,7 @@ public:
 private:
     sqlite3* db_;
     std::string path_;
-    std::unique_ptr<WalCheckpointer> checkpointer_;
+    std::shared_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace

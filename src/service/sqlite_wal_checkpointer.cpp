@@ -5,11 +5,18 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace dumpscope::service {
 
-Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::string& path,
-                                                                int period_ms) {
+Result<std::shared_ptr<WalCheckpointer>> WalCheckpointer::of(const std::string& path,
+                                                             int period_ms) {
+    static std::mutex registry_mutex;
+    static std::map<std::string, std::weak_ptr<WalCheckpointer>> registry;
+    std::lock_guard registry_lock(registry_mutex);
+    if (auto running = registry[path].lock()) return running;
     sqlite3* db = nullptr;
     const int rc =
         sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -19,17 +26,20 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::strin
         sqlite3_close(db);
         return error;
     }
+    sqlite3_busy_timeout(db, 10000);
     // A connection knows the database is in WAL mode, and checkpoints it, only once it has read
     // it: until then sqlite3_wal_checkpoint_v2 does nothing and says SQLITE_OK.
     char* message = nullptr;
-    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, &message) != SQLITE_OK) {
+    if (sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, &message) != SQLITE_OK) {
         Error error{fmt::format("cannot read the database {} to checkpoint it: {}", path,
                                 message != nullptr ? message : sqlite3_errmsg(db))};
         sqlite3_free(message);
         sqlite3_close(db);
         return error;
     }
-    return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db, period_ms));
+    std::shared_ptr<WalCheckpointer> started(new WalCheckpointer(db, period_ms));
+    registry[path] = started;
+    return started;
 }
 
 WalCheckpointer::WalCheckpointer(sqlite3* db, int period_ms)

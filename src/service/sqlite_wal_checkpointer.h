@@ -18,9 +18,10 @@ namespace dumpscope::service {
 
 class WalCheckpointer {
 public:
-    // Opens its own connection to the database at `path` (which must exist and be in WAL mode)
-    // and checkpoints every `period_ms` while the log has frames to copy.
-    static Result<std::unique_ptr<WalCheckpointer>> start(const std::string& path, int period_ms);
+    // The checkpointer of the database at `path` (which must exist and be in WAL mode): one per
+    // path in the process, however many connections share it, started by the first caller with
+    // a connection of its own, checkpointing every `period_ms`, stopped with the last holder.
+    static Result<std::shared_ptr<WalCheckpointer>> of(const std::string& path, int period_ms);
     WalCheckpointer(const WalCheckpointer&) = delete;
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
     ~WalCheckpointer();  // stops the thread and closes its connection
