@@ -121,7 +121,7 @@ void ServerCommand::add_to(CLI::App& app) {
         ->check(CLI::Range(1, 100));
     command_
         ->add_option("--defer-analyses-at", defer_analyses_at_,
-                     "Uploads in progress from which the analyses wait (for at most 30 s in a "
+                     "Uploads being stored from which the analyses wait (for at most 30 s in a "
                      "row) and leave the CPU to the uploads (0: never wait)")
         ->capture_default_str()
         ->check(CLI::Range(0, 100000));

@@ -201,12 +201,12 @@ void add_api_routes(httplib::Server& server, ServiceContext& context) {
                [&context](const httplib::Request& req, httplib::Response& res) {
                    download_dump(context, req, res);
                });
-    // The ingest as it is now: uploads in progress, and whether the analyses make way for them.
+    // The ingest as it is now: uploads being stored, and whether the analyses make way for them.
     server.Get("/api/status", [&context](const httplib::Request&, httplib::Response& res) {
         const IngestLoad* load = context.ingest_load;
         answer_json(res, 200,
                     nlohmann::json{
-                        {"uploads_in_progress", load != nullptr ? load->in_progress() : 0},
+                        {"uploads_storing", load != nullptr ? load->storing() : 0},
                         {"defer_analyses_at", load != nullptr ? load->busy_at() : 0},
                         {"analyses_deferred", load != nullptr && load->busy()},
                     });

@@ -58,7 +58,11 @@ Status PendingDump::flush() {
 Status PendingDump::commit(const std::string& id) {
     if (!is_crash_id(id)) return Error{"not a crash id: " + id};
     DS_TRY(flush());
-    if (::fsync(fd_.get()) != 0) return errno_error("cannot sync " + temp_path_);
+    if (::fsync(fd_.get()) != 0) {
+        // Delayed allocation: a full disk may show only now.
+        disk_full_ = errno == ENOSPC || errno == EDQUOT;
+        return errno_error("cannot sync " + temp_path_);
+    }
     fd_.reset();
     const std::string final_path = dir_ + "/" + id;
     if (::rename(temp_path_.c_str(), final_path.c_str()) != 0)

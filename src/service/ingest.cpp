@@ -2,11 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "service/crash_id.h"
+#include "service/ingest_load.h"
 
 namespace dumpscope::service {
 
 IngestResult ingest_dump(ServiceContext& context, DumpUpload& pending, Annotations annotations) {
+    // Counted from here, its body received: a client on a slow link is no load while it sends.
+    std::optional<IngestLoad::Upload> storing;
+    if (context.ingest_load != nullptr) storing.emplace(*context.ingest_load);
     auto id = new_crash_id();
     if (!id.ok()) {
         fmt::print(stderr, "dumpscope server: {}\n", id.error().message);

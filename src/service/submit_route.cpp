@@ -2,11 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <optional>
 #include <string>
 
 #include "service/ingest.h"
-#include "service/ingest_load.h"
 
 namespace dumpscope::service {
 
@@ -47,8 +45,6 @@ void handle_submit(ServiceContext& context, const httplib::Request& request,
                                   "--max-uploads-per-minute)",
                                   request.remote_addr, wait));
     }
-    std::optional<IngestLoad::Upload> in_progress;
-    if (context.ingest_load != nullptr) in_progress.emplace(*context.ingest_load);
     auto pending = context.dumps.begin();
     if (!pending.ok()) {
         fmt::print(stderr, "dumpscope server: {}\n", pending.error().message);

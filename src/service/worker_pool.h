@@ -3,7 +3,7 @@
 // result (processed) or the error (failed). An analysis killed by a signal or timed out puts the
 // crash back in the queue, up to `attempts` times in a row; then it fails with why. Woken when a
 // crash is queued, and every few seconds in case another process queued one. stop() kills the
-// running analyses and queues their crashes again. While the uploads outrun their answers
+// running analyses and queues their crashes again. While many uploads are being stored
 // (ingest_load.h) a worker waits before it takes the next crash, for at most 30 s in a row.
 #pragma once
 
