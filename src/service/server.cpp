@@ -1,5 +1,6 @@
 #include "service/server.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -58,6 +59,15 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
     // The analyses run this program: better refused now than every crash failing later.
     if (::access(options.analysis_program.c_str(), X_OK) != 0)
         return errno_error("cannot run the analysis program " + options.analysis_program);
+    // Started through a descriptor held from now on, as /proc/self/exe is: after an upgrade
+    // replaced the file, the analyses still run the build that matches this server.
+    UniqueFd pinned_program;
+    if (options.analysis_program != "/proc/self/exe") {
+        pinned_program.reset(::open(options.analysis_program.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!pinned_program.valid())
+            return errno_error("cannot open the analysis program " + options.analysis_program);
+        options.analysis_program = fmt::format("/proc/{}/fd/{}", ::getpid(), pinned_program.get());
+    }
     DS_TRY(make_private_dir(options.data_dir));
     auto dumps = open_dump_store(options.store_url, options.data_dir);
     if (!dumps.ok()) return dumps.error();
@@ -85,9 +95,11 @@ Result<std::unique_ptr<Server>> Server::open(ServerOptions options) {
     // has migrated the schema.
     auto page_db = Database::open(database);
     if (!page_db.ok()) return page_db.error();
-    return std::unique_ptr<Server>(new Server(std::move(options), std::move(*store),
-                                              std::move(*dumps), std::move(symbols),
-                                              std::move(*page_db), std::move(agents)));
+    auto server = std::unique_ptr<Server>(new Server(std::move(options), std::move(*store),
+                                                     std::move(*dumps), std::move(symbols),
+                                                     std::move(*page_db), std::move(agents)));
+    server->analysis_program_ = std::move(pinned_program);
+    return server;
 }
 
 Server::Server(ServerOptions options, std::unique_ptr<CrashStore> store,

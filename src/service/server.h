@@ -17,6 +17,7 @@
 
 #include "analysis/symbol_locator.h"
 #include "common/result.h"
+#include "common/unique_fd.h"
 #include "service/agent_hub.h"
 #include "service/agent_pages.h"
 #include "service/crash_store.h"
@@ -57,7 +58,7 @@ struct ServerOptions {
     std::string analysis_program;
     AnalysisLimits analysis_limits;
     int64_t analysis_attempts = 3;
-    // Analyses wait while this many uploads are in progress (ingest_load.h; 0: never wait).
+    // Analyses wait while this many uploads are being stored (ingest_load.h; 0: never wait).
     int defer_analyses_at = IngestLoad::default_busy_at();
 };
 
@@ -100,6 +101,7 @@ private:
     WebPages pages_;
     AgentPages agent_pages_;
     httplib::Server http_;
+    UniqueFd analysis_program_;  // what the analyses run, held open (see Server::open)
     // The listening socket, seen by cpp-httplib's socket-options hook before it binds it.
     std::atomic<int> listen_fd_{-1};
 };
