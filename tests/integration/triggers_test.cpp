@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <optional>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "monitored_child.h"
 #include "support.h"
@@ -154,8 +156,13 @@ int tracer_of(pid_t pid) {
     return ::testing::AssertionSuccess();
 }
 
+// Running and untraced, or soon: a monitor detaches just after it renames its dump into place
+// (a fresh-clone CI run caught the tracer still attached when the dump appeared).
 ::testing::AssertionResult left_alone(pid_t pid) {
     if (!eventually_running(pid)) return ::testing::AssertionFailure() << pid << " is stopped";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (tracer_of(pid) != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (tracer_of(pid) != 0)
         return ::testing::AssertionFailure() << pid << " is still traced by " << tracer_of(pid);
     return ::testing::AssertionSuccess();
