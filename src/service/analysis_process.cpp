@@ -1,6 +1,5 @@
 #include "service/analysis_process.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "live/proc_files.h"
 #include "procfs/signal_names.h"
 #include "service/analysis_child.h"
 
@@ -88,21 +88,15 @@ Result<pid_t> spawn_child(const AnalysisRun& run, const std::string& dump, int r
 // How long the threads of `pid` have waited for a CPU so far (the second field of each
 // /proc/PID/task/TID/schedstat, in ns): 0 when the kernel does not say.
 std::chrono::milliseconds run_queue_wait(pid_t pid) {
-    const std::string tasks = fmt::format("/proc/{}/task", pid);
-    DIR* listing = ::opendir(tasks.c_str());
-    if (listing == nullptr) return std::chrono::milliseconds(0);
+    auto tids = list_numeric_dir(proc_dir(pid) + "/task");
+    if (!tids.ok()) return std::chrono::milliseconds(0);
     uint64_t waited_ns = 0;
-    int threads = 0;
-    while (dirent* entry = ::readdir(listing)) {
-        if (entry->d_name[0] == '.' || ++threads > 4096) continue;
-        UniqueFd file(
-            ::open((tasks + "/" + entry->d_name + "/schedstat").c_str(), O_RDONLY | O_CLOEXEC));
-        char text[128] = {};
-        if (!file.valid() || ::read(file.get(), text, sizeof text - 1) <= 0) continue;
+    for (const int32_t tid : *tids) {
+        auto text = read_file_whole(task_dir(pid, tid) + "/schedstat");
         unsigned long long ran = 0, waited = 0;
-        if (std::sscanf(text, "%llu %llu", &ran, &waited) == 2) waited_ns += waited;
+        if (text.ok() && std::sscanf(text->c_str(), "%llu %llu", &ran, &waited) == 2)
+            waited_ns += waited;
     }
-    ::closedir(listing);
     return std::chrono::milliseconds(waited_ns / 1'000'000);
 }
 
@@ -154,16 +148,17 @@ AnalysisOutcome run_analysis_process(const AnalysisRun& run, const std::string& 
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0) {
-            deadline = std::min(started + run.limits.timeout + run_queue_wait(pid), last_deadline);
-            left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        }
-        if (left.count() <= 0) {
             const auto waited = run_queue_wait(pid);
-            kill_and_reap(pid);
-            return abnormal(fmt::format(
-                "analysis timed out after {} s ({} s of it waiting for a CPU)",
-                std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count(),
-                std::chrono::duration_cast<std::chrono::seconds>(waited).count()));
+            deadline = std::min(started + run.limits.timeout + waited, last_deadline);
+            left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            if (left.count() <= 0) {
+                kill_and_reap(pid);
+                return abnormal(fmt::format(
+                    "analysis timed out after {} s ({} s of it waiting for a CPU)",
+                    std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started)
+                        .count(),
+                    std::chrono::duration_cast<std::chrono::seconds>(waited).count()));
+            }
         }
         pollfd watched[3] = {{exited.get(), POLLIN, 0},
                              {stop_fd, POLLIN, 0},

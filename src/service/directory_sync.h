@@ -1,6 +1,6 @@
 // One directory's fsync shared by every thread that renamed a file into it (group_commit.h): a
 // caller returns once an fsync that began after its call has finished, so its own entry is
-// durable; callers that arrive while one runs are all covered by the next.  Under 50 uploaders each
+// durable; callers that arrive while one runs are all covered by the next. Under 50 uploaders each
 // upload synced the directory itself: one more write to wait for per upload.
 #pragma once
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "live/proc_files.h"
 #include "service/agent_routes.h"
 #include "service/api_routes.h"
 #include "service/private_dir.h"
@@ -39,11 +40,8 @@ void send_database_unavailable(httplib::Response& res) {
 // dumpscope-analysis beside the running program: BIN/libexec/dumpscope/ in the build tree,
 // PREFIX/libexec/dumpscope/ for PREFIX/bin/dumpscope installed; else the running program.
 std::string default_analysis_program() {
-    std::string self(4096, '\0');
-    const ssize_t n = ::readlink("/proc/self/exe", self.data(), self.size());
-    if (n > 0 && static_cast<size_t>(n) < self.size()) {
-        self.resize(static_cast<size_t>(n));
-        const std::string dir = self.substr(0, self.rfind('/'));
+    if (auto self = read_link("/proc/self/exe"); self.ok()) {
+        const std::string dir = self->substr(0, self->rfind('/'));
         for (const std::string& candidate : {dir + "/libexec/dumpscope/dumpscope-analysis",
                                              dir + "/../libexec/dumpscope/dumpscope-analysis"}) {
             if (::access(candidate.c_str(), X_OK) == 0) return candidate;
