@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "arch/arch.h"
+#include "diagnosis/chunk_index.h"
 #include "diagnosis/forward_scan.h"
 #include "diagnosis/glibc_mmapped_chunks.h"
 
@@ -21,6 +22,10 @@ constexpr uint64_t kRedZone = 128;
 constexpr uint64_t kWindow = 1u << 20;
 constexpr uint64_t kPage = 4096;
 constexpr uint32_t kNoSlot = UINT32_MAX;
+// Marker's flags per chunk, in Reachability::reachable while marking: reached, and watched (set
+// at the start, never changed).
+constexpr uint8_t kReached = 1;
+constexpr uint8_t kWatched = 2;
 
 class Marker {
 public:
@@ -28,6 +33,7 @@ public:
            std::span<const uint64_t> watch, const ReachabilityLimits& limits, Reachability& out)
         : memory_(*snapshot.memory),
           chunks_(chunks),
+          index_(chunks),
           limits_(limits),
           out_(out),
           slot_(chunks.size(), kNoSlot),
@@ -36,13 +42,10 @@ public:
         out_.reachable.assign(chunks.size(), 0);
         out_.referrers.assign(watch.size(), {});
         for (size_t i = 0; i < watch.size(); ++i) {
-            if (const size_t index = index_of(watch[i]); index != chunks.size()) {
+            if (const uint32_t index = index_.at(watch[i]); index != ChunkIndex::kNone) {
                 slot_[index] = static_cast<uint32_t>(i);
+                out_.reachable[index] = kWatched;
             }
-        }
-        if (!chunks.empty()) {
-            lowest_ = chunks.front().user_address();
-            for (const HeapChunk& c : chunks) highest_ = std::max(highest_, c.address + c.size);
         }
     }
 
@@ -106,7 +109,9 @@ public:
     // tables, arch/), each value once per thread (xmm0 is the low half of ymm0).
     void registers(const Thread& thread, const CpuContext& regs) {
         for (const arch::NamedRegister& reg : arch::general_registers(regs)) {
-            hit(reg.value, {Referrer::Kind::kRegister, 0, thread.tid, reg.name, 0});
+            hit(reg.value, [&] {
+                return Referrer{Referrer::Kind::kRegister, 0, thread.tid, reg.name, 0};
+            });
         }
         std::set<uint64_t> seen;
         for (const arch::VectorRegister& reg : arch::vector_registers(regs)) {
@@ -114,7 +119,9 @@ public:
                 uint64_t word = 0;
                 std::memcpy(&word, reg.bytes.data() + at, 8);
                 if (!seen.insert(word).second) continue;
-                hit(word, {Referrer::Kind::kRegister, 0, thread.tid, reg.name, 0});
+                hit(word, [&] {
+                    return Referrer{Referrer::Kind::kRegister, 0, thread.tid, reg.name, 0};
+                });
             }
         }
     }
@@ -137,11 +144,28 @@ public:
             for (size_t off = 0; off < got; off += 8) {
                 uint64_t word = 0;
                 std::memcpy(&word, buffer_.data() + off, 8);
-                hit(word, {kind, p + off, tid, {}, 0});
+                hit(word, [&] { return Referrer{kind, p + off, tid, {}, 0}; });
             }
             p = got == 0 ? (p + kPage) & ~(kPage - 1) : p + got;
         }
         return missing;
+    }
+
+    // Once marking is over: out.reachable is 0 or 1 per chunk, and the bytes the graph's chunks
+    // were scanned for are counted.
+    void finish() {
+        for (size_t i = 0; i < chunks_.size(); ++i) {
+            out_.reachable[i] &= kReached;
+            if (graph_ && out_.reachable[i] != 0) {
+                out_.scanned_bytes += scan_end(chunks_[i]) - chunks_[i].user_address();
+            }
+        }
+        if (!graph_) return;
+        for (const auto& [i, scanned] : short_scans_) {
+            if (out_.reachable[i] != 0) {
+                out_.scanned_bytes -= scan_end(chunks_[i]) - chunks_[i].user_address() - scanned;
+            }
+        }
     }
 
     // Scans marked chunks until none is left; false when the budget ran out first.
@@ -194,7 +218,7 @@ private:
                     std::memcpy(&word, bytes.data() + off, 8);
                     const uint32_t target = target_of(word);
                     if (target == kNoSlot) continue;
-                    if (slot_[target] != kNoSlot) {
+                    if ((out_.reachable[target] & kWatched) != 0) {
                         part.watched_edges.push_back(
                             WatchedEdge{static_cast<uint32_t>(i), p + off});
                     } else if (target == previous) {
@@ -218,26 +242,29 @@ private:
         return c.arena == kMmappedChunkArena ? c.address + c.size : c.address + c.size + 8;
     }
 
+    // Follows the graph from the marked chunks. The bytes a chunk's scan read are counted once
+    // marking is over (finish()): build_graph made sure that the budget cannot run out.
     bool drain_graph() {
         while (!work_.empty()) {
-            if (out_of_budget()) return false;
             const uint32_t i = work_.back();
             work_.pop_back();
-            const HeapChunk& c = chunks_[i];
-            uint64_t scanned = scan_end(c) - c.user_address();
-            auto s = std::lower_bound(
-                short_scans_.begin(), short_scans_.end(), i,
-                [](const std::pair<uint32_t, uint64_t>& e, uint32_t k) { return e.first < k; });
-            if (s != short_scans_.end() && s->first == i) scanned = s->second;
-            out_.scanned_bytes += scanned;
-            auto w =
-                std::lower_bound(watched_edges_.begin(), watched_edges_.end(), i,
-                                 [](const WatchedEdge& e, uint32_t k) { return e.source < k; });
-            for (uint32_t e = edge_begin_[i]; e < edge_begin_[i + 1]; ++e) {
+            const uint32_t last = edge_begin_[i + 1];
+            const WatchedEdge* w = nullptr;  // the next of this chunk's watched edges
+            for (uint32_t e = edge_begin_[i]; e < last; ++e) {
                 const uint32_t target = edges_[e];
-                uint64_t address = 0;
-                if (slot_[target] != kNoSlot) address = (w++)->address;
-                reach(target, {Referrer::Kind::kChunk, address, 0, {}, c.address});
+                if ((out_.reachable[target] & kWatched) == 0) {
+                    reach(target, [] { return Referrer{}; });
+                    continue;
+                }
+                if (w == nullptr) {
+                    w = &*std::lower_bound(
+                        watched_edges_.begin(), watched_edges_.end(), i,
+                        [](const WatchedEdge& edge, uint32_t k) { return edge.source < k; });
+                }
+                const uint64_t address = (w++)->address;
+                reach(target, [&] {
+                    return Referrer{Referrer::Kind::kChunk, address, 0, {}, chunks_[i].address};
+                });
             }
         }
         return true;
@@ -258,7 +285,9 @@ private:
                 for (size_t off = 0; off < got; off += 8) {
                     uint64_t word = 0;
                     std::memcpy(&word, buffer_.data() + off, 8);
-                    hit(word, {Referrer::Kind::kChunk, p + off, 0, {}, c.address});
+                    hit(word, [&] {
+                        return Referrer{Referrer::Kind::kChunk, p + off, 0, {}, c.address};
+                    });
                 }
                 p += got;
             }
@@ -266,52 +295,43 @@ private:
         return true;
     }
 
-    size_t index_of(uint64_t address) const {
-        auto it = std::lower_bound(chunks_.begin(), chunks_.end(), address,
-                                   [](const HeapChunk& c, uint64_t a) { return c.address < a; });
-        return it != chunks_.end() && it->address == address
-                   ? static_cast<size_t>(it - chunks_.begin())
-                   : chunks_.size();
-    }
-
     // The index of the chunk whose user memory holds `word`, or kNoSlot.
-    uint32_t target_of(uint64_t word) const {
-        if (word < lowest_ || word >= highest_) return kNoSlot;  // most words: not into the heap
-        auto it = std::upper_bound(chunks_.begin(), chunks_.end(), word,
-                                   [](uint64_t w, const HeapChunk& c) { return w < c.address; });
-        if (it == chunks_.begin()) return kNoSlot;
-        --it;
-        if (word < it->user_address() || word >= it->address + it->size) return kNoSlot;
-        return static_cast<uint32_t>(it - chunks_.begin());
-    }
+    uint32_t target_of(uint64_t word) const { return index_.holding(word); }
 
-    void hit(uint64_t word, const Referrer& where) {
+    // Marks the chunk `word` points into, if any; `where` makes the Referrer (only for a
+    // watched chunk).
+    template <class Where>
+    void hit(uint64_t word, Where where) {
         if (const uint32_t index = target_of(word); index != kNoSlot) reach(index, where);
     }
 
-    void reach(uint32_t index, const Referrer& where) {
-        if (slot_[index] != kNoSlot) {
-            auto& list = out_.referrers[slot_[index]];
-            const bool known = std::any_of(list.begin(), list.end(), [&](const Referrer& r) {
-                return r.kind == where.kind && r.address == where.address && r.tid == where.tid &&
-                       r.reg == where.reg;
-            });
-            if (!known && list.size() < limits_.referrers_per_chunk) list.push_back(where);
-        }
-        if (out_.reachable[index] != 0) return;
-        out_.reachable[index] = 1;
+    template <class Where>
+    void reach(uint32_t index, Where where) {
+        uint8_t& flags = out_.reachable[index];
+        if ((flags & kWatched) != 0) note_referrer(index, where());
+        if ((flags & kReached) != 0) return;
+        flags |= kReached;
         work_.push_back(index);
+    }
+
+    void note_referrer(uint32_t index, const Referrer& where) {
+        auto& list = out_.referrers[slot_[index]];
+        const bool known = std::any_of(list.begin(), list.end(), [&](const Referrer& r) {
+            return r.kind == where.kind && r.address == where.address && r.tid == where.tid &&
+                   r.reg == where.reg;
+        });
+        if (!known && list.size() < limits_.referrers_per_chunk) list.push_back(where);
     }
 
     const MemorySource& memory_;
     std::span<const HeapChunk> chunks_;
+    ChunkIndex index_;
     const ReachabilityLimits& limits_;
     Reachability& out_;
     std::vector<uint32_t> slot_;  // per chunk: its index in `watch`, or kNoSlot
     std::vector<uint32_t> work_;  // marked, not yet scanned
     std::vector<uint8_t> buffer_;
     ForwardScan roots_scan_;
-    uint64_t lowest_ = UINT64_MAX, highest_ = 0;
     // The pointer graph (build_graph): chunk i points to edges_[edge_begin_[i] ..
     // edge_begin_[i + 1]), in the order of the words; watched_edges_ has the word of each edge
     // to a watched chunk, in the same order; short_scans_ the chunks the dump holds only in part
@@ -426,6 +446,7 @@ Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk>
         if (marker.out_of_budget()) break;
     }
     out.complete = marker.drain() && !marker.out_of_budget();
+    marker.finish();
     if (!out.complete) {
         out.note = fmt::format(
             "the reachability pass stopped after {} bytes (its limit): no chunk is called "
