@@ -9,7 +9,9 @@
 // there. Other memory sources are read as they are.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -66,6 +68,48 @@ private:
     uint64_t from_ = 0, to_ = 0;                // read since the last release
     uint64_t mapped_from_ = 0, mapped_to_ = 0;  // mapped ahead by will_read
 };
+
+// Calls f(bytes, address) for the bytes of [from, to) front to back (`from` aligned), in pieces
+// of whole 8-byte words, as far as the dump holds whole words: in place where a range of the dump
+// holds the bytes, else copied into `buffer` (its size is the most read at a time). Stops early
+// when f returns false. Returns the bytes read: less than to - from where the dump lacks the rest.
+template <class F>
+uint64_t for_each_piece(ForwardScan& scan, std::vector<uint8_t>& buffer, uint64_t from, uint64_t to,
+                        F&& f) {
+    uint64_t scanned = 0;
+    for (uint64_t p = from; p < to;) {
+        const uint64_t want = std::min<uint64_t>(buffer.size(), to - p);
+        // What read() gives when the range in place ends within a word (adjacent ranges).
+        std::span<const uint8_t> bytes = scan.view(p, want);
+        if (bytes.size() < want && bytes.size() % 8 != 0) bytes = {};
+        if (bytes.empty()) {
+            auto n = scan.read(p, std::span(buffer.data(), want));
+            bytes = std::span<const uint8_t>(buffer.data(), n.ok() ? *n : 0);
+        }
+        const size_t got = bytes.size() & ~size_t{7};
+        if (got == 0) break;
+        scanned += got;
+        if (!f(bytes.first(got), p)) return scanned;
+        p += got;
+    }
+    return scanned;
+}
+
+// Calls f(word, address) for each 8-byte word of [from, to), as for_each_piece reads them; stops
+// early when f returns false. Returns the bytes read.
+template <class F>
+uint64_t for_each_word(ForwardScan& scan, std::vector<uint8_t>& buffer, uint64_t from, uint64_t to,
+                       F&& f) {
+    return for_each_piece(scan, buffer, from, to,
+                          [&](std::span<const uint8_t> bytes, uint64_t address) {
+                              for (size_t off = 0; off < bytes.size(); off += 8) {
+                                  uint64_t word = 0;
+                                  std::memcpy(&word, bytes.data() + off, 8);
+                                  if (!f(word, address + off)) return false;
+                              }
+                              return true;
+                          });
+}
 
 // Reads all over a dump's memory (free lists): the pages read (and those the kernel mapped
 // around them) are let go of every `batch` reads, in one release of the span they lie in, so

@@ -29,13 +29,14 @@ bool read_word(const MemorySource& memory, uint64_t addr, uint64_t& out) {
 class Walker {
 public:
     Walker(const Snapshot& snapshot, const MallocLayout& layout, const HeapWalkLimits& limits,
-           HeapWalk& walk)
+           HeapWalk& walk, HeapWalkObserver* observer)
         : memory_(*snapshot.memory),
           snapshot_(snapshot),
           layout_(layout),
           limits_(limits),
           walk_(walk),
-          window_(*snapshot.memory) {}
+          window_(*snapshot.memory),
+          observer_(observer) {}
 
     void walk_arena(uint64_t arena, bool main) {
         ArenaSummary summary;
@@ -70,7 +71,16 @@ public:
     uint64_t bytes_read() const { return window_.bytes_read(); }
 
 private:
+    static constexpr size_t kBatch = 4096;  // chunks told of at a time
+
     ArenaSummary& arena(uint16_t index) { return walk_.arenas[index]; }
+
+    // Tells the observer of the chunks walked since the last time (`at_least` of them).
+    void tell(size_t at_least) {
+        if (observer_ == nullptr || walk_.chunks.size() - told_ < at_least) return;
+        observer_->walked(std::span<const HeapChunk>(walk_.chunks).subspan(told_));
+        told_ = walk_.chunks.size();
+    }
 
     // The main arena's heap is the brk area: from the start of the mapping that holds its top
     // chunk up to that top chunk.
@@ -152,6 +162,7 @@ private:
                 previous.state = (field & kPrevInUse) != 0 ? ChunkState::kInUse : ChunkState::kFree;
                 walk_.chunks.push_back(previous);
                 walk_.first_words.push_back(previous_first);
+                tell(kBatch);
                 pending = false;
             }
             if (size == kHeaderSize && !ends_at_top) break;  // fencepost of an abandoned heap
@@ -175,6 +186,7 @@ private:
                 stopped = fmt::format("chunk at {:#x} is not in the dump", p);
             }
         }
+        tell(1);
         segment.end = p;
         if (stopped.empty() && ends_at_top && p != end) {
             stopped = fmt::format("the walk ended at {:#x}, not at the top chunk {:#x}", p, end);
@@ -191,6 +203,8 @@ private:
     const HeapWalkLimits& limits_;
     HeapWalk& walk_;
     WindowReader window_;
+    HeapWalkObserver* observer_;
+    size_t told_ = 0;  // chunks the observer was told of
 };
 
 // Sorts the chunks (each heap was walked in order, the heaps in any) and their first words.
@@ -414,7 +428,8 @@ bool HeapWalk::complete() const {
 }
 
 Result<HeapWalk> walk_glibc_heap(const Snapshot& snapshot, uint64_t main_arena,
-                                 const MallocLayout& layout, const HeapWalkLimits& limits) {
+                                 const MallocLayout& layout, const HeapWalkLimits& limits,
+                                 HeapWalkObserver* observer) {
     if (!snapshot.memory) return Error{"the snapshot has no memory"};
     const MemorySource& memory = *snapshot.memory;
     uint64_t next = 0;
@@ -423,7 +438,7 @@ Result<HeapWalk> walk_glibc_heap(const Snapshot& snapshot, uint64_t main_arena,
     }
     HeapWalk walk;
     walk.layout = layout;
-    Walker walker(snapshot, layout, limits, walk);
+    Walker walker(snapshot, layout, limits, walk, observer);
     std::unordered_set<uint64_t> seen;
     uint64_t arena = main_arena;
     for (uint32_t n = 0;; ++n) {

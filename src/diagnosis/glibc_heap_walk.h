@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -77,9 +78,21 @@ struct HeapWalk {
     bool complete() const;  // every arena walked to its top
 };
 
+// Told of the chunks as the walk finds them, on the walk's thread, a few thousand at a time (the
+// span is valid during the call only): each heap's chunks in address order, the heaps in the
+// order walked, each chunk's state as its next chunk's header says (kInUse or kFree: the tcache
+// and fastbin lists are followed after the walk).
+class HeapWalkObserver {
+public:
+    virtual ~HeapWalkObserver() = default;
+    virtual void walked(std::span<const HeapChunk> chunks) = 0;
+};
+
 // Walks the heaps of the arena ring at main_arena with `layout`. Fails only when main_arena itself
 // cannot be read; everything else that does not add up is a note and a partial walk.
+// `observer`, when given, is told of every chunk walked.
 Result<HeapWalk> walk_glibc_heap(const Snapshot& snapshot, uint64_t main_arena,
-                                 const MallocLayout& layout, const HeapWalkLimits& limits = {});
+                                 const MallocLayout& layout, const HeapWalkLimits& limits = {},
+                                 HeapWalkObserver* observer = nullptr);
 
 }  // namespace dumpscope

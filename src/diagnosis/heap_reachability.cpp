@@ -3,16 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <cstring>
-#include <exception>
+#include <optional>
 #include <set>
-#include <thread>
 
 #include "arch/arch.h"
 #include "diagnosis/chunk_index.h"
 #include "diagnosis/forward_scan.h"
 #include "diagnosis/glibc_mmapped_chunks.h"
+#include "diagnosis/heap_pointer_graph.h"
 
 namespace dumpscope {
 
@@ -29,80 +28,47 @@ constexpr uint8_t kWatched = 2;
 
 class Marker {
 public:
+    // `graph`: the pointers between `chunks` (built for them), or null.
     Marker(const Snapshot& snapshot, std::span<const HeapChunk> chunks,
-           std::span<const uint64_t> watch, const ReachabilityLimits& limits, Reachability& out)
+           std::span<const uint64_t> watch, const ReachabilityLimits& limits,
+           const PointerGraph* graph, Reachability& out)
         : memory_(*snapshot.memory),
           chunks_(chunks),
-          index_(chunks),
           limits_(limits),
           out_(out),
+          given_graph_(graph),
           slot_(chunks.size(), kNoSlot),
           buffer_(kWindow),
           roots_scan_(*snapshot.memory) {
+        if (graph == nullptr) own_index_.emplace(chunks);
         out_.reachable.assign(chunks.size(), 0);
         out_.referrers.assign(watch.size(), {});
         for (size_t i = 0; i < watch.size(); ++i) {
-            if (const uint32_t index = index_.at(watch[i]); index != ChunkIndex::kNone) {
-                slot_[index] = static_cast<uint32_t>(i);
-                out_.reachable[index] = kWatched;
+            if (const uint32_t chunk = index().at(watch[i]); chunk != ChunkIndex::kNone) {
+                slot_[chunk] = static_cast<uint32_t>(i);
+                out_.reachable[chunk] = kWatched;
             }
         }
     }
 
     bool out_of_budget() const { return out_.scanned_bytes >= limits_.max_scan_bytes; }
 
-    // Reads every chunk once, front to back, and keeps which chunks each points to: the drain
-    // then follows these edges without reading the dump again in the random order marking
-    // takes (which would touch the heap's pages in any order and keep them all resident).
-    // Only when the pass cannot run out of budget (`most_root_bytes`: the most the roots can
-    // add), so that what is scanned and found is exactly what reading each chunk when it is
-    // marked finds; and only up to limits.max_graph_edges pointers, else chunks are read when
-    // marked. A large heap is read in two halves on two threads (the pass is bound by reading
-    // the dump's pages), and the halves joined: the graph is the same as one thread's.
-    void build_graph(uint64_t most_root_bytes) {
+    // Follows the pointers between chunks in a graph (the given one, else one read now) rather
+    // than reading each chunk of the dump when it is marked: only when the pass cannot run out
+    // of budget (`most_root_bytes`: the most the roots can add), so that what is scanned and
+    // found is exactly what reading each chunk when it is marked finds, and only when the graph
+    // is complete (limits.max_graph_edges).
+    void use_graph(uint64_t most_root_bytes) {
         uint64_t most = most_root_bytes;
-        uint64_t heap_bytes = 0;
-        for (const HeapChunk& c : chunks_) heap_bytes += scan_end(c) - c.user_address();
-        most += heap_bytes;
-        if (most >= limits_.max_scan_bytes || chunks_.size() >= kNoSlot) return;
-        const bool two =
-            heap_bytes >= limits_.two_threads_from_bytes && std::thread::hardware_concurrency() > 1;
-        size_t half = chunks_.size();
-        if (two) {
-            uint64_t bytes = 0;
-            for (half = 0; half < chunks_.size() && bytes < heap_bytes / 2; ++half)
-                bytes += scan_end(chunks_[half]) - chunks_[half].user_address();
+        for (const HeapChunk& c : chunks_) most += chunk_scan_end(c) - c.user_address();
+        if (most >= limits_.max_scan_bytes) return;
+        if (given_graph_ == nullptr) {
+            own_graph_.emplace(PointerGraph::build(
+                memory_, chunks_, nullptr,
+                PointerGraphLimits{limits_.max_graph_edges, limits_.two_threads_from_bytes}));
         }
-        std::array<GraphPart, 2> parts;
-        if (half < chunks_.size()) {
-            std::exception_ptr failed;
-            std::thread second([&] {
-                try {
-                    scan_part(half, chunks_.size(), parts[1]);
-                } catch (...) {
-                    failed = std::current_exception();
-                }
-            });
-            scan_part(0, half, parts[0]);
-            second.join();
-            if (failed) std::rethrow_exception(failed);
-        } else {
-            scan_part(0, chunks_.size(), parts[0]);
-        }
-        if (parts[0].edges.size() + parts[1].edges.size() > limits_.max_graph_edges) return;
-        edge_begin_.reserve(chunks_.size() + 1);
-        for (GraphPart& part : parts) {
-            const auto offset = static_cast<uint32_t>(edges_.size());
-            for (uint32_t begin : part.edge_begin) edge_begin_.push_back(begin + offset);
-            edges_.insert(edges_.end(), part.edges.begin(), part.edges.end());
-            watched_edges_.insert(watched_edges_.end(), part.watched_edges.begin(),
-                                  part.watched_edges.end());
-            short_scans_.insert(short_scans_.end(), part.short_scans.begin(),
-                                part.short_scans.end());
-            part = GraphPart{};
-        }
-        edge_begin_.push_back(static_cast<uint32_t>(edges_.size()));
-        graph_ = true;
+        const PointerGraph& graph = given_graph_ != nullptr ? *given_graph_ : *own_graph_;
+        if (graph.complete()) graph_ = &graph;
     }
 
     // Every general register and every 8-byte lane of the vector registers (the architecture's
@@ -156,115 +122,44 @@ public:
     void finish() {
         for (size_t i = 0; i < chunks_.size(); ++i) {
             out_.reachable[i] &= kReached;
-            if (graph_ && out_.reachable[i] != 0) {
-                out_.scanned_bytes += scan_end(chunks_[i]) - chunks_[i].user_address();
+            if (graph_ != nullptr && out_.reachable[i] != 0) {
+                out_.scanned_bytes += chunk_scan_end(chunks_[i]) - chunks_[i].user_address();
             }
         }
-        if (!graph_) return;
-        for (const auto& [i, scanned] : short_scans_) {
+        if (graph_ == nullptr) return;
+        for (const auto& [i, scanned] : graph_->short_scans()) {
             if (out_.reachable[i] != 0) {
-                out_.scanned_bytes -= scan_end(chunks_[i]) - chunks_[i].user_address() - scanned;
+                out_.scanned_bytes -=
+                    chunk_scan_end(chunks_[i]) - chunks_[i].user_address() - scanned;
             }
         }
     }
 
     // Scans marked chunks until none is left; false when the budget ran out first.
-    bool drain() { return graph_ ? drain_graph() : drain_memory(); }
+    bool drain() { return graph_ != nullptr ? drain_graph() : drain_memory(); }
 
 private:
-    struct WatchedEdge {
-        uint32_t source = 0;   // index of the chunk holding the pointer
-        uint64_t address = 0;  // the word
-    };
-
-    // The graph of chunks [first, last), as build_graph keeps it (edge_begin relative to the
-    // part's own edges).
-    struct GraphPart {
-        std::vector<uint32_t> edge_begin;
-        std::vector<uint32_t> edges;
-        std::vector<WatchedEdge> watched_edges;
-        std::vector<std::pair<uint32_t, uint64_t>> short_scans;
-    };
-
-    // Reads chunks [first, last) and keeps their pointers to chunks in `part`; stops (with more
-    // than limits.max_graph_edges edges) once the whole graph is known to be too big. Reads
-    // only what the Marker does not change: it runs on two threads at once.
-    void scan_part(size_t first, size_t last, GraphPart& part) const {
-        ForwardScan scan(memory_);
-        std::vector<uint8_t> buffer(kWindow);
-        part.edge_begin.reserve(last - first);
-        for (size_t i = first; i < last; ++i) {
-            part.edge_begin.push_back(static_cast<uint32_t>(part.edges.size()));
-            const HeapChunk& c = chunks_[i];
-            const uint64_t end = scan_end(c);
-            uint64_t scanned = 0;
-            // A repeat of the same target adds nothing (unless watched).
-            uint32_t previous = kNoSlot;
-            for (uint64_t p = c.user_address(); p < end;) {
-                const uint64_t want = std::min<uint64_t>(kWindow, end - p);
-                // The bytes in place where the dump's range holds them whole words at a time,
-                // else a copy (what read() gives, across adjacent ranges).
-                std::span<const uint8_t> bytes = scan.view(p, want);
-                if (bytes.size() < want && bytes.size() % 8 != 0) bytes = {};
-                if (bytes.empty()) {
-                    auto n = scan.read(p, std::span(buffer.data(), want));
-                    bytes = std::span<const uint8_t>(buffer.data(), n.ok() ? *n : 0);
-                }
-                const size_t got = bytes.size() & ~size_t{7};
-                if (got == 0) break;
-                scanned += got;
-                for (size_t off = 0; off < got; off += 8) {
-                    uint64_t word = 0;
-                    std::memcpy(&word, bytes.data() + off, 8);
-                    const uint32_t target = target_of(word);
-                    if (target == kNoSlot) continue;
-                    if ((out_.reachable[target] & kWatched) != 0) {
-                        part.watched_edges.push_back(
-                            WatchedEdge{static_cast<uint32_t>(i), p + off});
-                    } else if (target == previous) {
-                        continue;
-                    }
-                    part.edges.push_back(target);
-                    previous = target;
-                }
-                if (part.edges.size() > limits_.max_graph_edges) return;
-                p += got;
-            }
-            if (scanned != end - c.user_address()) {
-                part.short_scans.emplace_back(static_cast<uint32_t>(i), scanned);
-            }
-        }
-    }
-
-    // The end of what a marked chunk's scan reads: its user memory, and for a chunk of an arena
-    // the next chunk's prev_size word, which an in-use chunk owns.
-    static uint64_t scan_end(const HeapChunk& c) {
-        return c.arena == kMmappedChunkArena ? c.address + c.size : c.address + c.size + 8;
-    }
+    const ChunkIndex& index() const { return own_index_ ? *own_index_ : given_graph_->index(); }
 
     // Follows the graph from the marked chunks. The bytes a chunk's scan read are counted once
-    // marking is over (finish()): build_graph made sure that the budget cannot run out.
+    // marking is over (finish()): use_graph made sure that the budget cannot run out. Where a
+    // chunk points to a watched one, its words are looked at again for where the pointers are.
     bool drain_graph() {
         while (!work_.empty()) {
             const uint32_t i = work_.back();
             work_.pop_back();
-            const uint32_t last = edge_begin_[i + 1];
-            const WatchedEdge* w = nullptr;  // the next of this chunk's watched edges
-            for (uint32_t e = edge_begin_[i]; e < last; ++e) {
-                const uint32_t target = edges_[e];
-                if ((out_.reachable[target] & kWatched) == 0) {
-                    reach(target, [] { return Referrer{}; });
-                    continue;
+            bool referrers_noted = false;
+            for (const uint32_t target : graph_->targets(i)) {
+                if (!referrers_noted && (out_.reachable[target] & kWatched) != 0) {
+                    referrers_noted = true;
+                    for (const auto& [address, to] : graph_->pointers_of(i)) {
+                        if ((out_.reachable[to] & kWatched) == 0) continue;
+                        note_referrer(
+                            to,
+                            Referrer{Referrer::Kind::kChunk, address, 0, {}, chunks_[i].address});
+                    }
                 }
-                if (w == nullptr) {
-                    w = &*std::lower_bound(
-                        watched_edges_.begin(), watched_edges_.end(), i,
-                        [](const WatchedEdge& edge, uint32_t k) { return edge.source < k; });
-                }
-                const uint64_t address = (w++)->address;
-                reach(target, [&] {
-                    return Referrer{Referrer::Kind::kChunk, address, 0, {}, chunks_[i].address};
-                });
+                mark(target);
             }
         }
         return true;
@@ -275,7 +170,7 @@ private:
             if (out_of_budget()) return false;
             const HeapChunk& c = chunks_[work_.back()];
             work_.pop_back();
-            const uint64_t end = scan_end(c);
+            const uint64_t end = chunk_scan_end(c);
             for (uint64_t p = c.user_address(); p < end && !out_of_budget();) {
                 const uint64_t want = std::min<uint64_t>(kWindow, end - p);
                 auto n = memory_.read(p, std::span(buffer_.data(), want));
@@ -296,7 +191,7 @@ private:
     }
 
     // The index of the chunk whose user memory holds `word`, or kNoSlot.
-    uint32_t target_of(uint64_t word) const { return index_.holding(word); }
+    uint32_t target_of(uint64_t word) const { return index().holding(word); }
 
     // Marks the chunk `word` points into, if any; `where` makes the Referrer (only for a
     // watched chunk).
@@ -307,8 +202,12 @@ private:
 
     template <class Where>
     void reach(uint32_t index, Where where) {
+        if ((out_.reachable[index] & kWatched) != 0) note_referrer(index, where());
+        mark(index);
+    }
+
+    void mark(uint32_t index) {
         uint8_t& flags = out_.reachable[index];
-        if ((flags & kWatched) != 0) note_referrer(index, where());
         if ((flags & kReached) != 0) return;
         flags |= kReached;
         work_.push_back(index);
@@ -325,22 +224,16 @@ private:
 
     const MemorySource& memory_;
     std::span<const HeapChunk> chunks_;
-    ChunkIndex index_;
     const ReachabilityLimits& limits_;
     Reachability& out_;
-    std::vector<uint32_t> slot_;  // per chunk: its index in `watch`, or kNoSlot
-    std::vector<uint32_t> work_;  // marked, not yet scanned
+    const PointerGraph* given_graph_;
+    std::optional<ChunkIndex> own_index_;  // when no graph was given
+    std::optional<PointerGraph> own_graph_;
+    const PointerGraph* graph_ = nullptr;  // followed by drain(), when complete and in budget
+    std::vector<uint32_t> slot_;           // per chunk: its index in `watch`, or kNoSlot
+    std::vector<uint32_t> work_;           // marked, not yet scanned
     std::vector<uint8_t> buffer_;
     ForwardScan roots_scan_;
-    // The pointer graph (build_graph): chunk i points to edges_[edge_begin_[i] ..
-    // edge_begin_[i + 1]), in the order of the words; watched_edges_ has the word of each edge
-    // to a watched chunk, in the same order; short_scans_ the chunks the dump holds only in part
-    // (their bytes scanned).
-    bool graph_ = false;
-    std::vector<uint32_t> edge_begin_;
-    std::vector<uint32_t> edges_;
-    std::vector<WatchedEdge> watched_edges_;
-    std::vector<std::pair<uint32_t, uint64_t>> short_scans_;
 };
 
 // [start, end) minus the sorted, merged `excluded` ranges.
@@ -392,13 +285,18 @@ std::vector<std::pair<uint64_t, uint64_t>> heap_ranges(const Snapshot& snapshot,
 
 Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk> chunks,
                             std::span<const std::pair<uint64_t, uint64_t>> excluded,
-                            std::span<const uint64_t> watch, const ReachabilityLimits& limits) {
+                            std::span<const uint64_t> watch, const ReachabilityLimits& limits,
+                            const PointerGraph* graph) {
     Reachability out;
     if (!snapshot.memory) {
         out.note = "the dump has no memory";
         return out;
     }
-    Marker marker(snapshot, chunks, watch, limits, out);
+    if (graph != nullptr &&
+        (graph->chunks().data() != chunks.data() || graph->chunks().size() != chunks.size())) {
+        graph = nullptr;  // the graph of other chunks
+    }
+    Marker marker(snapshot, chunks, watch, limits, graph, out);
     // The most the roots can add to the bytes scanned: every writable mapping, and each
     // thread's stack once more for its registers (twice for the thread of the exception).
     uint64_t most_root_bytes = 0;
@@ -413,7 +311,7 @@ Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk>
             most_root_bytes += m->size();
         }
     }
-    marker.build_graph(most_root_bytes);
+    marker.use_graph(most_root_bytes);
     // Registers and the live part of each thread's stack.
     std::vector<std::pair<uint64_t, uint64_t>> stacks;
     auto add_thread = [&](const Thread& t, const CpuContext& regs) {

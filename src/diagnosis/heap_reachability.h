@@ -7,8 +7,8 @@
 // chunk, and each marked chunk is scanned once in turn. A chunk left unmarked has no pointer to
 // it from anything the program can reach: it is lost. The dump is untrusted: each chunk is
 // scanned at most once, and the bytes scanned in all are capped; a pass cut short calls nothing
-// unreachable. The chunks are read once, front to back (a large heap in two halves on two
-// threads), and the pointers between them kept (ReachabilityLimits::max_graph_edges), so that the
+// unreachable. The pointers between chunks are kept as a graph (heap_pointer_graph.h, read once
+// front to back, or from what the heap walk's follower kept: chunk_pointer_scan.h), so that the
 // mark pass does not read the heap again in the random order marking takes.
 #pragma once
 
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "diagnosis/glibc_heap_walk.h"
+#include "diagnosis/heap_pointer_graph.h"
 #include "snapshot/snapshot.h"
 
 namespace dumpscope {
@@ -63,10 +64,12 @@ struct Reachability {
 // Marks `chunks` (in-use chunks sorted by address: the walk's and mmapped ones; malloc's own,
 // such as tcache_perthread_structs, left out by the caller). `excluded` are address ranges that
 // are not roots (the arenas' heaps: [start, end) pairs). `watch` are chunk header addresses whose
-// referrers are kept.
+// referrers are kept. `graph`, when given, is PointerGraph::build of these same `chunks` (made
+// ahead, on another thread): the result is the one without it.
 Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk> chunks,
                             std::span<const std::pair<uint64_t, uint64_t>> excluded,
-                            std::span<const uint64_t> watch, const ReachabilityLimits& limits = {});
+                            std::span<const uint64_t> watch, const ReachabilityLimits& limits = {},
+                            const PointerGraph* graph = nullptr);
 
 // The ranges a mark pass must not take for roots: each arena's heaps from their first chunk to
 // the end of the top chunk, and the mapping of each non-main arena's heap (heap_info and

@@ -3,8 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
+#include <optional>
+#include <thread>
 #include <unordered_set>
 
+#include "diagnosis/chunk_pointer_scan.h"
+#include "diagnosis/heap_pointer_graph.h"
 #include "procfs/status_parser.h"
 
 namespace dumpscope::diagnosis {
@@ -24,9 +29,17 @@ std::vector<HeapChunk> program_chunks(const HeapWalk& walk, const MmappedChunks&
     for (const HeapChunk& c : walk.chunks) {
         if (c.state == ChunkState::kInUse && own.count(c.address) == 0) out.push_back(c);
     }
+    // Both in address order (walk.chunks and mmapped.chunks are): merged.
+    const auto by_address = [](const HeapChunk& a, const HeapChunk& b) {
+        return a.address < b.address;
+    };
+    const auto middle = static_cast<ptrdiff_t>(out.size());
     out.insert(out.end(), mmapped.chunks.begin(), mmapped.chunks.end());
-    std::sort(out.begin(), out.end(),
-              [](const HeapChunk& a, const HeapChunk& b) { return a.address < b.address; });
+    if (std::is_sorted(out.begin() + middle, out.end(), by_address)) {
+        std::inplace_merge(out.begin(), out.begin() + middle, out.end(), by_address);
+    } else {
+        std::sort(out.begin(), out.end(), by_address);
+    }
     return out;
 }
 
@@ -72,10 +85,13 @@ MemoryFacts gather_memory_facts(analysis::DumpAnalysis& dump) {
         m.heap_unavailable = "the heap is not walked: " + malloc.error().message;
         return m;
     }
-    auto walk = walk_glibc_heap(s, malloc->main_arena, malloc->layout);
+    // The chunks are read for pointers on a second thread as the walk finds them.
+    ChunkPointerScan pointers(s);
+    auto walk = walk_glibc_heap(s, malloc->main_arena, malloc->layout, {}, &pointers);
     if (!walk.ok() || walk->chunks.empty()) {
         m.heap_unavailable = fmt::format(
-            "heap not in {} ({}): take --type midi (or full) for memory usage and leak suspects",
+            "heap not in {} ({}): take --type midi (or full) for memory usage and leak "
+            "suspects",
             take_type(s), walk.ok() ? "none of its chunks are" : walk.error().message);
         return m;
     }
@@ -84,16 +100,34 @@ MemoryFacts gather_memory_facts(analysis::DumpAnalysis& dump) {
     m.walk = std::move(walk).value();
     m.mmapped = find_mmapped_chunks(s, m.walk);
     m.chunks = program_chunks(m.walk, m.mmapped);
+    // A chunk the walk missed may hold the only pointer to another: only a complete walk says
+    // what is unreachable. The pointers between chunks are put together on a second thread (the
+    // follower's last chunks, the chunks it did not read) while the chunks are grouped.
+    const bool reach = m.walk.complete() && !m.mmapped.truncated;
+    ScannedChunks scanned;
+    std::optional<PointerGraph> graph;
+    std::exception_ptr graph_failed;
+    std::jthread graph_builder;
+    if (reach) {
+        graph_builder = std::jthread([&] {
+            try {
+                scanned = pointers.finish();
+                graph.emplace(PointerGraph::build(*s.memory, m.chunks, &scanned));
+            } catch (...) {
+                graph_failed = std::current_exception();
+            }
+        });
+    }
     m.stats =
         heap_statistics(**session, std::span<const HeapChunk>(m.chunks), kSamplesPerGroup, &m.walk);
     for (size_t g = 0; g < m.stats.groups.size() && g < kShownGroups; ++g) {
         for (uint64_t user : m.stats.groups[g].samples) m.watched.push_back(user - 16);
     }
-    // A chunk the walk missed may hold the only pointer to another: only a complete walk says
-    // what is unreachable.
-    if (m.walk.complete() && !m.mmapped.truncated) {
+    if (reach) {
+        graph_builder.join();
+        if (graph_failed) std::rethrow_exception(graph_failed);
         const auto excluded = heap_ranges(s, m.walk, m.mmapped.chunks);
-        m.reach = find_reachable(s, m.chunks, excluded, m.watched);
+        m.reach = find_reachable(s, m.chunks, excluded, m.watched, {}, &*graph);
         m.reach_run = true;
     }
     count_unreachable(m);

@@ -184,6 +184,39 @@ TEST(GlibcHeapWalk, ACorruptFastbinIsANoteAndItsChunksStayInUse) {
     EXPECT_TRUE(noted);
 }
 
+// What a ChunkPointerScan is told: every chunk walked, once, each heap's in address order, with
+// the state its next chunk's header gives (the free lists are followed after the walk).
+struct ToldChunks : HeapWalkObserver {
+    std::vector<std::vector<HeapChunk>> batches;
+    void walked(std::span<const HeapChunk> chunks) override {
+        batches.emplace_back(chunks.begin(), chunks.end());
+    }
+};
+
+TEST(GlibcHeapWalk, AnObserverIsToldOfEveryChunkOnceWithTheStateItsHeaderGives) {
+    MainHeap heap;
+    ToldChunks told;
+    auto walk = walk_glibc_heap(heap.with_memory(), kMainArena, glibc_236(), {}, &told);
+    ASSERT_TRUE(walk.ok());
+    std::map<uint64_t, ChunkState> states;
+    for (const auto& batch : told.batches) {
+        ASSERT_FALSE(batch.empty());
+        for (size_t i = 0; i < batch.size(); ++i) {
+            if (i > 0) {
+                EXPECT_LT(batch[i - 1].address, batch[i].address);
+            }
+            EXPECT_TRUE(states.emplace(batch[i].address, batch[i].state).second)
+                << "told twice: " << batch[i].address;
+        }
+    }
+    ASSERT_EQ(states.size(), walk->chunks.size());
+    for (const HeapChunk& c : walk->chunks) EXPECT_EQ(states.count(c.address), 1u);
+    EXPECT_EQ(states[heap.freed], ChunkState::kFree);
+    EXPECT_EQ(states[heap.cached], ChunkState::kInUse);  // its header says so: a tcache list
+    EXPECT_EQ(states[heap.fast], ChunkState::kInUse);    // and a fastbin list say otherwise
+    EXPECT_EQ(find(*walk, heap.cached)->state, ChunkState::kTcache);
+}
+
 TEST(GlibcHeapWalk, ThreadArenasInAlignedHeapsAreWalkedThroughTheRing) {
     MainHeap heap;
     const MallocLayout l = glibc_236();
