@@ -1,6 +1,7 @@
 #include "diagnosis/chunk_index.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace dumpscope {
 
@@ -80,6 +81,40 @@ uint32_t ChunkIndex::at(uint64_t address) const {
                                [](const HeapChunk& c, uint64_t a) { return c.address < a; });
     if (it == chunks_.begin() + hi || it->address != address) return kNone;
     return static_cast<uint32_t>(it - chunks_.begin());
+}
+
+std::vector<uint32_t> ChunkIndex::holding_each(std::span<const uint64_t> words) const {
+    std::vector<uint32_t> out(words.size(), kNone);
+    struct Keyed {
+        uint64_t key;  // the word less lowest_
+        uint64_t index;
+    };
+    std::vector<Keyed> keyed;
+    for (size_t k = 0; k < words.size(); ++k) {
+        if (words[k] - lowest_ < span_) keyed.push_back(Keyed{words[k] - lowest_, k});
+    }
+    // Least significant digit first, 16 bits at a time, up to the highest bit of the span.
+    std::vector<Keyed> spare(keyed.size());
+    std::vector<size_t> count(size_t{1} << 16);
+    for (unsigned shift = 0; shift < 64 && (span_ >> shift) != 0; shift += 16) {
+        std::fill(count.begin(), count.end(), 0);
+        for (const Keyed& k : keyed) ++count[(k.key >> shift) & 0xffff];
+        size_t total = 0;
+        for (size_t& c : count) total += std::exchange(c, total);
+        for (const Keyed& k : keyed) spare[count[(k.key >> shift) & 0xffff]++] = k;
+        keyed.swap(spare);
+    }
+    // Along the chunks: the last one starting at or before each word.
+    size_t c = 0;
+    for (const Keyed& k : keyed) {
+        const uint64_t word = k.key + lowest_;
+        while (c + 1 < chunks_.size() && chunks_[c + 1].address <= word) ++c;
+        const HeapChunk& chunk = chunks_[c];
+        if (word >= chunk.user_address() && word < end_of(chunk)) {
+            out[k.index] = static_cast<uint32_t>(c);
+        }
+    }
+    return out;
 }
 
 }  // namespace dumpscope

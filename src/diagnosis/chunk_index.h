@@ -35,6 +35,10 @@ public:
     }
     // The index of the chunk whose header is at `address`.
     uint32_t at(uint64_t address) const;
+    // holding() of each of `words`, found all at once: the words are sorted (by radix, in place
+    // of a look-up each, whose cache misses cost more than the sort when there are many) and
+    // walked along with the chunks.
+    std::vector<uint32_t> holding_each(std::span<const uint64_t> words) const;
 
     uint64_t granule() const { return uint64_t{1} << shift_; }
 

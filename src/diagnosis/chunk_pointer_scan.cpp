@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <initializer_list>
 
-#include "diagnosis/forward_scan.h"
 #include "diagnosis/heap_pointer_graph.h"
 
 namespace dumpscope {
@@ -51,32 +51,51 @@ __attribute__((target_clones("avx2", "default"))) size_t words_outside(const uin
     return k;
 }
 
-// The chunks in address order: they come in runs, each heap's in order, the heaps in any order
-// (a run per heap). Runs are put in order of their first chunk; a dump whose heaps overlap gets
-// a plain sort.
-void sort_by_address(std::vector<ScannedChunk>& chunks) {
+// The readers' shares as one: their words one after the other, their records in address order
+// (the runs put in order of their first record; a dump whose heaps overlap gets a plain sort).
+ScannedChunks merge(std::initializer_list<const ChunkPointerScan::Share*> shares) {
+    ScannedChunks out;
+    size_t values = 0;
+    size_t records = 0;
+    for (const auto* share : shares) {
+        values += share->values.size();
+        records += share->chunks.size();
+    }
+    out.values.reserve(values);
+    out.offsets.reserve(values);
+    struct Run {
+        const ChunkPointerScan::Share* share;
+        size_t begin, end;
+        uint32_t shift;  // where the share's words start in out.values
+    };
+    std::vector<Run> runs;
+    for (const auto* share : shares) {
+        const auto shift = static_cast<uint32_t>(out.values.size());
+        out.values.insert(out.values.end(), share->values.begin(), share->values.end());
+        out.offsets.insert(out.offsets.end(), share->offsets.begin(), share->offsets.end());
+        for (const auto& [begin, end] : share->runs) {
+            if (begin < end) runs.push_back(Run{share, begin, end, shift});
+        }
+    }
+    std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
+        return a.share->chunks[a.begin].address < b.share->chunks[b.begin].address;
+    });
+    out.chunks.reserve(records);
+    for (const Run& run : runs) {
+        for (size_t i = run.begin; i < run.end; ++i) {
+            ScannedChunk c = run.share->chunks[i];
+            c.first += run.shift;
+            c.last += run.shift;
+            out.chunks.push_back(c);
+        }
+    }
     const auto by_address = [](const ScannedChunk& a, const ScannedChunk& b) {
         return a.address < b.address;
     };
-    if (std::is_sorted(chunks.begin(), chunks.end(), by_address)) return;
-    std::vector<std::pair<size_t, size_t>> runs;  // [begin, end)
-    for (size_t i = 0; i < chunks.size(); ++i) {
-        if (runs.empty() || chunks[i].address < chunks[i - 1].address) runs.emplace_back(i, i);
-        runs.back().second = i + 1;
+    if (!std::is_sorted(out.chunks.begin(), out.chunks.end(), by_address)) {
+        std::sort(out.chunks.begin(), out.chunks.end(), by_address);
     }
-    std::sort(runs.begin(), runs.end(), [&](const auto& a, const auto& b) {
-        return chunks[a.first].address < chunks[b.first].address;
-    });
-    std::vector<ScannedChunk> sorted;
-    sorted.reserve(chunks.size());
-    for (const auto& [begin, end] : runs) {
-        sorted.insert(sorted.end(), chunks.begin() + static_cast<ptrdiff_t>(begin),
-                      chunks.begin() + static_cast<ptrdiff_t>(end));
-    }
-    if (!std::is_sorted(sorted.begin(), sorted.end(), by_address)) {
-        std::sort(sorted.begin(), sorted.end(), by_address);
-    }
-    chunks = std::move(sorted);
+    return out;
 }
 
 }  // namespace
@@ -111,14 +130,13 @@ const ScannedChunk* ScannedChunks::Cursor::find(uint64_t address) {
 }
 
 ChunkPointerScan::ChunkPointerScan(const Snapshot& snapshot, uint64_t max_words)
-    : snapshot_(snapshot), max_words_(max_words) {
-    out_.kept_ranges = writable_ranges(snapshot);
-    if (!snapshot.memory || out_.kept_ranges.empty()) {
+    : snapshot_(snapshot), max_words_(max_words), kept_ranges_(writable_ranges(snapshot)) {
+    if (!snapshot.memory || kept_ranges_.empty()) {
         given_up_ = true;
         return;
     }
-    lowest_ = out_.kept_ranges.front().first;
-    highest_ = out_.kept_ranges.back().second;
+    lowest_ = kept_ranges_.front().first;
+    highest_ = kept_ranges_.back().second;
     thread_ = std::thread([this] { run(); });
 }
 
@@ -137,92 +155,112 @@ void ChunkPointerScan::walked(std::span<const HeapChunk> chunks) {
     {
         std::lock_guard lock(mutex_);
         if (given_up_ || done_) return;
-        const bool was_empty = pending_.empty();
         try {
+            std::vector<HeapChunk> batch;
+            batch.reserve(chunks.size());
             for (const HeapChunk& c : chunks) {
-                if (c.state == ChunkState::kInUse) pending_.push_back(c);
+                if (c.state == ChunkState::kInUse) batch.push_back(c);
             }
+            if (batch.empty()) return;
+            pending_.push_back(std::move(batch));
         } catch (const std::exception&) {
             given_up_ = true;
             pending_.clear();
         }
-        if (!was_empty) return;
+        if (pending_.size() != 1) return;  // the thread is busy: it takes the next one itself
     }
     wake_.notify_one();
 }
 
 ScannedChunks ChunkPointerScan::finish() {
+    Share mine;
     if (thread_.joinable()) {
         {
             std::lock_guard lock(mutex_);
             done_ = true;
         }
         wake_.notify_one();
+        try {
+            read_batches(mine, /*wait_for_more=*/false);
+        } catch (const std::exception&) {
+            std::lock_guard lock(mutex_);
+            given_up_ = true;
+        }
         thread_.join();
     }
-    ScannedChunks out = std::move(out_);
-    out_ = ScannedChunks{};
-    out.usable = !given_up_;
-    if (!out.usable) return ScannedChunks{};
-    sort_by_address(out.chunks);
+    if (given_up_ || thread_share_.values.size() + mine.values.size() > max_words_) return {};
+    ScannedChunks out = merge({&thread_share_, &mine});
+    out.kept_ranges = kept_ranges_;
+    out.usable = true;
+    thread_share_ = Share{};
     return out;
 }
 
 void ChunkPointerScan::run() {
     try {
-        ForwardScan scan(*snapshot_.memory);
-        std::vector<uint8_t> buffer(kWindow);
-        std::vector<HeapChunk> batch;
-        for (;;) {
-            {
-                std::unique_lock lock(mutex_);
-                wake_.wait(lock, [&] { return done_ || given_up_ || !pending_.empty(); });
-                if (given_up_ || pending_.empty()) return;  // done, or told to stop
-                batch.swap(pending_);
-                pending_.clear();
-            }
-            for (const HeapChunk& c : batch) {
-                // What the reachability pass reads of it (up to the next chunk's prev_size).
-                const uint64_t start = c.user_address();
-                const uint64_t end = chunk_scan_end(c);
-                if (c.size > UINT32_MAX || end < start) {
-                    std::lock_guard lock(mutex_);
-                    given_up_ = true;
-                    return;
-                }
-                const auto first = static_cast<uint32_t>(out_.values.size());
-                const uint64_t read = for_each_piece(
-                    scan, buffer, start, end, [&](std::span<const uint8_t> bytes, uint64_t at) {
-                        keep_pointer_like(bytes, static_cast<uint32_t>(at - start));
-                        return out_.values.size() <= max_words_;
-                    });
-                const auto last = static_cast<uint32_t>(out_.values.size());
-                if (last != first || read != end - start) {
-                    out_.chunks.push_back(ScannedChunk{c.address, first, last, read});
-                }
-                if (out_.values.size() > max_words_) {
-                    std::lock_guard lock(mutex_);
-                    given_up_ = true;
-                    return;
-                }
-            }
-            batch.clear();
-        }
+        read_batches(thread_share_, /*wait_for_more=*/true);
     } catch (const std::exception&) {
         std::lock_guard lock(mutex_);
         given_up_ = true;
     }
 }
 
-void ChunkPointerScan::keep_pointer_like(std::span<const uint8_t> bytes, uint32_t offset) {
+void ChunkPointerScan::read_batches(Share& share, bool wait_for_more) {
+    ForwardScan scan(*snapshot_.memory);
+    std::vector<uint8_t> buffer(kWindow);
+    for (;;) {
+        std::vector<HeapChunk> batch;
+        {
+            std::unique_lock lock(mutex_);
+            if (wait_for_more) {
+                wake_.wait(lock, [&] { return done_ || given_up_ || !pending_.empty(); });
+            }
+            if (given_up_ || pending_.empty()) return;  // all read, or told to stop
+            batch = std::move(pending_.front());
+            pending_.pop_front();
+        }
+        if (!read_batch(batch, scan, buffer, share)) {
+            std::lock_guard lock(mutex_);
+            given_up_ = true;
+            return;
+        }
+    }
+}
+
+bool ChunkPointerScan::read_batch(const std::vector<HeapChunk>& batch, ForwardScan& scan,
+                                  std::vector<uint8_t>& buffer, Share& share) const {
+    const size_t run_begin = share.chunks.size();
+    for (const HeapChunk& c : batch) {
+        // What the reachability pass reads of it (up to the next chunk's prev_size).
+        const uint64_t start = c.user_address();
+        const uint64_t end = chunk_scan_end(c);
+        if (c.size > UINT32_MAX || end < start) return false;
+        const auto first = static_cast<uint32_t>(share.values.size());
+        const uint64_t read = for_each_piece(
+            scan, buffer, start, end, [&](std::span<const uint8_t> bytes, uint64_t at) {
+                keep_pointer_like(bytes, static_cast<uint32_t>(at - start), share);
+                return share.values.size() <= max_words_;
+            });
+        if (share.values.size() > max_words_) return false;
+        const auto last = static_cast<uint32_t>(share.values.size());
+        if (last != first || read != end - start) {
+            share.chunks.push_back(ScannedChunk{c.address, first, last, read});
+        }
+    }
+    share.runs.emplace_back(run_begin, share.chunks.size());
+    return true;
+}
+
+void ChunkPointerScan::keep_pointer_like(std::span<const uint8_t> bytes, uint32_t offset,
+                                         Share& share) const {
     const uint64_t lowest = lowest_, span = highest_ - lowest_;
     const size_t words = bytes.size() / 8;
     const auto keep = [&](size_t k) {
         uint64_t word = 0;
         std::memcpy(&word, bytes.data() + 8 * k, 8);
         if (word - lowest >= span || !in_kept_range(word)) return;
-        out_.values.push_back(word);
-        out_.offsets.push_back(offset + static_cast<uint32_t>(8 * k));
+        share.values.push_back(word);
+        share.offsets.push_back(offset + static_cast<uint32_t>(8 * k));
     };
     // Most words are not even between the lowest and highest address: eight at a time,
     // without a branch per word, and one by one only where one of the eight is.
@@ -235,11 +273,10 @@ void ChunkPointerScan::keep_pointer_like(std::span<const uint8_t> bytes, uint32_
 }
 
 bool ChunkPointerScan::in_kept_range(uint64_t word) const {
-    const auto& ranges = out_.kept_ranges;
     auto it = std::upper_bound(
-        ranges.begin(), ranges.end(), word,
+        kept_ranges_.begin(), kept_ranges_.end(), word,
         [](uint64_t w, const std::pair<uint64_t, uint64_t>& r) { return w < r.first; });
-    return it != ranges.begin() && word < std::prev(it)->second;
+    return it != kept_ranges_.begin() && word < std::prev(it)->second;
 }
 
 }  // namespace dumpscope

@@ -12,12 +12,14 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <span>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "diagnosis/forward_scan.h"
 #include "diagnosis/glibc_heap_walk.h"
 #include "snapshot/snapshot.h"
 
@@ -69,26 +71,41 @@ public:
 
     // From the walk's thread: chunks found (copied; read later on this scan's thread).
     void walked(std::span<const HeapChunk> chunks) override;
-    // Waits for the chunks told of to be read; what was kept. Once.
+    // Once the walk is over: reads the chunks the thread has not come to yet, alongside it
+    // (the thread lags behind a fast walk), waits for it; what was kept. Once.
     ScannedChunks finish();
+
+    // What one reader (the thread, or finish()'s caller) kept: records, their words, and the
+    // runs of records in address order (a batch each).
+    struct Share {
+        std::vector<ScannedChunk> chunks;
+        std::vector<uint64_t> values;
+        std::vector<uint32_t> offsets;
+        std::vector<std::pair<size_t, size_t>> runs;  // [begin, end) of chunks
+    };
 
 private:
     void run();
-    void read(std::span<const HeapChunk> chunks);
+    // Reads the batches told of until none is left (or, for the thread, until told to stop).
+    void read_batches(Share& share, bool wait_for_more);
+    // Reads `batch` into `share`; false when the share has more than max_words words.
+    bool read_batch(const std::vector<HeapChunk>& batch, ForwardScan& scan,
+                    std::vector<uint8_t>& buffer, Share& share) const;
     // Keeps the words of `bytes` (read at `offset` into a chunk's user memory) that point into
-    // kept_ranges.
-    void keep_pointer_like(std::span<const uint8_t> bytes, uint32_t offset);
+    // kept_ranges_.
+    void keep_pointer_like(std::span<const uint8_t> bytes, uint32_t offset, Share& share) const;
     bool in_kept_range(uint64_t word) const;
 
     const Snapshot& snapshot_;
     uint64_t max_words_;
-    uint64_t lowest_ = 0, highest_ = 0;  // of kept_ranges
+    std::vector<std::pair<uint64_t, uint64_t>> kept_ranges_;
+    uint64_t lowest_ = 0, highest_ = 0;  // of kept_ranges_
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::vector<HeapChunk> pending_;  // told of, not yet read
-    bool done_ = false;               // no more chunks will be told of
-    bool given_up_ = false;           // too many words or a failure: the rest is not read
-    ScannedChunks out_;               // the thread's until finish() joins it
+    std::deque<std::vector<HeapChunk>> pending_;  // told of, not yet read
+    bool done_ = false;                           // no more chunks will be told of
+    bool given_up_ = false;  // too many words or a failure: the rest is not read
+    Share thread_share_;     // the thread's until finish() joins it
     std::thread thread_;
 };
 

@@ -38,10 +38,12 @@ PointerGraph PointerGraph::build(const MemorySource& memory, std::span<const Hea
     if (scanned != nullptr && (!scanned->usable || !scanned->covers(chunks))) scanned = nullptr;
     PointerGraph graph(memory, chunks, scanned);
     if (chunks.size() >= ChunkIndex::kNone) return graph;
-    // What reading a chunk costs: its bytes, or a little for one whose words are kept.
+    if (scanned != nullptr) graph.word_targets_ = graph.index_.holding_each(scanned->values);
+    // What a chunk costs: its bytes to read, or for one whose words were kept (mmapped chunks
+    // are not in the walk's heaps) going through them, about as long as reading 256 bytes.
     const auto cost = [&](const HeapChunk& c) -> uint64_t {
         return scanned != nullptr && c.arena != kMmappedChunkArena
-                   ? 64
+                   ? 256
                    : chunk_scan_end(c) - c.user_address();
     };
     uint64_t work = 0;
@@ -68,23 +70,19 @@ PointerGraph PointerGraph::build(const MemorySource& memory, std::span<const Hea
         graph.read_part(0, chunks.size(), limits, parts[0]);
     }
     if (parts[0].edges.size() + parts[1].edges.size() > limits.max_edges) return graph;
-    if (half == chunks.size()) {  // one part: taken as it is
-        graph.edge_begin_ = std::move(parts[0].edge_begin);
-        graph.edges_ = std::move(parts[0].edges);
-        graph.short_scans_ = std::move(parts[0].short_scans);
-    } else {
-        graph.edge_begin_.reserve(chunks.size() + 1);
-        graph.edges_.reserve(parts[0].edges.size() + parts[1].edges.size());
-        for (Part& part : parts) {
-            const auto offset = static_cast<uint32_t>(graph.edges_.size());
-            for (uint32_t begin : part.edge_begin) graph.edge_begin_.push_back(begin + offset);
-            graph.edges_.insert(graph.edges_.end(), part.edges.begin(), part.edges.end());
-            graph.short_scans_.insert(graph.short_scans_.end(), part.short_scans.begin(),
-                                      part.short_scans.end());
-            part = Part{};
-        }
-    }
-    graph.edge_begin_.push_back(static_cast<uint32_t>(graph.edges_.size()));
+    // The first part grows by the second (its edges shifted past the first's), in place: no
+    // new copy of the graph.
+    Part& whole = parts[0];
+    const auto shift = static_cast<uint32_t>(whole.edges.size());
+    for (uint32_t begin : parts[1].edge_begin) whole.edge_begin.push_back(begin + shift);
+    whole.edges.insert(whole.edges.end(), parts[1].edges.begin(), parts[1].edges.end());
+    whole.short_scans.insert(whole.short_scans.end(), parts[1].short_scans.begin(),
+                             parts[1].short_scans.end());
+    parts[1] = Part{};
+    whole.edge_begin.push_back(static_cast<uint32_t>(whole.edges.size()));
+    graph.edge_begin_ = std::move(whole.edge_begin);
+    graph.edges_ = std::move(whole.edges);
+    graph.short_scans_ = std::move(whole.short_scans);
     graph.complete_ = true;
     return graph;
 }
@@ -95,14 +93,14 @@ void PointerGraph::read_part(size_t first, size_t last, const PointerGraphLimits
                              Part& part) const {
     ForwardScan scan(*memory_);
     std::vector<uint8_t> buffer(kWindow);
-    part.edge_begin.reserve(last - first);
+    // The first part's arrays become the graph's (build): room for every chunk's.
+    part.edge_begin.reserve(first == 0 ? chunks_.size() + 1 : last - first);
     ScannedChunks::Cursor cursor(scanned_, first < last ? chunks_[first].address : 0);
     for (size_t i = first; i < last; ++i) {
         part.edge_begin.push_back(static_cast<uint32_t>(part.edges.size()));
         const HeapChunk& c = chunks_[i];
         uint32_t previous = ChunkIndex::kNone;
-        const auto add = [&](uint64_t word) {
-            const uint32_t target = index_.holding(word);
+        const auto add = [&](uint32_t target) {
             if (target == ChunkIndex::kNone || target == previous) return true;
             part.edges.push_back(target);
             previous = target;
@@ -115,13 +113,14 @@ void PointerGraph::read_part(size_t first, size_t last, const PointerGraphLimits
             read = chunk_scan_end(c) - c.user_address();
             if (const ScannedChunk* known = cursor.find(c.address)) {
                 for (uint32_t k = known->first; k < known->last; ++k) {
-                    if (!add(scanned_->values[k])) return;
+                    if (!add(word_targets_[k])) return;
                 }
                 read = known->bytes;
             }
         } else {
-            read = for_each_word(scan, buffer, c.user_address(), chunk_scan_end(c),
-                                 [&](uint64_t word, uint64_t) { return add(word); });
+            read =
+                for_each_word(scan, buffer, c.user_address(), chunk_scan_end(c),
+                              [&](uint64_t word, uint64_t) { return add(index_.holding(word)); });
             if (part.edges.size() > limits.max_edges) return;
         }
         if (read != chunk_scan_end(c) - c.user_address()) {
@@ -133,8 +132,7 @@ void PointerGraph::read_part(size_t first, size_t last, const PointerGraphLimits
 std::vector<std::pair<uint64_t, uint32_t>> PointerGraph::pointers_of(uint32_t i) const {
     std::vector<std::pair<uint64_t, uint32_t>> out;
     const HeapChunk& c = chunks_[i];
-    const auto add = [&](uint64_t word, uint64_t address) {
-        const uint32_t target = index_.holding(word);
+    const auto add = [&](uint32_t target, uint64_t address) {
         if (target != ChunkIndex::kNone) out.emplace_back(address, target);
         return true;
     };
@@ -142,14 +140,16 @@ std::vector<std::pair<uint64_t, uint32_t>> PointerGraph::pointers_of(uint32_t i)
         ScannedChunks::Cursor cursor(scanned_, c.address);
         if (const ScannedChunk* known = cursor.find(c.address)) {
             for (uint32_t k = known->first; k < known->last; ++k) {
-                add(scanned_->values[k], c.user_address() + scanned_->offsets[k]);
+                add(word_targets_[k], c.user_address() + scanned_->offsets[k]);
             }
         }
         return out;
     }
     ForwardScan scan(*memory_);
     std::vector<uint8_t> buffer(std::min<uint64_t>(kWindow, chunk_scan_end(c) - c.user_address()));
-    for_each_word(scan, buffer, c.user_address(), chunk_scan_end(c), add);
+    for_each_word(
+        scan, buffer, c.user_address(), chunk_scan_end(c),
+        [&](uint64_t word, uint64_t address) { return add(index_.holding(word), address); });
     return out;
 }
 

@@ -64,7 +64,8 @@ private:
 
     const MemorySource* memory_;
     std::span<const HeapChunk> chunks_;
-    const ScannedChunks* scanned_;  // null, or usable and covering every chunk
+    const ScannedChunks* scanned_;        // null, or usable and covering every chunk
+    std::vector<uint32_t> word_targets_;  // per word of scanned_, the chunk it points into
     ChunkIndex index_;
     bool complete_ = false;
     std::vector<uint32_t> edge_begin_;  // chunk i: edges_[edge_begin_[i], edge_begin_[i + 1])

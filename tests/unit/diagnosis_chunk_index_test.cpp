@@ -1,7 +1,8 @@
 // The chunk index answers as a plain search of the sorted chunks does: for every address in and
 // around the chunks (headers, user memory, ends, gaps small and large, before and after all),
-// which chunk's user memory holds it and which chunk's header is at it. Layouts: a dense heap,
-// heaps a gap apart, chunks of gigabytes (the granule grows), one chunk, none.
+// which chunk's user memory holds it and which chunk's header is at it, one address at a time and
+// all at once. Layouts: a dense heap, heaps a gap apart, chunks of gigabytes (the granule grows),
+// one chunk, none.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -65,6 +66,15 @@ void check_against_search(const std::vector<HeapChunk>& chunks, uint32_t seed) {
     for (uint64_t p : probes) {
         ASSERT_EQ(index.holding(p), holding_by_search(chunks, p)) << std::hex << "holding " << p;
         ASSERT_EQ(index.at(p), at_by_search(chunks, p)) << std::hex << "at " << p;
+    }
+    // All at once (sorted by radix, walked along the chunks), in any order, repeats included.
+    std::vector<uint64_t> shuffled = probes;
+    shuffled.insert(shuffled.end(), probes.begin(), probes.end());
+    std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937_64(seed));
+    const std::vector<uint32_t> each = index.holding_each(shuffled);
+    ASSERT_EQ(each.size(), shuffled.size());
+    for (size_t i = 0; i < shuffled.size(); ++i) {
+        ASSERT_EQ(each[i], holding_by_search(chunks, shuffled[i])) << std::hex << shuffled[i];
     }
 }
 

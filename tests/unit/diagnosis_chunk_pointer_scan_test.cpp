@@ -1,7 +1,8 @@
 // The follower of the heap walk: it reads the chunks it is told of on its own thread and keeps
 // the words that point into writable memory (with their offsets), for chunks whose headers say
-// they are in use only; it puts heaps told of out of address order in order, records a chunk the
-// dump holds only in part, and gives up (unusable) past its word limit or without a memory map.
+// they are in use only (finish() reads alongside it what it has not come to); it puts heaps told
+// of out of address order in order, records a chunk the dump holds only in part, and gives up
+// (unusable) past its word limit or without a memory map.
 // The pointer graph made from what it kept is the graph made by reading the chunks, and so is the
 // mark pass that follows it, referrers of watched chunks included.
 #include <gtest/gtest.h>
@@ -125,6 +126,46 @@ TEST(ChunkPointerScan, KeepsTheWordsThatPointIntoWritableMemoryWithTheirOffsets)
         EXPECT_LT(s.chunks[i - 1].address, s.chunks[i].address);
     EXPECT_NE(record_of(s, at2(1)), nullptr);
     EXPECT_TRUE(s.covers(h.program_chunks()));
+}
+
+// Many batches, told faster than the thread reads them: finish() reads what the thread has not
+// come to, alongside it; whoever read a batch, the result is every chunk's words, in order.
+TEST(ChunkPointerScan, WhatTheThreadAndFinishReadTogetherIsEveryChunkInOrder) {
+    constexpr uint64_t kBig = 0x7e0000000000;
+    constexpr int kChunks = 4000;
+    test::FakeWordMemory memory;
+    memory.region(kBig, kChunks * kChunk + 8);
+    Snapshot snapshot;
+    snapshot.mappings = {mapping(kBig, kChunks * kChunk + 8, true, "")};
+    std::vector<HeapChunk> chunks;
+    for (int n = 0; n < kChunks; ++n) {
+        const uint64_t header = kBig + kChunk * static_cast<uint64_t>(n);
+        chunks.push_back({header, kChunk, ChunkState::kInUse, 0});
+        // chunk n points to chunk (n * 7) % kChunks, at an offset that depends on n
+        memory.put(header + 16 + 8 * static_cast<uint64_t>(n % 5),
+                   kBig + kChunk * static_cast<uint64_t>((n * 7) % kChunks) + 16);
+    }
+    snapshot.memory = memory.source();
+    for (int round = 0; round < 5; ++round) {
+        ChunkPointerScan pointers(snapshot);
+        // The upper half first, then the lower, in batches of 40.
+        for (int from : {kChunks / 2, 0}) {
+            for (int b = from; b < from + kChunks / 2; b += 40) {
+                pointers.walked(std::span<const HeapChunk>(chunks).subspan(b, 40));
+            }
+        }
+        const ScannedChunks s = pointers.finish();
+        ASSERT_TRUE(s.usable);
+        ASSERT_EQ(s.chunks.size(), static_cast<size_t>(kChunks));
+        for (int n = 0; n < kChunks; ++n) {
+            const ScannedChunk& c = s.chunks[n];
+            ASSERT_EQ(c.address, chunks[n].address);
+            ASSERT_EQ(c.last - c.first, 1u);
+            EXPECT_EQ(s.values[c.first],
+                      kBig + kChunk * static_cast<uint64_t>((n * 7) % kChunks) + 16);
+            EXPECT_EQ(s.offsets[c.first], 8u * static_cast<uint32_t>(n % 5));
+        }
+    }
 }
 
 TEST(ChunkPointerScan, GivesUpPastItsWordLimitOrWithoutAMemoryMap) {
