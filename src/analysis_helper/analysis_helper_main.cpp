@@ -4,10 +4,7 @@
 // leaves out the server's HTTP, SQL, S3 and PostgreSQL libraries and the TLS, Kerberos and LDAP
 // ones they bring (`dumpscope` itself loads 47 shared objects; bench/RESULTS.md has the start-up
 // times). Not for people: the server passes everything on its command line and descriptors.
-#include "common/malloc_tuning.h"
 #include "service/analysis_child.h"
 
-int main(int argc, char** argv) {
-    dumpscope::tune_malloc_for_analysis();
-    return dumpscope::service::analysis_child_main(argc, argv);
-}
+// (analysis_child_main tunes malloc once it has limited itself.)
+int main(int argc, char** argv) { return dumpscope::service::analysis_child_main(argc, argv); }

@@ -81,7 +81,6 @@ int run(int argc, char** argv) {
     }
     // So is the analysis of one dump for `dumpscope server` (service/analysis_child.h).
     if (argc > 1 && std::string(argv[1]) == dumpscope::service::kAnalysisChildArg) {
-        dumpscope::tune_malloc_for_analysis();
         return dumpscope::service::analysis_child_main(argc, argv);
     }
     CLI::App app{"dumpscope: capture and analyze Linux process memory dumps"};

@@ -5,6 +5,7 @@
 #include <exception>
 #include <initializer_list>
 
+#include "common/address_ranges.h"
 #include "diagnosis/heap_pointer_graph.h"
 
 namespace dumpscope {
@@ -19,16 +20,7 @@ std::vector<std::pair<uint64_t, uint64_t>> writable_ranges(const Snapshot& snaps
     for (const Mapping& m : snapshot.mappings) {
         if (m.read && m.write && !m.io && m.end > m.start) ranges.emplace_back(m.start, m.end);
     }
-    std::sort(ranges.begin(), ranges.end());
-    std::vector<std::pair<uint64_t, uint64_t>> merged;
-    for (const auto& r : ranges) {
-        if (!merged.empty() && r.first <= merged.back().second) {
-            merged.back().second = std::max(merged.back().second, r.second);
-        } else {
-            merged.push_back(r);
-        }
-    }
-    return merged;
+    return sorted_merged(std::move(ranges));
 }
 
 // How many of the `words` 8-byte words at `bytes` lie outside [lowest, lowest + span), counted

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "arch/arch.h"
+#include "common/address_ranges.h"
 #include "diagnosis/chunk_index.h"
 #include "diagnosis/forward_scan.h"
 #include "diagnosis/glibc_mmapped_chunks.h"
@@ -271,16 +272,7 @@ std::vector<std::pair<uint64_t, uint64_t>> heap_ranges(const Snapshot& snapshot,
         }
     }
     for (const HeapChunk& c : more_chunks) ranges.emplace_back(c.address, c.address + c.size);
-    std::sort(ranges.begin(), ranges.end());
-    std::vector<std::pair<uint64_t, uint64_t>> merged;
-    for (const auto& r : ranges) {
-        if (!merged.empty() && r.first <= merged.back().second) {
-            merged.back().second = std::max(merged.back().second, r.second);
-        } else {
-            merged.push_back(r);
-        }
-    }
-    return merged;
+    return sorted_merged(std::move(ranges));
 }
 
 Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk> chunks,

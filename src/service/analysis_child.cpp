@@ -17,6 +17,7 @@
 #include <new>
 #include <string_view>
 
+#include "common/malloc_tuning.h"
 #include "service/analysis_answer.h"
 #include "service/process_dump.h"
 
@@ -194,6 +195,8 @@ int analysis_child_main(int argc, char** argv) {
         fmt::print(stderr, "dumpscope {}: {}\n", kAnalysisChildArg, limited.error().message);
         return 3;
     }
+    // After the limits: the heap it grows ahead counts against RLIMIT_DATA (or is not grown).
+    tune_malloc_for_analysis();
     // Below the server's own threads: SCHED_IDLE takes only the CPU that the uploads and pages
     // leave, and a waking server thread preempts it at once (at nice 10 the analyses halved the
     // ingest rate under 50 uploaders). glibc's posix_spawn takes no SCHED_IDLE, so it is set here.

@@ -1,7 +1,11 @@
 // The analysis commands' malloc settings: after tune_malloc_for_analysis, a large block comes from
 // the heap (not a mapping of its own) in memory marked for transparent huge pages (VmFlags "hg" in
-// /proc/self/smaps), and memory freed there is reused, not returned to the system.
+// /proc/self/smaps), memory freed there is reused, not returned to the system, and a limit on the
+// process's data memory set before is kept.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -58,6 +62,43 @@ TEST(MallocTuning, LargeBlocksComeFromAHeapInHugePages) {
     void* again = std::malloc(kBlock);
     EXPECT_EQ(again, block);
     std::free(again);
+}
+
+// The kB of data memory (private writable mappings and the heap) the process has: what
+// RLIMIT_DATA limits.
+uint64_t vm_data_kib() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmData:", 0) == 0) return std::stoull(line.substr(7));
+    }
+    return 0;
+}
+
+// The service limits each analysis child with RLIMIT_DATA, then tunes malloc: the heap grown
+// ahead must count against the limit (here it does not fit, so it is not grown), and malloc must
+// go on working.
+TEST(MallocTuning, TheHeapGrownAheadStaysWithinRLIMIT_DATA) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const uint64_t allowed = (vm_data_kib() << 10) + (128u << 20);
+        const rlimit limit{allowed, allowed};
+        if (setrlimit(RLIMIT_DATA, &limit) != 0) _exit(10);
+        void* const before = sbrk(0);
+        tune_malloc_for_analysis();
+        void* const after = sbrk(0);
+        if (static_cast<char*>(after) - static_cast<char*>(before) > (128 << 20)) _exit(11);
+        void* block = std::malloc(4u << 20);
+        if (block == nullptr) _exit(12);
+        std::memset(block, 1, 4u << 20);
+        std::free(block);
+        _exit((vm_data_kib() << 10) <= allowed ? 0 : 13);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
