@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 namespace dumpscope {
@@ -18,7 +19,18 @@ constexpr uintptr_t kHugePage = 2u << 20;
 // growth (a tunable only the environment at start-up can set). The growth is forced by one block
 // larger than the top chunk, freed at once: its memory stays in the top chunk (the trim threshold
 // is above it) for what follows.
+// Under strict overcommit (vm.overcommit_memory=2) the whole growth would be committed at once,
+// for each analysis (the service runs several): there the heap grows as glibc grows it.
+bool strict_overcommit() {
+    std::FILE* f = std::fopen("/proc/sys/vm/overcommit_memory", "re");
+    if (f == nullptr) return false;
+    const int mode = std::fgetc(f);
+    std::fclose(f);
+    return mode == '2';
+}
+
 void grow_heap_in_huge_pages(size_t bytes, size_t usual_top_pad) {
+    if (strict_overcommit()) return;
     void* const before = sbrk(0);
     const size_t top = mallinfo2().keepcost;  // the top chunk
     mallopt(M_TOP_PAD, static_cast<int>(bytes));

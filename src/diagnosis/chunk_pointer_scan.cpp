@@ -121,8 +121,11 @@ const ScannedChunk* ScannedChunks::Cursor::find(uint64_t address) {
     return next_ < records.size() && records[next_].address == address ? &records[next_] : nullptr;
 }
 
-ChunkPointerScan::ChunkPointerScan(const Snapshot& snapshot, uint64_t max_words)
-    : snapshot_(snapshot), max_words_(max_words), kept_ranges_(writable_ranges(snapshot)) {
+ChunkPointerScan::ChunkPointerScan(const Snapshot& snapshot, uint64_t max_words, uint64_t max_bytes)
+    : snapshot_(snapshot),
+      max_words_(max_words),
+      max_bytes_(max_bytes),
+      kept_ranges_(writable_ranges(snapshot)) {
     if (!snapshot.memory || kept_ranges_.empty()) {
         given_up_ = true;
         return;
@@ -227,6 +230,8 @@ bool ChunkPointerScan::read_batch(const std::vector<HeapChunk>& batch, ForwardSc
         const uint64_t start = c.user_address();
         const uint64_t end = chunk_scan_end(c);
         if (c.size > UINT32_MAX || end < start) return false;
+        share.bytes_read += end - start;
+        if (share.bytes_read > max_bytes_) return false;
         const auto first = static_cast<uint32_t>(share.values.size());
         const uint64_t read = for_each_piece(
             scan, buffer, start, end, [&](std::span<const uint8_t> bytes, uint64_t at) {

@@ -5,9 +5,9 @@
 // reachability pass would (its user memory and the next chunk's prev_size word), and keeps each
 // word that points into writable memory of the dump, where every chunk lies, with its offset.
 // Which chunk a word points to is found after the walk, once all chunks are known
-// (find_reachable). The dump is untrusted: at most `max_words` words are kept (12 bytes each);
-// past that, or when anything fails, the result is not usable and the pass reads the chunks
-// itself, as it would without this.
+// (find_reachable). The dump is untrusted: at most `max_words` words are kept (12 bytes each)
+// and `max_bytes` read by each reader; past that, or when anything fails, the result is not
+// usable and the pass reads the chunks itself, as it would without this.
 #pragma once
 
 #include <condition_variable>
@@ -63,8 +63,10 @@ struct ScannedChunks {
 class ChunkPointerScan final : public HeapWalkObserver {
 public:
     static constexpr uint64_t kMostWords = 8'000'000;
+    static constexpr uint64_t kMostBytes = 16ull << 30;  // read by each reader
 
-    explicit ChunkPointerScan(const Snapshot& snapshot, uint64_t max_words = kMostWords);
+    explicit ChunkPointerScan(const Snapshot& snapshot, uint64_t max_words = kMostWords,
+                              uint64_t max_bytes = kMostBytes);
     ~ChunkPointerScan() override;  // stops the thread, if finish() did not
     ChunkPointerScan(const ChunkPointerScan&) = delete;
     ChunkPointerScan& operator=(const ChunkPointerScan&) = delete;
@@ -82,13 +84,15 @@ public:
         std::vector<uint64_t> values;
         std::vector<uint32_t> offsets;
         std::vector<std::pair<size_t, size_t>> runs;  // [begin, end) of chunks
+        uint64_t bytes_read = 0;
     };
 
 private:
     void run();
     // Reads the batches told of until none is left (or, for the thread, until told to stop).
     void read_batches(Share& share, bool wait_for_more);
-    // Reads `batch` into `share`; false when the share has more than max_words words.
+    // Reads `batch` into `share`; false when the share has more than max_words words or has
+    // read more than max_bytes.
     bool read_batch(const std::vector<HeapChunk>& batch, ForwardScan& scan,
                     std::vector<uint8_t>& buffer, Share& share) const;
     // Keeps the words of `bytes` (read at `offset` into a chunk's user memory) that point into
@@ -98,6 +102,7 @@ private:
 
     const Snapshot& snapshot_;
     uint64_t max_words_;
+    uint64_t max_bytes_;
     std::vector<std::pair<uint64_t, uint64_t>> kept_ranges_;
     uint64_t lowest_ = 0, highest_ = 0;  // of kept_ranges_
     std::mutex mutex_;

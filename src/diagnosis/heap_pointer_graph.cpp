@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <functional>
 #include <thread>
 
 #include "diagnosis/chunk_pointer_scan.h"
@@ -56,15 +57,17 @@ PointerGraph PointerGraph::build(const MemorySource& memory, std::span<const Hea
     std::array<Part, 2> parts;
     if (half < chunks.size()) {
         std::exception_ptr failed;
-        std::thread second([&] {
-            try {
-                graph.read_part(half, chunks.size(), limits, parts[1]);
-            } catch (...) {
-                failed = std::current_exception();
-            }
-        });
-        graph.read_part(0, half, limits, parts[0]);
-        second.join();
+        {
+            // Joined however this thread's part ends (an exception here included).
+            std::jthread second([&] {
+                try {
+                    graph.read_part(half, chunks.size(), limits, parts[1]);
+                } catch (...) {
+                    failed = std::current_exception();
+                }
+            });
+            graph.read_part(0, half, limits, parts[0]);
+        }
         if (failed) std::rethrow_exception(failed);
     } else {
         graph.read_part(0, chunks.size(), limits, parts[0]);
@@ -129,11 +132,11 @@ void PointerGraph::read_part(size_t first, size_t last, const PointerGraphLimits
     }
 }
 
-std::vector<std::pair<uint64_t, uint32_t>> PointerGraph::pointers_of(uint32_t i) const {
-    std::vector<std::pair<uint64_t, uint32_t>> out;
+void PointerGraph::for_each_pointer(
+    uint32_t i, const std::function<void(uint64_t address, uint32_t target)>& f) const {
     const HeapChunk& c = chunks_[i];
     const auto add = [&](uint32_t target, uint64_t address) {
-        if (target != ChunkIndex::kNone) out.emplace_back(address, target);
+        if (target != ChunkIndex::kNone) f(address, target);
         return true;
     };
     if (scanned_ != nullptr && c.arena != kMmappedChunkArena) {
@@ -143,14 +146,13 @@ std::vector<std::pair<uint64_t, uint32_t>> PointerGraph::pointers_of(uint32_t i)
                 add(word_targets_[k], c.user_address() + scanned_->offsets[k]);
             }
         }
-        return out;
+        return;
     }
     ForwardScan scan(*memory_);
     std::vector<uint8_t> buffer(std::min<uint64_t>(kWindow, chunk_scan_end(c) - c.user_address()));
     for_each_word(
         scan, buffer, c.user_address(), chunk_scan_end(c),
         [&](uint64_t word, uint64_t address) { return add(index_.holding(word), address); });
-    return out;
 }
 
 }  // namespace dumpscope

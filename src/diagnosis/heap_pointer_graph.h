@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -51,9 +52,11 @@ public:
     }
     // Chunks the dump holds only in part, by index, with the bytes their scan read.
     std::span<const std::pair<uint32_t, uint64_t>> short_scans() const { return short_scans_; }
-    // Every word of chunk i that points into a chunk, in order: (its address, the chunk). Kept
-    // words where the graph had them, else the chunk read again (once per call).
-    std::vector<std::pair<uint64_t, uint32_t>> pointers_of(uint32_t i) const;
+    // f(address of the word, the chunk) for every word of chunk i that points into a chunk, in
+    // order: kept words where the graph had them, else the chunk read again (once per call; no
+    // memory beyond a window, whatever the chunk's size).
+    void for_each_pointer(uint32_t i,
+                          const std::function<void(uint64_t address, uint32_t target)>& f) const;
 
 private:
     struct Part;

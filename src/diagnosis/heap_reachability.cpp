@@ -56,13 +56,11 @@ public:
 
     // Follows the pointers between chunks in a graph (the given one, else one read now) rather
     // than reading each chunk of the dump when it is marked: only when the pass cannot run out
-    // of budget (`most_root_bytes`: the most the roots can add), so that what is scanned and
-    // found is exactly what reading each chunk when it is marked finds, and only when the graph
-    // is complete (limits.max_graph_edges).
-    void use_graph(uint64_t most_root_bytes) {
-        uint64_t most = most_root_bytes;
-        for (const HeapChunk& c : chunks_) most += chunk_scan_end(c) - c.user_address();
-        if (most >= limits_.max_scan_bytes) return;
+    // of budget (pointer_graph_fits), so that what is scanned and found is exactly what reading
+    // each chunk when it is marked finds, and only when the graph is complete
+    // (limits.max_graph_edges).
+    void use_graph(const Snapshot& snapshot) {
+        if (!pointer_graph_fits(snapshot, chunks_, limits_)) return;
         if (given_graph_ == nullptr) {
             own_graph_.emplace(PointerGraph::build(
                 memory_, chunks_, nullptr,
@@ -153,12 +151,12 @@ private:
             for (const uint32_t target : graph_->targets(i)) {
                 if (!referrers_noted && (out_.reachable[target] & kWatched) != 0) {
                     referrers_noted = true;
-                    for (const auto& [address, to] : graph_->pointers_of(i)) {
-                        if ((out_.reachable[to] & kWatched) == 0) continue;
+                    graph_->for_each_pointer(i, [&](uint64_t address, uint32_t to) {
+                        if ((out_.reachable[to] & kWatched) == 0) return;
                         note_referrer(
                             to,
                             Referrer{Referrer::Kind::kChunk, address, 0, {}, chunks_[i].address});
-                    }
+                    });
                 }
                 mark(target);
             }
@@ -275,6 +273,29 @@ std::vector<std::pair<uint64_t, uint64_t>> heap_ranges(const Snapshot& snapshot,
     return sorted_merged(std::move(ranges));
 }
 
+bool pointer_graph_fits(const Snapshot& snapshot, std::span<const HeapChunk> chunks,
+                        const ReachabilityLimits& limits) {
+    // The most the roots can add to the bytes scanned: every writable mapping, and each
+    // thread's stack once more for its registers (twice for the thread of the exception).
+    uint64_t most = 0;
+    const auto add = [&](uint64_t bytes) {
+        most = bytes > UINT64_MAX - most ? UINT64_MAX : most + bytes;
+    };
+    for (const Mapping& m : snapshot.mappings) {
+        if (m.write && m.read && !m.io) add(m.size());
+    }
+    for (const Thread& t : snapshot.threads) {
+        if (const Mapping* m = snapshot.mapping_at(t.regs.sp())) add(m->size());
+    }
+    if (snapshot.exception) {
+        if (const Mapping* m = snapshot.mapping_at(snapshot.exception->context.sp())) {
+            add(m->size());
+        }
+    }
+    for (const HeapChunk& c : chunks) add(chunk_scan_end(c) - c.user_address());
+    return most < limits.max_scan_bytes && chunks.size() < ChunkIndex::kNone;
+}
+
 Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk> chunks,
                             std::span<const std::pair<uint64_t, uint64_t>> excluded,
                             std::span<const uint64_t> watch, const ReachabilityLimits& limits,
@@ -289,21 +310,7 @@ Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk>
         graph = nullptr;  // the graph of other chunks
     }
     Marker marker(snapshot, chunks, watch, limits, graph, out);
-    // The most the roots can add to the bytes scanned: every writable mapping, and each
-    // thread's stack once more for its registers (twice for the thread of the exception).
-    uint64_t most_root_bytes = 0;
-    for (const Mapping& m : snapshot.mappings) {
-        if (m.write && m.read && !m.io) most_root_bytes += m.size();
-    }
-    for (const Thread& t : snapshot.threads) {
-        if (const Mapping* m = snapshot.mapping_at(t.regs.sp())) most_root_bytes += m->size();
-    }
-    if (snapshot.exception) {
-        if (const Mapping* m = snapshot.mapping_at(snapshot.exception->context.sp())) {
-            most_root_bytes += m->size();
-        }
-    }
-    marker.use_graph(most_root_bytes);
+    marker.use_graph(snapshot);
     // Registers and the live part of each thread's stack.
     std::vector<std::pair<uint64_t, uint64_t>> stacks;
     auto add_thread = [&](const Thread& t, const CpuContext& regs) {

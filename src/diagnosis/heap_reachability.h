@@ -71,6 +71,12 @@ Reachability find_reachable(const Snapshot& snapshot, std::span<const HeapChunk>
                             std::span<const uint64_t> watch, const ReachabilityLimits& limits = {},
                             const PointerGraph* graph = nullptr);
 
+// Whether a mark pass over `chunks` keeps to limits.max_scan_bytes whatever it finds (every
+// writable mapping as a root, every chunk scanned): only then does it follow a pointer graph, so
+// a graph made ahead for one that does not is not worth making.
+bool pointer_graph_fits(const Snapshot& snapshot, std::span<const HeapChunk> chunks,
+                        const ReachabilityLimits& limits = {});
+
 // The ranges a mark pass must not take for roots: each arena's heaps from their first chunk to
 // the end of the top chunk, and the mapping of each non-main arena's heap (heap_info and
 // malloc_state included), plus the given chunks (mmapped ones). Sorted, merged.

@@ -20,7 +20,8 @@ std::string take_type(const Snapshot& s) {
     return s.capture.dump_type.empty() ? "this dump" : "this " + s.capture.dump_type + " dump";
 }
 
-// The walk's in-use chunks less malloc's own, and the mmapped ones, sorted by address.
+// The walk's in-use chunks less malloc's own, and the mmapped ones, sorted by address, none
+// overlapping another.
 std::vector<HeapChunk> program_chunks(const HeapWalk& walk, const MmappedChunks& mmapped) {
     const std::unordered_set<uint64_t> own(walk.tcache_struct_chunks.begin(),
                                            walk.tcache_struct_chunks.end());
@@ -40,6 +41,14 @@ std::vector<HeapChunk> program_chunks(const HeapWalk& walk, const MmappedChunks&
     } else {
         std::sort(out.begin(), out.end(), by_address);
     }
+    // A corrupt heap (a heap_info leading into another heap) can give chunks that overlap: the
+    // first one of each overlap is kept, so that each address is in one chunk at most.
+    uint64_t end = 0;
+    std::erase_if(out, [&](const HeapChunk& c) {
+        if (c.address < end) return true;
+        end = c.size > UINT64_MAX - c.address ? UINT64_MAX : c.address + c.size;
+        return false;
+    });
     return out;
 }
 
@@ -86,8 +95,8 @@ MemoryFacts gather_memory_facts(analysis::DumpAnalysis& dump) {
         return m;
     }
     // The chunks are read for pointers on a second thread as the walk finds them.
-    ChunkPointerScan pointers(s);
-    auto walk = walk_glibc_heap(s, malloc->main_arena, malloc->layout, {}, &pointers);
+    std::optional<ChunkPointerScan> pointers(std::in_place, s);
+    auto walk = walk_glibc_heap(s, malloc->main_arena, malloc->layout, {}, &*pointers);
     if (!walk.ok() || walk->chunks.empty()) {
         m.heap_unavailable = fmt::format(
             "heap not in {} ({}): take --type midi (or full) for memory usage and leak "
@@ -103,15 +112,18 @@ MemoryFacts gather_memory_facts(analysis::DumpAnalysis& dump) {
     // A chunk the walk missed may hold the only pointer to another: only a complete walk says
     // what is unreachable. The pointers between chunks are put together on a second thread (the
     // follower's last chunks, the chunks it did not read) while the chunks are grouped.
+    // Only for a pass that will follow a graph (pointer_graph_fits); else the follower stops.
     const bool reach = m.walk.complete() && !m.mmapped.truncated;
+    const bool graph_ahead = reach && pointer_graph_fits(s, m.chunks);
+    if (!graph_ahead) pointers.reset();
     ScannedChunks scanned;
     std::optional<PointerGraph> graph;
     std::exception_ptr graph_failed;
     std::jthread graph_builder;
-    if (reach) {
+    if (graph_ahead) {
         graph_builder = std::jthread([&] {
             try {
-                scanned = pointers.finish();
+                scanned = pointers->finish();
                 graph.emplace(PointerGraph::build(*s.memory, m.chunks, &scanned));
             } catch (...) {
                 graph_failed = std::current_exception();
@@ -124,10 +136,10 @@ MemoryFacts gather_memory_facts(analysis::DumpAnalysis& dump) {
         for (uint64_t user : m.stats.groups[g].samples) m.watched.push_back(user - 16);
     }
     if (reach) {
-        graph_builder.join();
+        if (graph_builder.joinable()) graph_builder.join();
         if (graph_failed) std::rethrow_exception(graph_failed);
         const auto excluded = heap_ranges(s, m.walk, m.mmapped.chunks);
-        m.reach = find_reachable(s, m.chunks, excluded, m.watched, {}, &*graph);
+        m.reach = find_reachable(s, m.chunks, excluded, m.watched, {}, graph ? &*graph : nullptr);
         m.reach_run = true;
     }
     count_unreachable(m);

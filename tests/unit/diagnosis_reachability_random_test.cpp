@@ -1,8 +1,10 @@
 // Random heaps, three ways to the same answer: the mark pass reading each chunk as it marks it
 // (no graph), following a graph it reads itself, and following the graph made from what the heap
 // walk's follower kept (told of the heaps out of order, in batches of random sizes, some chunks
-// free, the last chunk of a heap cut short by the end of the dump's memory). Reachable chunks,
-// bytes scanned and the referrers of watched chunks must agree, for many seeds.
+// free, the last chunk of a heap cut short by the end of the dump's memory, mmapped chunks it does
+// not see; the graph in one part and in two). Reachable chunks, bytes scanned and the referrers
+// of watched chunks must agree, for many seeds; and under a budget the pass may run out of, a
+// graph made ahead is not followed.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "diagnosis/chunk_pointer_scan.h"
+#include "diagnosis/glibc_mmapped_chunks.h"
 #include "diagnosis/heap_pointer_graph.h"
 #include "diagnosis/heap_reachability.h"
 #include "fake_word_memory.h"
@@ -21,6 +24,7 @@ constexpr uint64_t kData = 0x555555558000;  // rw- /bin/app: roots
 constexpr uint64_t kStack = 0x7ffd00000000;
 constexpr uint64_t kHeaps[] = {0x555555600000, 0x7f2000000000, 0x7f2004000000};
 constexpr uint64_t kHeapSpan = 0x40000;
+constexpr uint64_t kMmapped[] = {0x7f3000000000, 0x7f3000100000};  // mmapped chunks
 
 Mapping rw(uint64_t start, uint64_t size) {
     Mapping m;
@@ -67,6 +71,14 @@ struct RandomProcess {
             for (const HeapChunk& c : heap)
                 if (c.state == ChunkState::kInUse) chunks.push_back(c);
         }
+        // Chunks of their own mappings (not the walk's: the follower does not see them).
+        for (uint64_t at : kMmapped) {
+            const uint64_t size = 0x2000 + 0x1000 * (random() % 3);
+            memory.region(at, size);
+            snapshot.mappings.push_back(rw(at, size));
+            excluded.emplace_back(at, at + size);
+            chunks.push_back(HeapChunk{at, size, ChunkState::kInUse, kMmappedChunkArena});
+        }
         std::sort(chunks.begin(), chunks.end(),
                   [](const HeapChunk& a, const HeapChunk& b) { return a.address < b.address; });
         // Words: pointers into chunks (interior ones too, free ones too), into the data,
@@ -97,6 +109,11 @@ struct RandomProcess {
                     if (memory_holds(at)) memory.put(at, some_word());
                 }
             }
+        }
+        for (const HeapChunk& c : chunks) {
+            if (c.arena != kMmappedChunkArena) continue;
+            for (int n = 0; n < 40; ++n)
+                memory.put(c.address + 16 + 8 * (random() % 0x3f0), some_word());
         }
         for (int n = 0; n < 12; ++n) memory.put(kData + 8 * (random() % 0x400), some_word());
         for (int n = 0; n < 6; ++n)
@@ -170,8 +187,26 @@ TEST(ReachabilityRandom, TheFollowersGraphTheReadGraphAndNoGraphAgree) {
         ASSERT_TRUE(graph.complete());
         const Reachability followed =
             find_reachable(p.snapshot, p.chunks, p.excluded, watch, {}, &graph);
+        // The same graph on two threads (split where the cost says, the cursor mid-way).
+        PointerGraphLimits two_threads;
+        two_threads.two_threads_from_bytes = 0;
+        const PointerGraph halves =
+            PointerGraph::build(*p.snapshot.memory, p.chunks, &scanned, two_threads);
+        const Reachability followed_halves =
+            find_reachable(p.snapshot, p.chunks, p.excluded, watch, {}, &halves);
         expect_same(read_when_marked, read_graph, "read graph");
         expect_same(read_when_marked, followed, "follower's graph");
+        expect_same(read_when_marked, followed_halves, "follower's graph in halves");
+        // A budget the pass may run out of: a graph made ahead is not followed.
+        ReachabilityLimits small;
+        small.max_scan_bytes = 0x8000;
+        ASSERT_FALSE(pointer_graph_fits(p.snapshot, p.chunks, small));
+        const Reachability cut = find_reachable(p.snapshot, p.chunks, p.excluded, watch, small);
+        const Reachability cut_given =
+            find_reachable(p.snapshot, p.chunks, p.excluded, watch, small, &graph);
+        EXPECT_EQ(cut.complete, cut_given.complete);
+        EXPECT_EQ(cut.reachable, cut_given.reachable);
+        EXPECT_EQ(cut.scanned_bytes, cut_given.scanned_bytes);
         const size_t reached = std::count(followed.reachable.begin(), followed.reachable.end(), 1);
         EXPECT_GT(reached, 0u);  // the roots reach something: the test tests something
     }
