@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -52,11 +53,20 @@ public:
 private:
     explicit ProcessFreezer(int32_t pid);
 
+    // The threads seen so far: per thread id, its start time (/proc/PID/task/TID/stat), or
+    // kHeld (seized by us) or kLeftRunning. A thread that was gone or dying when seen keeps its
+    // start time: thread ids wrap around at pid_max, and a new thread given the same id later
+    // has another start time.
+    using SeenThreads = std::unordered_map<int32_t, uint64_t>;
+    static constexpr uint64_t kLeftRunning = UINT64_MAX;
+    static constexpr uint64_t kHeld = UINT64_MAX - 1;
+
     // Seizes, interrupts and waits for every thread in /proc/PID/task not seen before.
     // Sets `found_new` when the listing had threads not seen in earlier passes.
-    Status attach_pass(std::unordered_set<int32_t>& seen, std::chrono::milliseconds stop_timeout,
-                       bool& found_new);
-    Status seize_one(int32_t tid, std::vector<int32_t>& seized, std::vector<char>& states);
+    Status attach_pass(SeenThreads& seen, std::chrono::milliseconds stop_timeout, bool& found_new);
+    // Seizes and interrupts `tid`; `start_time` is set to its start time, when it can be read.
+    Status seize_one(int32_t tid, std::vector<int32_t>& seized, std::vector<char>& states,
+                     uint64_t& start_time);
     void add_stopped(int32_t tid, char state, int pending_signal);
 
     int32_t pid_ = 0;

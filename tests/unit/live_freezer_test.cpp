@@ -158,8 +158,13 @@ TEST(LiveFreezer, CatchesThreadsCreatedWhileAttaching) {
         ASSERT_TRUE(frozen.ok()) << frozen.error().message;
         most_threads = std::max(most_threads, frozen->tids().size());
         for (pid_t tid : testing::list_tasks(pid)) {
-            ASSERT_TRUE(contains(frozen->tids(), tid)) << "thread " << tid << " was missed";
-            ASSERT_EQ(testing::thread_state(pid, tid), 't') << "thread " << tid;
+            // A thread that was exiting when frozen (dead: nothing to stop) can still be listed
+            // for a moment after.
+            const char state = testing::thread_state(pid, tid);
+            if (state == 'Z' || state == 'X' || state == '\0') continue;
+            ASSERT_TRUE(contains(frozen->tids(), tid))
+                << "thread " << tid << " (state " << state << ") was missed";
+            ASSERT_EQ(state, 't') << "thread " << tid;
         }
     }
     EXPECT_GT(most_threads, 1u);
